@@ -1,0 +1,150 @@
+"""Typed view of params.yaml: the one config.
+
+Loaded once at each entry point; each stage receives its own section (and `Paths`),
+never the whole tree. `extra="forbid"` makes a misspelt key fail loudly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CATEGORIES = ("qa", "text-to-graphql", "tool_use", "conversation")
+Category = Literal["qa", "text-to-graphql", "tool_use", "conversation"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Paths(_Frozen):
+    """Every artifact path, in one place (dvc.yaml reads the same keys with ${paths.*})."""
+
+    parsed: Path
+    generated: Path
+    validated: Path
+    rejected: Path
+    dataset: Path
+    export: Path
+    base_model: Path
+    adapter: Path
+    reports: Path
+
+    def report(self, stage: str) -> Path:
+        return self.reports / f"{stage}.json"
+
+    def failure_report(self, stage: str) -> Path:
+        # Outside every stage's declared outs: DVC deletes outs before a stage runs,
+        # and this file must survive a failed run for the user to read.
+        return self.reports / "failures" / f"{stage}.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.reports / "metrics.json"
+
+
+class Sources(_Frozen):
+    """User inputs. Any of them may be absent (null or a missing path): its generator is skipped."""
+
+    docs: Path | None = None
+    graphql_schema: Path | None = None
+    tools: Path | None = None
+    conversations: Path | None = None
+    seed_examples: Path | None = None
+
+
+class ParseParams(_Frozen):
+    max_chunk_chars: int = Field(1500, gt=100)
+    doc_suffixes: tuple[str, ...] = (".md", ".markdown", ".txt")
+
+
+class GenerateParams(_Frozen):
+    seed: int = 0
+    product: str = "the product"
+    reference_date: dt.date
+    min_rating: int = Field(4, ge=1, le=5)
+    quotas: dict[Category, int]
+    teacher: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _teacher_not_yet(self) -> "GenerateParams":
+        if self.teacher is not None:
+            raise ValueError("generate.teacher is not supported yet; set it to null")
+        return self
+
+
+class ValidateParams(_Frozen):
+    suite: Path  # the thresholds live in the suite itself, reviewed like code
+
+
+class SplitParams(_Frozen):
+    seed: int = 0
+    valid_fraction: float = Field(0.1, gt=0, lt=0.5)
+    test_fraction: float = Field(0.1, gt=0, lt=0.5)
+
+
+class TinyModelParams(_Frozen):
+    vocab_size: int = Field(2048, ge=300)
+    hidden_size: int = 128
+    num_layers: int = 2
+    num_heads: int = 4
+    intermediate_size: int = 512
+
+
+class TrainParams(_Frozen):
+    base_model: str = "tiny"
+    seed: int = 0
+    tiny: TinyModelParams = TinyModelParams()
+    iters: int = Field(300, gt=0)
+    batch_size: int = Field(8, gt=0)
+    learning_rate: float = Field(5.0e-4, gt=0)
+    lora_rank: int = Field(16, gt=0)
+    lora_scale: float = 20.0
+    max_seq_length: int = Field(512, gt=16)
+    mask_prompt: bool = True
+    steps_per_report: int = Field(10, gt=0)
+    steps_per_eval: int = Field(50, gt=0)
+    val_batches: int = 10
+
+
+class EvaluateParams(_Frozen):
+    max_examples_per_category: int = Field(20, gt=0)
+    max_new_tokens: int = Field(128, gt=0)
+
+
+class Params(_Frozen):
+    paths: Paths
+    sources: Sources
+    parse: ParseParams
+    generate: GenerateParams
+    validate_: ValidateParams = Field(alias="validate")
+    split: SplitParams
+    train: TrainParams
+    evaluate: EvaluateParams
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ParamsError(ValueError):
+    """params.yaml is missing or does not match the schema; the message says where."""
+
+
+def load_params(path: Path | str = "params.yaml") -> Params:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: not found (run from the project root, or pass --params)") from None
+    except yaml.YAMLError as e:
+        raise ParamsError(f"{path}: not valid YAML: {e}") from None
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as e:
+        lines = [f"{path}: {len(e.errors())} problem(s)"]
+        for err in e.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  {where}: {err['msg']} (got {err.get('input')!r})")
+        raise ParamsError("\n".join(lines)) from None

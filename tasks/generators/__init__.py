@@ -1,0 +1,1 @@
+"""Example generators: each is a pure function from parsed sources (+ params, + an rng) to examples."""

@@ -1,0 +1,46 @@
+"""The shared entry point of every stage: parse arguments, load params, run, write the report.
+
+A stage module ends with
+
+    def main(argv=None):
+        stage_main("generate", __doc__, argv, lambda p: run(p.generate, p.sources, p.paths))
+
+so `python -m tasks.generate --help` explains the stage, bad input exits 1 with a message
+that names the file, and `reports/<stage>.json` is written only when the stage succeeds.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, Callable
+
+from tasks.config import Params, ParamsError, load_params
+from tasks.io import InputError, write_json
+
+
+class StageFailed(RuntimeError):
+    """The stage ran and its verdict is "no": the message says why and what to do."""
+
+
+def stage_main(
+    name: str, doc: str | None, argv: list[str] | None, run: Callable[[Params], dict[str, Any]]
+) -> None:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m tasks.{name}",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--params", default="params.yaml", help="the config file (default: %(default)s)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        params = load_params(args.params)
+        report = run(params)
+    except (ParamsError, InputError, StageFailed) as e:
+        print(f"tunesmith {name}: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    report = {"stage": name, **report}
+    write_json(params.paths.report(name), report)
+    seconds = time.perf_counter() - started
+    print(f"tunesmith {name}: done in {seconds:.1f}s -> {params.paths.report(name)}", file=sys.stderr)

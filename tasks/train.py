@@ -1,0 +1,140 @@
+"""Fine-tune a LoRA adapter with mlx-lm on the train split.
+
+Reads:  paths.dataset/{train,valid}.jsonl
+Writes: paths.base_model/ (the tiny base model, when train.base_model is "tiny"),
+        paths.adapter/ (adapters.safetensors + adapter_config.json), reports/train_loss.json
+Params: train.*
+
+With `base_model: tiny` the stage first builds the offline base model (tasks/tiny_model.py) from
+the train split's text. Any other value is a local path or Hugging Face id that mlx-lm loads;
+then paths.base_model only records which model was used.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks.config import Paths, TrainParams
+from tasks.io import atomic_path, read_jsonl, write_json
+from tasks.stage import StageFailed, stage_main
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """The attributes mlx-lm's dataset builder reads (it uses getattr on a namespace)."""
+    mask_prompt: bool
+    chat_feature: str = "messages"
+
+
+def corpus_texts(rows: list[dict]) -> list[str]:
+    """Everything the tokenizer must learn to spell: message text, tool-call arguments, tool specs."""
+    texts = []
+    for row in rows:
+        for m in row["messages"]:
+            texts.append(m.get("content") or "")
+            texts += [c["function"]["name"] + " " + c["function"]["arguments"] for c in m.get("tool_calls") or []]
+        if row.get("tools"):
+            texts.append(json.dumps(row["tools"]))
+    return texts
+
+
+def base_model_path(p: TrainParams, paths: Paths) -> str:
+    """Where evaluation and `mlx_lm.*` commands find the base model."""
+    return str(paths.base_model) if p.base_model == "tiny" else p.base_model
+
+
+def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict]) -> dict:
+    from tasks import tiny_model
+
+    with atomic_path(paths.base_model) as tmp:
+        tmp.mkdir()
+        if p.base_model == "tiny":
+            config = tiny_model.build(corpus_texts(train_rows), p.tiny, p.seed, tmp)
+            info = {"kind": "tiny", "config": config}
+        else:
+            info = {"kind": "external", "model": p.base_model}
+        write_json(tmp / "tunesmith_base.json", info)
+    return info
+
+
+class LossLog:
+    """mlx-lm training callback: keeps every reported train and validation loss."""
+
+    def __init__(self) -> None:
+        self.train: list[dict] = []
+        self.val: list[dict] = []
+
+    def on_train_loss_report(self, info: dict) -> None:
+        self.train.append({k: info[k] for k in ("iteration", "train_loss", "tokens_per_second", "learning_rate")})
+
+    def on_val_loss_report(self, info: dict) -> None:
+        self.val.append({"iteration": info["iteration"], "val_loss": info["val_loss"]})
+
+
+def run(p: TrainParams, paths: Paths) -> dict:
+    import mlx.core as mx
+    import mlx.optimizers as optim
+    import numpy as np
+    from mlx_lm import load
+    from mlx_lm.tuner.datasets import CacheDataset, create_dataset
+    from mlx_lm.tuner.trainer import TrainingArgs, train
+    from mlx_lm.tuner.utils import linear_to_lora_layers, print_trainable_parameters
+
+    train_rows = read_jsonl(paths.dataset / "train.jsonl")
+    valid_rows = read_jsonl(paths.dataset / "valid.jsonl")
+    for name, rows in (("train", train_rows), ("valid", valid_rows)):
+        if len(rows) < p.batch_size:
+            raise StageFailed(
+                f"{paths.dataset / name}.jsonl has {len(rows)} examples, fewer than train.batch_size={p.batch_size}; "
+                "lower train.batch_size or produce more examples (generate.quotas)"
+            )
+
+    base = prepare_base_model(p, paths, train_rows)
+    model, tokenizer = load(base_model_path(p, paths))
+    mx.random.seed(p.seed)
+    np.random.seed(p.seed)  # mlx-lm's batch iterator shuffles with numpy's global generator
+    model.freeze()
+    lora = {"rank": p.lora_rank, "scale": p.lora_scale, "dropout": 0.0}
+    linear_to_lora_layers(model, len(model.layers), lora)
+    print_trainable_parameters(model)
+
+    data_config = DataConfig(mask_prompt=p.mask_prompt)
+    train_set = CacheDataset(create_dataset(train_rows, tokenizer, data_config))
+    valid_set = CacheDataset(create_dataset(valid_rows, tokenizer, data_config))
+    log = LossLog()
+    with atomic_path(paths.adapter) as tmp:
+        tmp.mkdir()
+        args = TrainingArgs(
+            batch_size=p.batch_size, iters=p.iters, val_batches=p.val_batches,
+            steps_per_report=p.steps_per_report, steps_per_eval=p.steps_per_eval,
+            steps_per_save=p.iters + 1, adapter_file=str(tmp / "adapters.safetensors"),
+            max_seq_length=p.max_seq_length,
+        )
+        # Adam with bias correction: without it the first steps of a fresh LoRA barely move.
+        optimizer = optim.Adam(learning_rate=p.learning_rate, bias_correction=True)
+        train(model=model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
+              args=args, training_callback=log)
+        write_json(tmp / "adapter_config.json", {
+            "fine_tune_type": "lora", "num_layers": len(model.layers), "lora_parameters": lora,
+            "base_model": base_model_path(p, paths),
+        })
+
+    write_json(paths.reports / "train_loss.json", {"train": log.train, "val": log.val})
+    return {
+        "base_model": base,
+        "n_train": len(train_rows),
+        "n_valid": len(valid_rows),
+        "iters": p.iters,
+        "final_train_loss": log.train[-1]["train_loss"] if log.train else None,
+        "first_val_loss": log.val[0]["val_loss"] if log.val else None,
+        "final_val_loss": log.val[-1]["val_loss"] if log.val else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    stage_main("train", __doc__, argv, lambda params: run(params.train, params.paths))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Gate the examples with a Great Expectations suite; keep failing rows aside with reasons.
+
+Reads:  paths.generated, validate.suite (a GX suite in JSON, under expectations/)
+Writes: paths.validated, paths.rejected; on failure reports/failures/validate.json
+Params: validate.*
+
+Row-level facts (role order, lengths, GraphQL and tool-call verdicts) are computed in polars;
+the suite says which facts are acceptable. A row that fails any expectation goes to
+paths.rejected with the expectations it failed. An expectation that fails outright (more bad
+rows than its `mostly` allows) stops the stage with the expectation and example ids named.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tasks.config import Paths, ValidateParams
+from tasks.examples import Example
+from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl
+from tasks.stage import StageFailed, stage_main
+
+SAMPLE_IDS = 10
+
+
+def roles_ok(messages: list[dict]) -> bool:
+    """System first (optional), then a user turn; ends on the assistant; tool results answer calls.
+
+    >>> roles_ok([{"role": "user"}, {"role": "assistant"}]), roles_ok([{"role": "assistant"}])
+    (True, False)
+    """
+    roles = [m.get("role") for m in messages]
+    if "system" in roles[1:] or not roles:
+        return False
+    body = roles[1:] if roles[0] == "system" else roles
+    if not body or body[0] != "user" or body[-1] != "assistant":
+        return False
+    open_calls: set[str] = set()
+    for m in messages:
+        if m.get("role") == "assistant":
+            open_calls |= {c.get("id") for c in m.get("tool_calls") or []}
+        elif m.get("role") == "tool" and m.get("tool_call_id") not in open_calls:
+            return False
+        elif m.get("role") not in ("system", "user", "tool"):
+            return False
+    return True
+
+
+def tool_calls_ok(ex: Example) -> bool | None:
+    """None without tool calls; else every call names a known tool and has JSON-object arguments."""
+    calls = [c for m in ex["messages"] for c in m.get("tool_calls") or []]
+    if not calls:
+        return None
+    known = {t["function"]["name"] for t in ex.get("tools") or []}
+    for c in calls:
+        fn = c.get("function", {})
+        try:
+            args = json.loads(fn.get("arguments", ""))
+        except (TypeError, json.JSONDecodeError):
+            return False
+        if fn.get("name") not in known or not isinstance(args, dict):
+            return False
+    return True
+
+
+def facts(examples: list[Example]):
+    """One row of facts per example, as a polars DataFrame."""
+    import polars as pl
+
+    rows = []
+    for i, ex in enumerate(examples):
+        messages = ex.get("messages") or []
+        rows.append({
+            "row": i,
+            "id": ex.get("id"),
+            "category": ex.get("category"),
+            "n_messages": len(messages),
+            "roles_ok": roles_ok(messages),
+            "no_empty_turns": all((m.get("content") or "").strip() or m.get("tool_calls") for m in messages),
+            "total_chars": sum(len(m.get("content") or "") for m in messages),
+            "graphql_valid": ex.get("meta", {}).get("graphql_valid") if ex.get("category") == "text-to-graphql" else None,
+            "tool_calls_ok": tool_calls_ok(ex),
+        })
+    schema = {"row": pl.Int64, "id": pl.String, "category": pl.String, "n_messages": pl.Int64,
+              "roles_ok": pl.Boolean, "no_empty_turns": pl.Boolean, "total_chars": pl.Int64,
+              "graphql_valid": pl.Boolean, "tool_calls_ok": pl.Boolean}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def load_suite(path: Path):
+    """The GX suite in `path`; every expectation in the file must survive loading (GX drops an
+    unknown expectation type with only a log line, so we count)."""
+    import great_expectations as gx
+
+    spec = read_json(path)
+    if not isinstance(spec, dict) or not isinstance(spec.get("expectations"), list) or not spec.get("name"):
+        raise InputError(f"{path}: not a GX suite; expected {{\"name\": ..., \"expectations\": [...]}}")
+    suite = gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
+    if len(suite.expectations) != len(spec["expectations"]):
+        loaded = {e.expectation_type for e in suite.expectations}
+        dropped = sorted({e.get("type", "?") for e in spec["expectations"]} - loaded) or ["(see log above)"]
+        raise InputError(
+            f"{path}: {len(spec['expectations'])} expectations in the file but {len(suite.expectations)} loaded; "
+            f"GX rejected: {', '.join(dropped)} (a misspelt type or bad kwargs)"
+        )
+    return suite
+
+
+def check(frame, suite) -> list[dict]:
+    """Run the suite on the facts frame. One verdict per expectation, with failing row numbers."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    asset = context.data_sources.add_pandas("facts").add_dataframe_asset("examples")
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+        batch_parameters={"dataframe": frame.to_pandas(use_pyarrow_extension_array=True)}
+    )
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row", "id"]})
+    verdicts = []
+    for r in result.results:
+        cfg = r.expectation_config
+        failing = r.result.get("unexpected_index_list") or []
+        name = cfg.type + (f"({cfg.kwargs['column']})" if "column" in cfg.kwargs else "")
+        verdicts.append({
+            "expectation": name,
+            "success": bool(r.success),
+            "unexpected_count": r.result.get("unexpected_count", 0),
+            "rows": sorted({f["row"] for f in failing}),
+            "sample_ids": [f["id"] for f in failing[:SAMPLE_IDS]],
+            "observed": r.result.get("observed_value"),
+        })
+    return verdicts
+
+
+def run(p: ValidateParams, paths: Paths) -> dict:
+    examples = read_jsonl(paths.generated)
+    suite = load_suite(p.suite)
+    verdicts = check(facts(examples), suite)
+
+    reasons: dict[int, list[str]] = {}
+    for v in verdicts:
+        for row in v["rows"]:
+            reasons.setdefault(row, []).append(v["expectation"])
+    failed = [v for v in verdicts if not v["success"]]
+    report = {
+        "suite": str(p.suite),
+        "n_expectations": len(verdicts),
+        "n_in": len(examples),
+        "n_out": len(examples) - len(reasons),
+        "n_rejected": len(reasons),
+        "success": not failed,
+        "expectations": [{k: v[k] for k in ("expectation", "success", "unexpected_count", "sample_ids")} for v in verdicts],
+    }
+    failure_path = paths.failure_report("validate")
+    if failed:
+        write_json(failure_path, report)
+        lines = [f"{len(failed)} of {len(verdicts)} expectations failed (suite {p.suite}):"]
+        for v in failed:
+            ids = ", ".join(v["sample_ids"]) or "(table-level)"
+            lines.append(f"  {v['expectation']}: {v['unexpected_count']} rows, e.g. {ids}")
+        lines.append(f"Full report: {failure_path}. Fix the data or the suite, then rerun.")
+        raise StageFailed("\n".join(lines))
+    failure_path.unlink(missing_ok=True)  # a stale failure from an earlier run no longer applies
+
+    write_jsonl(paths.validated, (ex for i, ex in enumerate(examples) if i not in reasons))
+    write_jsonl(paths.rejected, ({"reasons": reasons[i], "example": examples[i]} for i in sorted(reasons)))
+    report["rejected_by_reason"] = {v["expectation"]: len(v["rows"]) for v in verdicts if v["rows"]}
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    stage_main("validate", __doc__, argv, lambda params: run(params.validate_, params.paths))
+
+
+if __name__ == "__main__":
+    main()
