@@ -2,7 +2,7 @@
 
 Reads:  paths.dataset/{train,valid}.jsonl
 Writes: paths.base_model/ (the tiny base model, when train.base_model is "tiny"),
-        paths.adapter/ (adapters.safetensors + adapter_config.json), reports/train_loss.json
+        paths.adapter/ (adapters.safetensors + adapter_config.json), reports/plots/*_loss.json
 Params: train.*
 
 With `base_model: tiny` the stage first builds the offline base model (tasks/tiny_model.py) from
@@ -73,6 +73,8 @@ class LossLog:
 
 
 def run(p: TrainParams, paths: Paths) -> dict:
+    from tasks.blas import warn_if_slow
+
     import mlx.core as mx
     import mlx.optimizers as optim
     import numpy as np
@@ -90,6 +92,7 @@ def run(p: TrainParams, paths: Paths) -> dict:
                 "lower train.batch_size or produce more examples (generate.quotas)"
             )
 
+    blas = warn_if_slow()
     base = prepare_base_model(p, paths, train_rows)
     model, tokenizer = load(base_model_path(p, paths))
     mx.random.seed(p.seed)
@@ -120,9 +123,11 @@ def run(p: TrainParams, paths: Paths) -> dict:
             "base_model": base_model_path(p, paths),
         })
 
-    write_json(paths.reports / "train_loss.json", {"train": log.train, "val": log.val})
+    write_json(paths.reports / "plots" / "train_loss.json", log.train)
+    write_json(paths.reports / "plots" / "val_loss.json", log.val)
     return {
         "base_model": base,
+        "blas": blas,
         "n_train": len(train_rows),
         "n_valid": len(valid_rows),
         "iters": p.iters,

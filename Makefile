@@ -1,0 +1,41 @@
+# tunesmith: `make run` sets up and runs the whole pipeline; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Stage commands run by DVC must find this environment's python; keep everything offline.
+export PATH := $(BIN):$(PATH)
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run test server deploy clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e . --config-settings editable_mode=compat
+	$(BIN)/python -m tasks.blas install
+	touch $(STAMP)
+
+run: setup  ## run every stage that is out of date, then print a summary
+	$(BIN)/dvc repro
+	$(BIN)/python -m tasks.summary
+
+test: setup
+	$(BIN)/python -m pytest
+
+server: setup  ## the Prefect server and dashboard, on http://127.0.0.1:4200
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+
+deploy: setup  ## serve the deployment tunesmith/default against that server
+	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/python -m flows.serve
+
+clean:
+	rm -rf data models reports

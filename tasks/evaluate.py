@@ -1,0 +1,194 @@
+"""Compare the base model and the tuned model (base + adapter) on the test split, per category.
+
+Reads:  paths.dataset/test.jsonl, paths.base_model, paths.adapter, paths.parsed/schema.graphql
+Writes: reports/metrics.json (what `dvc metrics show` reads), reports/predictions.jsonl
+Params: evaluate.*, train.base_model
+
+Per category: mean token loss and perplexity on the reference reply; then greedy generation
+(no sampling, a cap on new tokens) scored by what the category asks for: GraphQL parse rate,
+schema validity and exact match (compared as parsed, printed ASTs); token F1 for QA and
+conversations; tool-name and argument match for tool use.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+from tasks.config import EvaluateParams, Paths, TrainParams
+from tasks.examples import prompt_and_reference
+from tasks.io import read_jsonl, write_json, write_jsonl
+from tasks.parse import SOURCE_FILES
+from tasks.stage import stage_main
+from tasks.train import base_model_path
+
+_CALL = re.compile(r"<\|call\|>(\{.*?\})(?=<\|call\|>|<\|end\|>|$)", re.S)
+
+
+# --- scoring (pure) ---------------------------------------------------------------------------
+
+def token_f1(prediction: str, reference: str) -> float:
+    """SQuAD-style token F1.
+
+    >>> token_f1("the trash keeps files 30 days", "files stay 30 days in the trash")
+    0.769...
+    """
+    pred, ref = prediction.lower().split(), reference.lower().split()
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if not pred or not ref or common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def graphql_scores(prediction: str, reference: str, schema) -> dict:
+    """parsed / valid against the schema / exact match of the printed ASTs."""
+    from graphql import GraphQLError, parse, print_ast, validate
+
+    try:
+        doc = parse(prediction)
+    except GraphQLError:
+        return {"parsed": 0.0, "valid": 0.0, "exact_match": 0.0}
+    valid = schema is not None and not validate(schema, doc)
+    same = print_ast(doc) == print_ast(parse(reference))
+    return {"parsed": 1.0, "valid": float(valid), "exact_match": float(same)}
+
+
+def parse_calls(text: str) -> list[dict] | None:
+    """Tool calls in generated text, as [{"name", "arguments": dict}]; None if any is malformed."""
+    calls = []
+    for m in _CALL.finditer(text):
+        try:
+            call = json.loads(m.group(1))
+        except json.JSONDecodeError:
+            return None
+        if not isinstance(call, dict):
+            return None
+        calls.append({"name": call.get("name"), "arguments": call.get("arguments")})
+    return calls
+
+
+def tool_scores(prediction: str, reference_calls: list[dict]) -> dict:
+    ref = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])} for c in reference_calls]
+    got = parse_calls(prediction) or []
+    names = sorted(c["name"] or "" for c in got) == sorted(c["name"] for c in ref)
+    key = lambda c: json.dumps(c, sort_keys=True)  # noqa: E731 - order of parallel calls does not matter
+    return {"tool_name_match": float(names), "tool_call_exact": float(sorted(map(key, got)) == sorted(map(key, ref)))}
+
+
+def score(category: str, prediction: str, reference: dict, schema) -> dict:
+    if category == "text-to-graphql":
+        return graphql_scores(prediction.strip(), reference["content"], schema)
+    if category == "tool_use" and reference.get("tool_calls"):
+        return tool_scores(prediction, reference["tool_calls"])
+    return {"token_f1": token_f1(prediction.replace("<|end|>", ""), reference.get("content") or "")}
+
+
+# --- model side -------------------------------------------------------------------------------
+
+def reference_text(reference: dict) -> str:
+    calls = "".join(
+        f'<|call|>{{"name": "{c["function"]["name"]}", "arguments": {c["function"]["arguments"]}}}'
+        for c in reference.get("tool_calls") or []
+    )
+    return (reference.get("content") or "") + calls
+
+
+def example_loss(model, tokenizer, row: dict) -> tuple[float, int]:
+    """Summed loss and token count over the first assistant reply, given everything before it."""
+    import mlx.core as mx
+    import mlx.nn as nn
+
+    prompt, reference = prompt_and_reference(row)
+    tools = row.get("tools")
+    context = tokenizer.apply_chat_template(prompt, tools=tools, add_generation_prompt=True, return_dict=False)
+    full = tokenizer.apply_chat_template(prompt + [reference], tools=tools, return_dict=False)
+    tokens = mx.array(full)[None]
+    logits = model(tokens[:, :-1])
+    losses = nn.losses.cross_entropy(logits, tokens[:, 1:])[0, len(context) - 1:]
+    return losses.sum().item(), int(losses.shape[0])
+
+
+def generate_reply(model, tokenizer, row: dict, max_new_tokens: int) -> str:
+    """Greedy decoding of the first assistant reply; special tokens are kept (tool calls use them)."""
+    import mlx.core as mx
+    from mlx_lm.generate import generate_step
+
+    prompt, _ = prompt_and_reference(row)
+    tokens = tokenizer.apply_chat_template(prompt, tools=row.get("tools"), add_generation_prompt=True, return_dict=False)
+    out = []
+    for token, _ in generate_step(mx.array(tokens), model, max_tokens=max_new_tokens):
+        if token in tokenizer.eos_token_ids:
+            break
+        out.append(token)
+    return tokenizer.decode(out, skip_special_tokens=False)
+
+
+def pick_rows(rows: list[dict], per_category: int) -> list[dict]:
+    """The first `per_category` test rows of each category, in file order."""
+    counts: Counter = Counter()
+    picked = []
+    for row in rows:
+        if counts[row["category"]] < per_category:
+            counts[row["category"]] += 1
+            picked.append(row)
+    return picked
+
+
+def summarize(per_example: list[dict]) -> dict:
+    """Mean of each score per category, plus loss and perplexity from summed token losses."""
+    out: dict = {}
+    for cat in sorted({e["category"] for e in per_example}):
+        items = [e for e in per_example if e["category"] == cat]
+        loss = sum(e["loss_sum"] for e in items) / max(1, sum(e["loss_tokens"] for e in items))
+        metrics = {"n": len(items), "loss": round(loss, 4), "perplexity": round(math.exp(min(loss, 50)), 3)}
+        for key in items[0]["scores"]:
+            metrics[key] = round(sum(e["scores"][key] for e in items) / len(items), 4)
+        out[cat] = metrics
+    return out
+
+
+def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
+    from graphql import build_schema
+    from mlx_lm import load
+    from tqdm import tqdm
+
+    rows = pick_rows(read_jsonl(paths.dataset / "test.jsonl"), p.max_examples_per_category)
+    schema_file = paths.parsed / SOURCE_FILES["graphql_schema"]
+    schema = build_schema(schema_file.read_text()) if schema_file.exists() else None
+    base = base_model_path(train, paths)
+    models = {"base": load(base), "tuned": load(base, adapter_path=str(paths.adapter))}
+
+    results: dict[str, list[dict]] = {}
+    outputs: dict[str, list[str]] = {}
+    for name, (model, tokenizer) in models.items():
+        results[name], outputs[name] = [], []
+        for row in tqdm(rows, desc=f"evaluate {name}", unit="example", mininterval=2.0):
+            _, reference = prompt_and_reference(row)
+            loss_sum, n_tokens = example_loss(model, tokenizer, row)
+            text = generate_reply(model, tokenizer, row, p.max_new_tokens)
+            outputs[name].append(text)
+            results[name].append({"category": row["category"], "loss_sum": loss_sum, "loss_tokens": n_tokens,
+                                  "scores": score(row["category"], text, reference, schema)})
+
+    metrics = {name: summarize(results[name]) for name in models}
+    write_json(paths.metrics, metrics)
+    write_jsonl(paths.reports / "predictions.jsonl", (
+        {"id": row["id"], "category": row["category"],
+         "prompt": prompt_and_reference(row)[0][-1].get("content"),
+         "reference": reference_text(prompt_and_reference(row)[1]),
+         "base": outputs["base"][i], "tuned": outputs["tuned"][i],
+         "base_scores": results["base"][i]["scores"], "tuned_scores": results["tuned"][i]["scores"]}
+        for i, row in enumerate(rows)
+    ))
+    return {"n_examples": len(rows), "metrics": metrics}
+
+
+def main(argv: list[str] | None = None) -> None:
+    stage_main("evaluate", __doc__, argv, lambda params: run(params.evaluate, params.train, params.paths))
+
+
+if __name__ == "__main__":
+    main()

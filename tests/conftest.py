@@ -1,0 +1,110 @@
+"""Shared fixtures: a disposable copy of the project in a temp git repo, tiny params, offline guard."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+# Settings that keep everything the tests start offline and quiet.
+OFFLINE_ENV = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+# Small enough that a whole pipeline run takes about a minute on 2 cores.
+TINY_PARAMS = {
+    "generate": {"quotas": {"qa": 30, "text-to-graphql": 60, "tool_use": 40, "conversation": 20}},
+    "train": {"iters": 10, "batch_size": 4, "steps_per_eval": 5, "steps_per_report": 5, "val_batches": 2,
+              "tiny": {"vocab_size": 600, "hidden_size": 64, "num_layers": 2, "num_heads": 2, "intermediate_size": 128}},
+    "evaluate": {"max_examples_per_category": 2, "max_new_tokens": 24},
+}
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Any connection from the test process to a non-loopback address fails the test."""
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")) \
+                and self.family in (socket.AF_INET, socket.AF_INET6):
+            raise AssertionError(f"test tried to reach the network: {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def project_env() -> dict:
+    return {**os.environ, **OFFLINE_ENV, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=project_env(), capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+def deep_update(base: dict, changes: dict) -> dict:
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_update(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def edit_params(project: Path, changes: dict) -> None:
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump(deep_update(params, changes), sort_keys=False))
+
+
+def copy_project(dest: Path) -> Path:
+    """The project's files (tracked and new, not ignored) in a fresh git repo at `dest`."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for rel in filter(None, listed.split("\0")):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    git = ["git", "-c", "user.name=tunesmith-test", "-c", "user.email=test@localhost"]
+    run(git[:1] + ["init", "-q"], dest)
+    run(git + ["add", "-A"], dest)
+    run(git + ["commit", "-qm", "project copy"], dest)
+    return dest
+
+
+@pytest.fixture
+def tiny_project(tmp_path) -> Path:
+    """A copy of the project with tiny params, committed in its own git repo."""
+    project = copy_project(tmp_path / "project")
+    edit_params(project, TINY_PARAMS)
+    return project
+
+
+def tmp_paths(root: Path):
+    """Every artifact path under `root`, in the shape of params.yaml's `paths`."""
+    from tasks.config import Paths
+
+    return Paths(parsed=root / "data/parsed", generated=root / "data/generated/examples.jsonl",
+                 validated=root / "data/validated/examples.jsonl", rejected=root / "data/validated/rejected.jsonl",
+                 dataset=root / "data/dataset", export=root / "data/export", base_model=root / "models/base",
+                 adapter=root / "models/adapter", reports=root / "reports")
+
+
+EXAMPLE = ROOT / "examples" / "filebox"

@@ -1,0 +1,78 @@
+import json
+
+import pytest
+
+from conftest import ROOT, tmp_paths
+from tasks import validate
+from tasks.config import ValidateParams
+from tasks.examples import chat, make_example, tool_call
+from tasks.io import InputError, read_jsonl, write_jsonl
+from tasks.stage import StageFailed
+
+SUITE = ROOT / "expectations" / "examples.json"
+TOOLS = [{"type": "function", "function": {"name": "move_file", "parameters": {"type": "object", "properties": {}}}}]
+
+
+def good(i: int) -> dict:
+    return make_example("qa", chat("sys", f"Question number {i}?", f"Answer number {i}."), source="test")
+
+
+def write_suite(tmp_path, extra: list[dict]) -> ValidateParams:
+    spec = json.loads(SUITE.read_text())
+    spec["expectations"] += extra
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps(spec))
+    return ValidateParams(suite=path)
+
+
+def test_facts_flag_bad_roles_and_tool_calls():
+    bad_roles = make_example("qa", [{"role": "assistant", "content": "A"}], source="t")
+    bad_call = make_example("tool_use", [
+        {"role": "user", "content": "move it"},
+        {"role": "assistant", "content": "", "tool_calls": [tool_call("c0", "no_such_tool", {})]},
+        {"role": "tool", "tool_call_id": "c0", "content": "{}"},
+        {"role": "assistant", "content": "Done."},
+    ], source="t", tools=TOOLS)
+    frame = validate.facts([good(0), bad_roles, bad_call])
+    assert frame["roles_ok"].to_list() == [True, False, True]
+    assert frame["tool_calls_ok"].to_list() == [None, None, False]
+
+
+def test_bad_rows_are_quarantined_with_reasons(tmp_path):
+    paths = tmp_paths(tmp_path)
+    rows = [good(i) for i in range(60)]
+    rows.append(make_example("qa", [{"role": "assistant", "content": "no question"}], source="t"))
+    write_jsonl(paths.generated, rows)
+    report = validate.run(ValidateParams(suite=SUITE), paths)
+    assert report["success"] and report["n_rejected"] == 1 and report["n_out"] == 60
+    rejected = read_jsonl(paths.rejected)
+    assert rejected[0]["reasons"] == ["expect_column_values_to_be_in_set(roles_ok)"]
+    assert rejected[0]["example"]["id"] == rows[-1]["id"]
+    assert len(read_jsonl(paths.validated)) == 60
+
+
+def test_a_failing_expectation_stops_the_stage_naming_it_and_the_ids(tmp_path):
+    paths = tmp_paths(tmp_path)
+    rows = [good(i) for i in range(5)]
+    write_jsonl(paths.generated, rows)
+    params = write_suite(tmp_path, [{"type": "expect_column_values_to_be_between",
+                                     "kwargs": {"column": "total_chars", "max_value": 20}}])
+    with pytest.raises(StageFailed) as err:
+        validate.run(params, paths)
+    message = str(err.value)
+    assert "expect_column_values_to_be_between(total_chars): 5 rows" in message
+    assert rows[0]["id"] in message
+    failure = json.loads(paths.failure_report("validate").read_text())
+    assert failure["success"] is False
+    assert not paths.validated.exists()
+
+
+def test_a_misspelt_expectation_is_an_error_not_a_silent_drop(tmp_path):
+    params = write_suite(tmp_path, [{"type": "expect_column_values_to_be_uniq", "kwargs": {"column": "id"}}])
+    with pytest.raises(InputError, match="expect_column_values_to_be_uniq"):
+        validate.load_suite(params.suite)
+
+
+def test_the_bundled_suite_loads_whole():
+    spec = json.loads(SUITE.read_text())
+    assert len(validate.load_suite(SUITE).expectations) == len(spec["expectations"]) == 9
