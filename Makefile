@@ -20,7 +20,6 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
-	$(BIN)/python -m pip install -q --no-deps -e . --config-settings editable_mode=compat
 	$(BIN)/python -m tasks.blas install
 	touch $(STAMP)
 

@@ -39,6 +39,24 @@ def corpus_texts(rows: list[dict]) -> list[str]:
     return texts
 
 
+def per_turn(rows: list[dict]) -> list[dict]:
+    """One training row per assistant turn, each ending at that turn.
+
+    mlx-lm's prompt masking trains only a row's last message; a tool-use dialogue whose last
+    message is "Done." would never teach the tool calls before it. Single-turn rows are unchanged.
+
+    >>> rows = [{"messages": [{"role": "user"}, {"role": "assistant"}, {"role": "tool"}, {"role": "assistant"}]}]
+    >>> [len(r["messages"]) for r in per_turn(rows)]
+    [2, 4]
+    """
+    out = []
+    for row in rows:
+        for i, m in enumerate(row["messages"]):
+            if m["role"] == "assistant":
+                out.append({**row, "messages": row["messages"][: i + 1]})
+    return out
+
+
 def base_model_path(p: TrainParams, paths: Paths) -> str:
     """Where evaluation and `mlx_lm.*` commands find the base model."""
     return str(paths.base_model) if p.base_model == "tiny" else p.base_model
@@ -103,6 +121,8 @@ def run(p: TrainParams, paths: Paths) -> dict:
     print_trainable_parameters(model)
 
     data_config = DataConfig(mask_prompt=p.mask_prompt)
+    if p.mask_prompt:
+        train_rows, valid_rows = per_turn(train_rows), per_turn(valid_rows)
     train_set = CacheDataset(create_dataset(train_rows, tokenizer, data_config))
     valid_set = CacheDataset(create_dataset(valid_rows, tokenizer, data_config))
     log = LossLog()
@@ -128,8 +148,8 @@ def run(p: TrainParams, paths: Paths) -> dict:
     return {
         "base_model": base,
         "blas": blas,
-        "n_train": len(train_rows),
-        "n_valid": len(valid_rows),
+        "n_train_rows": len(train_rows),  # after splitting dialogues into one row per assistant turn
+        "n_valid_rows": len(valid_rows),
         "iters": p.iters,
         "final_train_loss": log.train[-1]["train_loss"] if log.train else None,
         "first_val_loss": log.val[0]["val_loss"] if log.val else None,
