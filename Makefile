@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 # Stage commands run by DVC must find this environment's python; keep everything offline.
 export PATH := $(BIN):$(PATH)
 export DO_NOT_TRACK := 1
+export DVC_NO_ANALYTICS := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1

@@ -9,7 +9,6 @@ commands included, loads it first. `python -m tasks.blas status` says what this 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import shutil
 import subprocess

@@ -15,7 +15,6 @@ import json
 import math
 import re
 from collections import Counter
-from pathlib import Path
 
 from tasks.config import EvaluateParams, Paths, TrainParams
 from tasks.examples import prompt_and_reference

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from tasks.config import Paths, TrainParams
 from tasks.io import atomic_path, read_jsonl, write_json

@@ -17,6 +17,7 @@ BIN = Path(sys.executable).parent
 # Settings that keep everything the tests start offline and quiet.
 OFFLINE_ENV = {
     "DO_NOT_TRACK": "1",
+    "DVC_NO_ANALYTICS": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "HF_HUB_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
@@ -108,3 +109,12 @@ def tmp_paths(root: Path):
 
 
 EXAMPLE = ROOT / "examples" / "filebox"
+
+
+def example_sources(**overrides):
+    """The bundled example's sources, with any of them replaced."""
+    from tasks.config import Sources
+
+    base = dict(docs=EXAMPLE / "docs", graphql_schema=EXAMPLE / "schema.graphql", tools=EXAMPLE / "tools.json",
+                conversations=EXAMPLE / "conversations.db", seed_examples=EXAMPLE / "seed.jsonl")
+    return Sources(**{**base, **overrides})

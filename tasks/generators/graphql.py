@@ -31,10 +31,9 @@ from graphql.pyutils import Undefined
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
-from tasks.generators.words import byte_words, humanize, sentence_case, split_comparison
+from tasks.generators.words import VALUE_WORDS, byte_words, humanize, sentence_case, split_comparison
 
 CATEGORY = "text-to-graphql"
-WORDS = ["report", "invoice", "holiday", "budget", "draft", "photos", "notes", "backup", "contract", "music"]
 SIZES = [1 << 20, 10 << 20, 100 << 20, 500 << 20, 1 << 30, 2 << 30, 5 << 30]
 PAGE_SIZE_ARGS = {"first", "last", "limit", "top", "pageSize"}
 CURSOR_ARGS = {"after", "before"}
@@ -82,7 +81,7 @@ class ValueMaker:
             n = rng.choice([5, 10, 20, 50])
             return Arg(str(n), rng.choice([f"only the first {n}", f"at most {n} results", f"top {n}"]), True)
         if name in CURSOR_ARGS:
-            word = rng.choice(WORDS)
+            word = rng.choice(VALUE_WORDS)
             return Arg(f'"{word}"', f"{name} cursor '{word}'", True)
         kind = t.name if isinstance(t, GraphQLScalarType) else "String"
         about = f"{comparison} " if comparison else ""
@@ -113,7 +112,7 @@ class ValueMaker:
             else:
                 words = f"{subject} {day.isoformat()}"
             return Arg(f'"{iso}"', words)
-        word = rng.choice(WORDS)
+        word = rng.choice(VALUE_WORDS)
         return Arg(f'"{word}"', f"{subject} {about}'{word}'" if comparison else f"{subject} '{word}'")
 
     def input_object(self, name: str, t: GraphQLInputObjectType, required_only: bool) -> Arg:

@@ -14,10 +14,9 @@ from jsonschema import Draft202012Validator
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, make_example, tool_call
-from tasks.generators.words import humanize, sentence_case
+from tasks.generators.words import VALUE_WORDS, humanize, sentence_case
 
 CATEGORY = "tool_use"
-WORDS = ["report", "invoice", "holiday", "budget", "draft", "photos", "notes", "backup", "contract", "music"]
 FOLDERS = ["/Documents", "/Downloads", "/Pictures", "/Music", "/Projects", "/Archive"]
 EXTENSIONS = [".pdf", ".docx", ".jpg", ".mp4", ".zip", ".txt"]
 ASK = ["Please {action}: {args}.", "Can you {action}? {args}.", "I need you to {action} ({args}).", "{Action}, {args}."]
@@ -42,10 +41,10 @@ def draw_value(name: str, schema: dict, rng: random.Random):
     lname = name.lower()
     about = schema.get("description", "").lower()
     if lname in ("destination", "folder") or lname.endswith("dir") or "folder" in about:
-        return f"{rng.choice(FOLDERS)}/{rng.choice(WORDS).title()}"
+        return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS).title()}"
     if "path" in lname or "file" in lname:
-        return f"{rng.choice(FOLDERS)}/{rng.choice(WORDS)}{rng.choice(EXTENSIONS)}"
-    return rng.choice(WORDS)
+        return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS)}{rng.choice(EXTENSIONS)}"
+    return rng.choice(VALUE_WORDS)
 
 
 def draw_arguments(params: dict, rng: random.Random) -> dict:
@@ -95,13 +94,13 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
             ids = [f"call_{i}" for i in range(len(calls))]
             messages.append({"role": "assistant", "content": "",
                              "tool_calls": [tool_call(i, fn["name"], a) for i, (fn, a) in zip(ids, calls)]})
-            for i, (fn, args) in zip(ids, calls):
+            for i in ids:
                 messages.append({"role": "tool", "tool_call_id": i, "content": json.dumps({"ok": True})})
             done = "; ".join(f"{humanize(fn['name'])} ({describe(a)})" for fn, a in calls)
             messages.append({"role": "assistant", "content": f"Done: {done}."})
         made += 1
         yield make_example(CATEGORY, messages, source=f"tools:{'+'.join(fn['name'] for fn, _ in calls)}",
-                           tools=[t for t in tools], meta={"shape": shape})
+                           tools=tools, meta={"shape": shape})
 
 
 def recovery_turns(call: tuple[dict, dict], rng: random.Random, validators: dict) -> list[dict]:

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import re
 
+# Neutral values for free-text arguments (names, tags, queries) when a source gives no examples.
+VALUE_WORDS = ["report", "invoice", "holiday", "budget", "draft", "photos", "notes", "backup", "contract", "music"]
+
 _SUFFIXES = {  # comparison suffixes in filter names, longest first
     "Gte": "at least", "Lte": "at most", "Gt": "greater than", "Lt": "less than",
     "Contains": "containing", "After": "after", "Before": "before", "In": "in",

@@ -6,7 +6,7 @@ import pytest
 from graphql import build_schema, parse, validate
 from jsonschema import Draft202012Validator
 
-from conftest import EXAMPLE, tmp_paths
+from conftest import EXAMPLE, example_sources, tmp_paths
 from tasks import generate, parse as parse_stage
 from tasks.config import GenerateParams, ParseParams, Sources
 from tasks.generators import conversations, graphql, qa, tools
@@ -80,8 +80,7 @@ def test_qa_answers_are_copied_from_their_cited_span():
 
 
 def test_generate_stage_is_deterministic_and_reports_shortfalls(tmp_path):
-    sources = Sources(docs=EXAMPLE / "docs", graphql_schema=EXAMPLE / "schema.graphql", tools=EXAMPLE / "tools.json",
-                      conversations=EXAMPLE / "conversations.db", seed_examples=EXAMPLE / "seed.jsonl")
+    sources = example_sources()
     outputs = []
     for name in ("a", "b"):
         paths = tmp_paths(tmp_path / name)

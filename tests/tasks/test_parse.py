@@ -2,18 +2,12 @@ import sqlite3
 
 import pytest
 
-from conftest import EXAMPLE, tmp_paths
+from conftest import EXAMPLE, example_sources, tmp_paths
 from tasks import parse
 from tasks.config import ParseParams, Sources
 from tasks.io import InputError, read_jsonl
 
 P = ParseParams()
-
-
-def example_sources(**overrides) -> Sources:
-    base = dict(docs=EXAMPLE / "docs", graphql_schema=EXAMPLE / "schema.graphql", tools=EXAMPLE / "tools.json",
-                conversations=EXAMPLE / "conversations.db", seed_examples=EXAMPLE / "seed.jsonl")
-    return Sources(**{**base, **overrides})
 
 
 def test_chunks_carry_exact_spans_and_keep_code_blocks_whole():

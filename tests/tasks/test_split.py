@@ -5,9 +5,9 @@ from collections import Counter
 
 import pytest
 
-from conftest import EXAMPLE, tmp_paths
+from conftest import example_sources, tmp_paths
 from tasks import export, generate, parse, split, tiny_model
-from tasks.config import GenerateParams, ParseParams, Sources, SplitParams
+from tasks.config import GenerateParams, ParseParams, SplitParams
 from tasks.io import read_jsonl
 from tasks.train import DataConfig
 
@@ -20,9 +20,7 @@ def split_project(tmp_path_factory):
     """The example's examples, generated and (as validation would) passed on, then split."""
     root = tmp_path_factory.mktemp("split")
     paths = tmp_paths(root)
-    sources = Sources(docs=EXAMPLE / "docs", graphql_schema=EXAMPLE / "schema.graphql", tools=EXAMPLE / "tools.json",
-                      conversations=EXAMPLE / "conversations.db", seed_examples=EXAMPLE / "seed.jsonl")
-    parse.run(ParseParams(), sources, paths)
+    parse.run(ParseParams(), example_sources(), paths)
     generate.run(GEN, paths)
     paths.validated.parent.mkdir(parents=True)
     shutil.copy(paths.generated, paths.validated)
