@@ -1,28 +1,31 @@
 """Natural language -> GraphQL pairs, from any schema.
 
-For each root field (queries, then mutations) we draw argument values by type, a selection of
-fields, and build the query text and the request a person would type from the same choices, so
-the request says everything the query does. Every query is parsed and validated against the
-schema when it is made: an invalid one is a bug in this module and raises.
+Each example exercises one construct (see CONSTRUCTS) on one root field. The query and the words
+are built from the same choices, so the request says everything the query does: every argument
+value, the sort order, the page size and the fields to show. Every query is parsed and validated
+against the schema when it is made; an invalid one is a bug in this module and raises.
 """
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLInputObjectType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLUnionType,
     build_schema,
-    get_named_type,
     is_leaf_type,
     parse,
     validate,
@@ -34,199 +37,549 @@ from tasks.examples import Example, chat, make_example
 from tasks.generators.words import VALUE_WORDS, byte_words, humanize, sentence_case, split_comparison
 
 CATEGORY = "text-to-graphql"
+CONSTRUCTS = ("plain", "nested", "arguments", "filter", "sorting", "pagination", "alias",
+              "named_fragment", "inline_fragment", "variables", "mutation")
+ARG_KINDS = ("string", "int", "float", "boolean", "id", "enum", "list", "input_object", "custom_scalar")
+
+PAGE_SIZE_ARGS = {"first", "last", "limit", "top", "take", "pageSize", "perPage", "page_size", "per_page"}
+OFFSET_ARGS = {"offset", "skip"}
+CURSOR_ARGS = {"after", "before", "cursor"}
+SORT_ARGS = {"sort", "sortBy", "orderBy", "order", "order_by", "sort_by"}
+CONTAINER_FIELDS = ("nodes", "items", "results", "data")  # list wrappers of offset/cursor styles
 SIZES = [1 << 20, 10 << 20, 100 << 20, 500 << 20, 1 << 30, 2 << 30, 5 << 30]
-PAGE_SIZE_ARGS = {"first", "last", "limit", "top", "pageSize"}
-CURSOR_ARGS = {"after", "before"}
-SORT_ARGS = {"sort", "sortBy", "orderBy", "order"}
-LIST_VERBS = ["show me", "list", "find", "get", "I want to see", "give me"]
 
-
-@dataclass
-class Arg:
-    """One argument value: its GraphQL literal and the words that ask for it."""
-    literal: str
-    phrase: str
-    modifier: bool = False  # sorting/paging words go after the conditions, not after "with"
+LEADS = ["Show me {s}", "List {s}", "Find {s}", "Get {s}", "I want to see {s}", "Give me {s}", "Fetch {s}"]
+SHOWING = [", showing {f}", " with their {f}", ", include {f}", " and tell me {f}"]
+CONDITIONS = [" with {c}", " where {c}", " that have {c}"]
 
 
 def system_prompt(product: str) -> str:
     return f"Translate the request into a GraphQL query for the {product} API. Reply with the query only."
 
 
-def _unwrap(t):
+# --- schema helpers ---------------------------------------------------------------------------
+
+def unwrap(t):
     while isinstance(t, (GraphQLNonNull, GraphQLList)):
         t = t.of_type
     return t
 
 
+def is_required(arg) -> bool:
+    return isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+
+
+def has_required_args(f: GraphQLField) -> bool:
+    return any(is_required(a) for a in f.args.values())
+
+
+def leaf_fields(t) -> list[str]:
+    return [n for n, f in t.fields.items() if is_leaf_type(unwrap(f.type)) and not has_required_args(f)]
+
+
+def object_fields(t) -> list[str]:
+    """Fields of `t` leading to an object, interface or union, callable without arguments."""
+    return [n for n, f in t.fields.items()
+            if isinstance(unwrap(f.type), (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType))
+            and not has_required_args(f)]
+
+
+def container_path(t) -> tuple[list[str], object]:
+    """Connection and list-wrapper types: (path to the items, item type).
+    FileConnection -> (["edges", "node"], File); a plain object -> ([], itself)."""
+    if isinstance(t, (GraphQLObjectType, GraphQLInterfaceType)):
+        edges = t.fields.get("edges")
+        if edges is not None:
+            edge = unwrap(edges.type)
+            if isinstance(edge, GraphQLObjectType) and "node" in edge.fields:
+                return ["edges", "node"], unwrap(edge.fields["node"].type)
+        for name in CONTAINER_FIELDS:
+            f = t.fields.get(name)
+            if f is not None and is_list(f.type) and not has_required_args(f) \
+                    and isinstance(unwrap(f.type), (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)):
+                return [name], unwrap(f.type)
+    return [], t
+
+
+def is_list(t) -> bool:
+    return isinstance(t.of_type if isinstance(t, GraphQLNonNull) else t, GraphQLList)
+
+
+def wrap(path: list[str], inner: str) -> str:
+    for name in reversed(path):
+        inner = f"{{ {name} {inner} }}"
+    return inner
+
+
+def is_sort_arg(name: str, t) -> bool:
+    named = unwrap(t)
+    return name in SORT_ARGS or bool(re.search(r"(Sort|Order)(By|Input|Field)?$", named.name))
+
+
+def arg_role(name: str, arg) -> str:
+    """page | cursor | sort | filter | argument"""
+    if name in PAGE_SIZE_ARGS or name in OFFSET_ARGS:
+        return "page"
+    if name in CURSOR_ARGS:
+        return "cursor"
+    if is_sort_arg(name, arg.type):
+        return "sort"
+    if isinstance(unwrap(arg.type), GraphQLInputObjectType):
+        return "filter"
+    return "argument"
+
+
+def pascal(name: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", humanize(name)) if w)
+
+
+def camel(words: str) -> str:
+    p = pascal(words)
+    return (p[:1].lower() + p[1:]) or "item"
+
+
+# --- values -----------------------------------------------------------------------------------
+
+@dataclass
+class Value:
+    """An argument value: its GraphQL literal, the words that ask for it, and its kinds."""
+    literal: str
+    words: str
+    kinds: set = field(default_factory=set)
+
+
 class ValueMaker:
-    """Draws a value for a named input of a given type, with its words."""
+    """Draws argument values by type, with the words a person would use for them."""
 
-    def __init__(self, rng: random.Random, reference_date: dt.date):
+    def __init__(self, rng: random.Random, today: dt.date):
         self.rng = rng
-        self.today = reference_date
-        self.id_owner = "x"  # whose id a bare `id` argument is: set per root field
+        self.today = today
+        self.owner = "item"  # whose id a bare `id` argument names: set per root field
 
-    def scalar(self, name: str, t, description: str | None) -> Arg:
-        subject, comparison = split_comparison(name)
+    def scalar(self, name: str, t, description: str | None) -> Value:
         rng = self.rng
+        subject, comparison = split_comparison(name)
         if isinstance(t, GraphQLEnumType):
             value = rng.choice(list(t.values))
             if {"ASC", "DESC"} <= set(t.values):
-                return Arg(value, "ascending" if value == "ASC" else "descending")
+                return Value(value, rng.choice(["ascending", "in ascending order"] if value == "ASC"
+                                               else ["descending", "in descending order"]), {"enum"})
             if subject == "field":  # the field of a sort input: "sorted by size"
-                return Arg(value, f"by {humanize(value)}")
-            return Arg(value, f"{subject} {humanize(value)}" if comparison is None else f"{subject} {comparison} {humanize(value)}")
-        if name in PAGE_SIZE_ARGS:
-            n = rng.choice([5, 10, 20, 50])
-            return Arg(str(n), rng.choice([f"only the first {n}", f"at most {n} results", f"top {n}"]), True)
-        if name in CURSOR_ARGS:
-            word = rng.choice(VALUE_WORDS)
-            return Arg(f'"{word}"', f"{name} cursor '{word}'", True)
-        kind = t.name if isinstance(t, GraphQLScalarType) else "String"
-        about = f"{comparison} " if comparison else ""
-        if kind in ("Int", "Float") and "byte" in (description or "").lower():
+                return Value(value, f"by {humanize(value)}", {"enum"})
+            return Value(value, f"{subject} {comparison + ' ' if comparison else ''}{humanize(value)}", {"enum"})
+        kind = t.name
+        about = (description or "").lower() + " " + name.lower()
+        if kind in ("Int", "Float") and ("byte" in about or "size" in about):
             n = rng.choice(SIZES)
-            more = {"greater than": "larger than", "less than": "smaller than"}.get(comparison or "", about.strip())
-            return Arg(str(n), f"{subject} {more} {byte_words(n)}".replace("  ", " "))
+            more = {"greater than": ["larger than", "bigger than", "over"], "less than": ["smaller than", "under"],
+                    "at least": ["at least"], "at most": ["at most"]}.get(comparison or "", [""])
+            return Value(str(n), f"{subject} {rng.choice(more)} {byte_words(n)}".replace("  ", " "),
+                         {"int" if kind == "Int" else "float"})
         if kind in ("Int", "Float"):
-            n = rng.randint(1, 100)
-            return Arg(str(n), f"{subject} {about}{n}")
+            n = rng.choice([1, 2, 3, 5, 10, 20, 25, 50, 100]) if kind == "Int" else round(rng.uniform(1, 100), 1)
+            return Value(str(n), f"{subject} {comparison + ' ' if comparison else ''}{n}", {kind.lower()})
         if kind == "Boolean":
             b = rng.random() < 0.5
-            return Arg("true" if b else "false", f"{'' if b else 'not '}{subject}")
+            return Value("true" if b else "false", f"{subject} {'true' if b else 'false'}", {"boolean"})
         if kind == "ID":
-            owner = self.id_owner if subject == "id" else subject
-            value = f"{owner[:1] or 'x'}_{rng.randint(100, 9999)}"
-            return Arg(f'"{value}"', f"{subject} {value}")
+            owner = self.owner if subject == "id" else subject.removesuffix(" id")
+            value = f"{owner.replace(' ', '')[:1] or 'x'}_{rng.randint(100, 9999)}"
+            return Value(f'"{value}"', f"{subject} {value}", {"id"})
         if "date" in kind.lower() or "time" in kind.lower():
-            days = rng.choice([1, 7, 14, 30, 90, 365])
-            day = self.today - dt.timedelta(days=days)
-            iso = f"{day.isoformat()}T00:00:00Z"
-            when = {1: "yesterday", 7: "a week ago", 14: "two weeks ago", 30: "a month ago",
-                    90: "three months ago", 365: "a year ago"}[days]
-            if comparison == "after":
-                words = rng.choice([f"{subject} after {day.isoformat()}", f"{subject} since {when}"])
-            elif comparison == "before":
-                words = rng.choice([f"{subject} before {day.isoformat()}", f"{subject} earlier than {when}"])
+            return self.date(subject, comparison, with_time="time" in kind.lower())
+        if kind == "String":
+            word = rng.choice(VALUE_WORDS)
+            if comparison == "containing":
+                words = rng.choice([f"'{word}' in the {subject}", f"{subject} containing '{word}'"])
             else:
-                words = f"{subject} {day.isoformat()}"
-            return Arg(f'"{iso}"', words)
-        word = rng.choice(VALUE_WORDS)
-        return Arg(f'"{word}"', f"{subject} {about}'{word}'" if comparison else f"{subject} '{word}'")
+                words = f"{subject} {comparison + ' ' if comparison else ''}'{word}'"
+            return Value(f'"{word}"', words, {"string"})
+        word = rng.choice(VALUE_WORDS)  # another custom scalar: a string literal is accepted as is
+        return Value(f'"{word}"', f"{subject} '{word}'", {"custom_scalar"})
 
-    def input_object(self, name: str, t: GraphQLInputObjectType, required_only: bool) -> Arg:
+    def date(self, subject: str, comparison: str | None, with_time: bool) -> Value:
+        """Relative dates in words, computed from the reference date (never from the clock)."""
+        rng = self.rng
+        today = self.today
+        if comparison in ("after", "at least", "greater than"):
+            days, phrase = rng.choice([(1, "since yesterday"), (7, "in the last week"), (30, "in the last month"),
+                                       (90, "in the last 90 days"), (365, "in the last year")])
+            words = f"{subject} {phrase}"
+        elif comparison in ("before", "at most", "less than"):
+            days, phrase = rng.choice([(7, "more than a week ago"), (30, "more than a month ago"),
+                                       (365, "more than a year ago")])
+            words = f"{subject} {phrase}"
+        else:
+            days = rng.choice([0, 1, 2, 5, 10])
+            phrase = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
+            words = f"{subject} {phrase}"
+        if rng.random() < 0.3:  # sometimes the explicit date
+            words = f"{subject} {comparison + ' ' if comparison else 'on '}{(today - dt.timedelta(days=days)).isoformat()}"
+        day = today - dt.timedelta(days=days)
+        text = f"{day.isoformat()}T00:00:00Z" if with_time else day.isoformat()
+        return Value(f'"{text}"', words, {"custom_scalar"})
+
+    def input_object(self, name: str, t: GraphQLInputObjectType, depth: int) -> Value:
         fields = list(t.fields.items())
         required = [(n, f) for n, f in fields if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined]
         optional = [(n, f) for n, f in fields if (n, f) not in required]
-        chosen = required if required_only else required + self.rng.sample(optional, k=min(len(optional), self.rng.randint(1, 2)))
-        if not chosen:
-            chosen = optional[:1]
-        parts = [(n, self.value(n, f.type, f.description, required_only)) for n, f in chosen]
-        literal = "{ " + ", ".join(f"{n}: {a.literal}" for n, a in parts) + " }"
-        if name in SORT_ARGS:
-            return Arg(literal, "sorted " + " ".join(a.phrase for _, a in parts), True)
-        return Arg(literal, " and ".join(a.phrase for _, a in parts))
+        if depth > 1:  # deep input objects: only what must be given
+            optional = [(n, f) for n, f in optional if not isinstance(unwrap(f.type), GraphQLInputObjectType)]
+        k = 0 if depth > 1 else self.rng.randint(1, min(2, len(optional))) if optional else 0
+        chosen = required + self.rng.sample(optional, k=k)
+        if not chosen and optional:
+            chosen = [optional[0]]
+        parts = [(n, self.value(n, f.type, f.description, depth + 1)) for n, f in chosen]
+        literal = "{ " + ", ".join(f"{n}: {v.literal}" for n, v in parts) + " }"
+        kinds = {"input_object"}.union(*(v.kinds for _, v in parts)) if parts else {"input_object"}
+        if is_sort_arg(name, t):
+            return Value(literal, "sorted " + " ".join(v.words for _, v in parts), kinds)
+        return Value(literal, " and ".join(v.words for _, v in parts), kinds)
 
-    def value(self, name: str, t, description: str | None, required_only: bool = False) -> Arg:
-        named = _unwrap(t)
+    def value(self, name: str, t, description: str | None, depth: int = 0) -> Value:
+        inner = t.of_type if isinstance(t, GraphQLNonNull) else t
+        if isinstance(inner, GraphQLList):
+            first = self.value(name, inner.of_type, description, depth)
+            second = self.value(name, inner.of_type, description, depth)
+            if second.literal == first.literal or isinstance(unwrap(inner), GraphQLInputObjectType):
+                return Value(f"[{first.literal}]", first.words, first.kinds | {"list"})
+            return Value(f"[{first.literal}, {second.literal}]", f"{first.words} or {second.words}",
+                         first.kinds | second.kinds | {"list"})
+        named = unwrap(t)
         if isinstance(named, GraphQLInputObjectType):
-            return self.input_object(name, named, required_only)
-        arg = self.scalar(name, named, description)
-        if isinstance(_strip_non_null(t), GraphQLList):
-            return Arg(f"[{arg.literal}]", arg.phrase)
-        return arg
+            return self.input_object(name, named, depth)
+        return self.scalar(name, named, description)
+
+    def page(self, name: str) -> Value:
+        if name in OFFSET_ARGS:
+            n = self.rng.choice([10, 20, 50])
+            return Value(str(n), self.rng.choice([f"skipping the first {n}", f"starting after the first {n}"]), {"int"})
+        n = self.rng.choice([3, 5, 10, 20, 50])
+        return Value(str(n), self.rng.choice([f"only the first {n}", f"at most {n} of them", f"the top {n}"]), {"int"})
+
+    def cursor(self, name: str) -> Value:
+        token = f"c{self.rng.randint(10, 9999)}"
+        return Value(f'"{token}"', f"{name} cursor {token}", {"string"})
 
 
-def _strip_non_null(t):
-    return t.of_type if isinstance(t, GraphQLNonNull) else t
+# --- selections -------------------------------------------------------------------------------
+
+@dataclass
+class Selection:
+    text: str
+    words: list[str]
+    constructs: set = field(default_factory=set)
 
 
-def _leaf_fields(obj: GraphQLObjectType) -> list[str]:
-    return [n for n, f in obj.fields.items() if is_leaf_type(get_named_type(f.type)) and not f.args]
-
-
-def selection_for(obj: GraphQLObjectType, rng: random.Random, depth: int = 0) -> tuple[str, list[str]]:
-    """A selection set for `obj`: id (if any) plus a few leaf fields, sometimes one nested object.
-    Connections (edges { node }) are followed to their node type. Returns (text, shown words)."""
-    if "edges" in obj.fields:
-        edge = _unwrap(obj.fields["edges"].type)
-        if isinstance(edge, GraphQLObjectType) and "node" in edge.fields:
-            node = _unwrap(edge.fields["node"].type)
-            inner, shown = selection_for(node, rng, depth)
-            return f"{{ edges {{ node {inner} }} }}", shown
-    leaves = _leaf_fields(obj)
-    picked = [n for n in leaves if n == "id"]
+def pick_leaves(t, rng: random.Random, k_max: int = 3) -> list[str]:
+    leaves = leaf_fields(t)
     others = [n for n in leaves if n != "id"]
-    picked += rng.sample(others, k=min(len(others), rng.randint(1, 3)))
-    shown = [humanize(n) for n in picked if n != "id"]
-    parts = list(picked)
-    nested = [n for n, f in obj.fields.items() if isinstance(_unwrap(f.type), GraphQLObjectType) and not f.args]
-    if depth < 1 and nested and rng.random() < 0.25:
-        n = rng.choice(nested)
-        inner_obj = _unwrap(obj.fields[n].type)
-        inner_leaves = [x for x in _leaf_fields(inner_obj) if x != "id"] or _leaf_fields(inner_obj)
-        leaf = rng.choice(inner_leaves)
-        parts.append(f"{n} {{ {leaf} }}")
-        shown.append(f"{humanize(n)} {humanize(leaf)}")
-    return "{ " + " ".join(parts) + " }", shown
+    picked = [n for n in leaves if n == "id"] + rng.sample(others, k=min(len(others), rng.randint(1, k_max)))
+    return picked
 
 
-def _field_words(name: str, f: GraphQLField) -> str:
-    return (f.description or humanize(name)).rstrip(".")
+def leaves_selection(t, rng: random.Random) -> Selection:
+    picked = pick_leaves(t, rng)
+    if not picked:
+        return Selection("{ __typename }", ["their type"])
+    shown = [humanize(n) for n in picked if n != "id"] or ["id"]
+    return Selection("{ " + " ".join(picked) + " }", shown)
 
 
-def draft_request(op: str, name: str, f: GraphQLField, vm: ValueMaker, rng: random.Random) -> tuple[str, str]:
-    """One (query text, request words) for root field `name` of operation `op`."""
-    ret = _unwrap(f.type)
-    vm.id_owner = humanize(ret.name)
-    args: list[tuple[str, Arg]] = []
-    for arg_name, a in f.args.items():
-        required = isinstance(a.type, GraphQLNonNull) and a.default_value is Undefined
-        if required or (op == "query" and rng.random() < 0.6):
-            args.append((arg_name, vm.value(arg_name, a.type, a.description)))
-    selection, shown = selection_for(ret, rng) if isinstance(ret, GraphQLObjectType) else ("", [])
-    arg_text = f"({', '.join(f'{n}: {v.literal}' for n, v in args)})" if args else ""
-    query = f"{op} {{ {name}{arg_text} {selection} }}"
-
-    conditions = [v.phrase for _, v in args if not v.modifier]
-    modifiers = [v.phrase for _, v in args if v.modifier]
-    with_words = f" with {' and '.join(conditions)}" if conditions else ""
-    with_words += "".join(f", {m}" for m in modifiers)
-    show_words = f", showing {', '.join(shown)}" if shown else ""
-    if op == "mutation":
-        words = f"{humanize(name)}{with_words}{show_words}"
-    else:
-        verb = rng.choice(LIST_VERBS)
-        words = f"{verb} {_field_words(name, f)}{with_words}{show_words}"
-    return query, sentence_case(words)
+def abstract_selection(t, schema: GraphQLSchema, rng: random.Random) -> Selection:
+    """Inline fragments on two possible types of an interface or union."""
+    possible = list(schema.get_possible_types(t))
+    chosen = rng.sample(possible, k=min(2, len(possible)))
+    parts, words = ["__typename"], []
+    base = leaf_fields(t) if isinstance(t, GraphQLInterfaceType) else []
+    taken: dict[str, str] = {}  # response name -> type: the same name with two types is invalid
+    for p in chosen:
+        own = [n for n in leaf_fields(p) if n not in base and n != "id"] or [n for n in leaf_fields(p) if n != "id"]
+        own = [n for n in own if taken.get(n, str(p.fields[n].type)) == str(p.fields[n].type)]
+        picks = rng.sample(own, k=min(len(own), rng.randint(1, 2))) if own else []
+        taken.update({n: str(p.fields[n].type) for n in picks})
+        if picks:
+            parts.append(f"... on {p.name} {{ {' '.join(picks)} }}")
+            words.append(f"for a {humanize(p.name)} its {join_words([humanize(n) for n in picks])}")
+    return Selection("{ " + " ".join(parts) + " }", ["type"] + words, {"inline_fragment"})
 
 
-def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: int) -> Iterator[Example]:
-    """Up to `quota` distinct NL -> GraphQL examples, spread evenly over the root fields."""
-    schema: GraphQLSchema = build_schema(sdl)
-    vm = ValueMaker(rng, p.reference_date)
-    roots = [("query", n, f) for n, f in schema.query_type.fields.items()]
+def nested_selection(t, rng: random.Random, hops: int) -> Selection:
+    """Leaves of `t` plus one object field followed for up to `hops` hops."""
+    own = leaves_selection(t, rng)
+    candidates = [n for n in object_fields(t) if isinstance(unwrap(t.fields[n].type), (GraphQLObjectType, GraphQLInterfaceType))]
+    if not candidates or hops < 1:
+        return own
+    name = rng.choice(candidates)
+    path, inner_type = container_path(unwrap(t.fields[name].type))
+    inner = nested_selection(inner_type, rng, hops - 1) if hops > 1 and rng.random() < 0.5 else leaves_selection(inner_type, rng)
+    text = own.text[:-1] + f"{name} {wrap(path, inner.text)} }}"
+    owner = humanize(name)
+    words = own.words + [f"the {owner}'s {join_words(inner.words)}"]
+    return Selection(text, words, {"nested"} | inner.constructs)
+
+
+def alias_for(literal: str, field_name: str) -> str:
+    """A readable alias from the first value in a literal: ("video", files) -> "videoFiles".
+
+    >>> alias_for('{ kind: VIDEO, sizeGt: 5 }', "files"), alias_for('"f_12"', "file")
+    ('videoFiles', 'f12File')
+    """
+    m = re.search(r'"([^"]*)"|:\s*([A-Z][A-Z0-9_]*)\b|^([A-Z][A-Z0-9_]*)$|(-?\d+(?:\.\d+)?)', literal)
+    token = next((g for g in m.groups() if g), "") if m else ""
+    head = camel(token.lower()) if token else "item"
+    if not head[:1].isalpha():
+        head = "n" + head
+    return head + pascal(field_name)
+
+
+def join_words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --- one request ------------------------------------------------------------------------------
+
+@dataclass
+class Root:
+    op: str  # query | mutation
+    name: str
+    field: GraphQLField
+
+    @property
+    def item_type(self):
+        return container_path(unwrap(self.field.type))[1]
+
+
+def applicable(root: Root, schema: GraphQLSchema) -> list[str]:
+    """The constructs this root field can show."""
+    if root.op == "mutation":
+        return ["mutation"]
+    roles = {arg_role(n, a) for n, a in root.field.args.items()}
+    item = root.item_type
+    out = []
+    if not has_required_args(root.field):
+        out.append("plain")
+    if isinstance(item, (GraphQLObjectType, GraphQLInterfaceType)):
+        if any(isinstance(unwrap(item.fields[n].type), (GraphQLObjectType, GraphQLInterfaceType)) for n in object_fields(item)):
+            out.append("nested")
+        out.append("named_fragment")
+        if any(isinstance(unwrap(item.fields[n].type), (GraphQLInterfaceType, GraphQLUnionType)) for n in object_fields(item)):
+            out.append("inline_fragment")
+    if isinstance(item, (GraphQLInterfaceType, GraphQLUnionType)) and "inline_fragment" not in out:
+        out.append("inline_fragment")
+    if "argument" in roles:
+        out.append("arguments")
+    if "filter" in roles:
+        out.append("filter")
+    if "sort" in roles:
+        out.append("sorting")
+    if roles & {"page", "cursor"}:
+        out.append("pagination")
+    if root.field.args and not has_required_args(root.field) or "argument" in roles:
+        out.append("alias")
+    if root.field.args:
+        out.append("variables")
+    return out
+
+
+class Drafter:
+    """Builds (query, words, constructs) for a root field and a construct."""
+
+    def __init__(self, schema: GraphQLSchema, rng: random.Random, today: dt.date):
+        self.schema = schema
+        self.rng = rng
+        self.values = ValueMaker(rng, today)
+        self.kinds: set = set()  # argument kinds of the last draft, for the coverage report
+
+    def selection(self, root: Root, construct: str) -> tuple[list[str], Selection]:
+        """(path through connection wrappers, selection on the item type)."""
+        ret = unwrap(root.field.type)
+        if is_leaf_type(ret):
+            return [], Selection("", [])
+        path, item = container_path(ret)
+        if isinstance(item, GraphQLUnionType) or (isinstance(item, GraphQLInterfaceType) and construct == "inline_fragment"):
+            sel = abstract_selection(item, self.schema, self.rng)
+        elif construct == "inline_fragment":
+            sel = self.inline_on_field(item)
+        elif construct == "nested":
+            sel = nested_selection(item, self.rng, hops=2)
+        else:
+            sel = leaves_selection(item, self.rng)
+        return path, sel
+
+    def inline_on_field(self, item) -> Selection:
+        names = [n for n in object_fields(item) if isinstance(unwrap(item.fields[n].type), (GraphQLInterfaceType, GraphQLUnionType))]
+        name = self.rng.choice(names)
+        own = leaves_selection(item, self.rng)
+        path, inner_type = container_path(unwrap(item.fields[name].type))
+        inner = abstract_selection(inner_type, self.schema, self.rng)
+        text = own.text[:-1] + f"{name} {wrap(path, inner.text)} }}"
+        return Selection(text, own.words + [f"for its {humanize(name)}: {join_words(inner.words)}"], {"inline_fragment"})
+
+    def args_for(self, root: Root, construct: str) -> list[tuple[str, Value, str]]:
+        """(name, value, role) for the arguments this draft passes."""
+        self.values.owner = humanize(root.item_type.name) if hasattr(root.item_type, "name") else "item"
+        chosen = []
+        roles_wanted = {"filter": {"filter"}, "sorting": {"sort"}, "pagination": {"page", "cursor"},
+                        "arguments": {"argument"}}.get(construct, set())
+        for name, arg in root.field.args.items():
+            role = arg_role(name, arg)
+            if is_required(arg) or role in roles_wanted or (construct == "mutation" and self.rng.random() < 0.4):
+                if role == "page":
+                    value = self.values.page(name)
+                elif role == "cursor":
+                    value = self.values.cursor(name)
+                else:
+                    value = self.values.value(name, arg.type, arg.description)
+                chosen.append((name, value, role))
+        if construct == "pagination":  # one page-size or offset arg, plus a cursor now and then
+            pages = [c for c in chosen if c[2] == "page"]
+            cursors = [c for c in chosen if c[2] == "cursor"]
+            keep = pages[:1] + (cursors[:1] if cursors and (not pages or self.rng.random() < 0.3) else [])
+            chosen = [c for c in chosen if c[2] not in ("page", "cursor")] + keep
+        return chosen
+
+    def words_for(self, root: Root, args: list[tuple[str, Value, str]], sel: Selection) -> str:
+        rng = self.rng
+        subject = (root.field.description or humanize(root.name)).strip().rstrip(".")
+        subject = subject[:1].lower() + subject[1:]
+        if root.op == "mutation":
+            lead = sentence_case(subject)
+        else:
+            lead = rng.choice(LEADS).format(s=subject)
+        conditions = [v.words for _, v, role in args if role in ("filter", "argument")]
+        modifiers = [v.words for _, v, role in args if role in ("sort", "page", "cursor")]
+        text = lead
+        if conditions:
+            text += rng.choice(CONDITIONS if root.op == "query" else [": {c}", " with {c}"]).format(c=" and ".join(conditions))
+        text += "".join(f", {m}" for m in modifiers)
+        if sel.words:
+            text += rng.choice(SHOWING).format(f=join_words(sel.words))
+        return text
+
+    def draft(self, root: Root, construct: str) -> tuple[str, str, set]:
+        if construct == "alias":
+            return self.alias(root)
+        args = self.args_for(root, construct)
+        path, sel = self.selection(root, construct)
+        constructs = {construct} | sel.constructs
+        for _, v, role in args:
+            constructs |= {"filter": {"filter"}, "sort": {"sorting"}, "page": {"pagination"},
+                           "cursor": {"pagination"}, "argument": {"arguments"}}[role]
+        words = self.words_for(root, args, sel)
+        self.kinds = set().union(*(v.kinds for _, v, _ in args)) if args else set()
+        if construct == "named_fragment":
+            return self.with_fragment(root, args, path, sel, words, constructs)
+        selection = wrap(path, sel.text) if sel.text else ""
+        if construct == "variables":
+            return self.with_variables(root, args, selection, sel, constructs)
+        arg_text = f"({', '.join(f'{n}: {v.literal}' for n, v, _ in args)})" if args else ""
+        query = f"{root.op} {{ {root.name}{arg_text}{' ' + selection if selection else ''} }}"
+        return query, words, constructs
+
+    def alias(self, root: Root) -> tuple[str, str, set]:
+        """The same field twice under two names, with two values of one argument."""
+        candidates = [(n, a) for n, a in root.field.args.items() if arg_role(n, a) in ("argument", "filter")]
+        if not candidates:
+            candidates = [(n, a) for n, a in root.field.args.items()]
+        name, arg = self.rng.choice(candidates)
+        first = self.values.value(name, arg.type, arg.description)
+        for _ in range(10):
+            second = self.values.value(name, arg.type, arg.description)
+            if second.literal != first.literal:
+                break
+        path, sel = self.selection(root, "alias")
+        selection = wrap(path, sel.text) if sel.text else ""
+        required = [(n, self.values.value(n, a.type, a.description)) for n, a in root.field.args.items()
+                    if is_required(a) and n != name]
+        names = []
+        parts = []
+        for v in (first, second):
+            alias = alias_for(v.literal, root.name)
+            while alias in names:
+                alias += "2"
+            names.append(alias)
+            args = ", ".join(f"{n}: {x.literal}" for n, x in required + [(name, v)])
+            parts.append(f"{alias}: {root.name}({args}){' ' + selection if selection else ''}")
+        query = f"query {{ {' '.join(parts)} }}"
+        subject = (root.field.description or humanize(root.name)).strip().rstrip(".")
+        subject = subject[:1].lower() + subject[1:]
+        extra = "".join(f" {x.words}," for _, x in required)
+        words = (f"{self.rng.choice(LEADS).format(s=subject)}{extra} once with {first.words} as {names[0]} "
+                 f"and once with {second.words} as {names[1]}")
+        if sel.words:
+            words += self.rng.choice(SHOWING).format(f=join_words(sel.words))
+        self.kinds = first.kinds | second.kinds
+        return query, words, {"alias", "arguments" if arg_role(name, arg) == "argument" else "filter"} | sel.constructs
+
+    def with_fragment(self, root: Root, args, path: list[str], sel: Selection, words: str,
+                      constructs: set) -> tuple[str, str, set]:
+        item = container_path(unwrap(root.field.type))[1]
+        frag = f"{item.name}Fields"
+        arg_text = f"({', '.join(f'{n}: {v.literal}' for n, v, _ in args)})" if args else ""
+        spread = wrap(path, "{ ..." + frag + " }")
+        query = f"query {{ {root.name}{arg_text} {spread} }} fragment {frag} on {item.name} {sel.text}"
+        words += f", using a fragment named {frag} for the {humanize(item.name)} fields"
+        return query, words, constructs | {"named_fragment"}
+
+    def with_variables(self, root: Root, args, selection: str, sel: Selection, constructs: set) -> tuple[str, str, set]:
+        if not args:  # variables need an argument: take the first one
+            name, arg = next(iter(root.field.args.items()))
+            args = [(name, self.values.value(name, arg.type, arg.description), arg_role(name, arg))]
+        declared = ", ".join(f"${n}: {root.field.args[n].type}" for n, _, _ in args)
+        arg_text = ", ".join(f"{n}: ${n}" for n, _, _ in args)
+        op_name = f"{pascal(root.name)}Query"
+        query = f"query {op_name}({declared}) {{ {root.name}({arg_text}){' ' + selection if selection else ''} }}"
+        subject = (root.field.description or humanize(root.name)).strip().rstrip(".")
+        variables = join_words([f"${n}" for n, _, _ in args])
+        noun = "variables" if len(args) > 1 else "a variable"
+        words = f"Write a query {op_name} that takes {variables} as {noun} and returns {subject[:1].lower() + subject[1:]}"
+        if sel.words:
+            words += self.rng.choice(SHOWING).format(f=join_words(sel.words))
+        return query, words, {"variables"} | sel.constructs
+
+
+def roots_of(schema: GraphQLSchema) -> list[Root]:
+    roots = [Root("query", n, f) for n, f in schema.query_type.fields.items()]
     if schema.mutation_type is not None:
-        roots += [("mutation", n, f) for n, f in schema.mutation_type.fields.items()]
+        roots += [Root("mutation", n, f) for n, f in schema.mutation_type.fields.items()]
+    return roots
+
+
+def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: int,
+                      coverage: dict | None = None) -> Iterator[Example]:
+    """Up to `quota` distinct NL -> GraphQL examples, cycling through the constructs so each one
+    the schema allows is covered, and through the root fields that allow it. `coverage`, if given,
+    is filled with {construct: count} and {"arg_kinds": {kind: count}}."""
+    schema = build_schema(sdl)
+    drafter = Drafter(schema, rng, p.reference_date)
+    roots = roots_of(schema)
+    by_construct = {c: [r for r in roots if c in applicable(r, schema)] for c in CONSTRUCTS}
+    cycle = [c for c in CONSTRUCTS if by_construct[c]]
+    coverage = coverage if coverage is not None else {}
     seen: set[str] = set()
-    misses = 0
-    made = 0
-    while made < quota and misses < 50 * len(roots):
-        op, name, f = roots[(made + misses) % len(roots)]
-        query, words = draft_request(op, name, f, vm, rng)
+    made = misses = 0
+    turns = itertools.count()
+    while made < quota and cycle and misses < 30 * quota + 100:
+        turn = next(turns)
+        construct = cycle[turn % len(cycle)]
+        root = by_construct[construct][(turn // len(cycle)) % len(by_construct[construct])]
+        query, words, constructs = drafter.draft(root, construct)
+        words = sentence_case(" ".join(words.split()))
         if words in seen:
             misses += 1
             continue
+        query = " ".join(query.split())
         errors = validate(schema, parse(query))
         if errors:
             raise AssertionError(f"generated an invalid query (a bug in tunesmith): {query}\n{errors[0].message}")
         seen.add(words)
         made += 1
-        yield make_example(
-            CATEGORY,
-            chat(system_prompt(p.product), words, query),
-            source=f"schema:{op}.{name}",
-            meta={"graphql_valid": True, "operation": op, "root_field": name},
-        )
-
+        for c in constructs:
+            coverage[c] = coverage.get(c, 0) + 1
+        kinds = coverage.setdefault("arg_kinds", {})
+        for k in drafter.kinds:
+            kinds[k] = kinds.get(k, 0) + 1
+        yield make_example(CATEGORY, chat(system_prompt(p.product), words, query),
+                           source=f"schema:{root.op}.{root.name}",
+                           meta={"graphql_valid": True, "constructs": sorted(constructs), "root_field": root.name})

@@ -2,50 +2,16 @@ import datetime as dt
 import json
 import random
 
-import pytest
-from graphql import build_schema, parse, validate
 from jsonschema import Draft202012Validator
 
 from conftest import EXAMPLE, example_sources, tmp_paths
 from tasks import generate, parse as parse_stage
 from tasks.config import GenerateParams, ParseParams, Sources
-from tasks.generators import conversations, graphql, qa, tools
+from tasks.generators import conversations, qa, tools
 from tasks.io import read_jsonl
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox",
                    quotas={"qa": 50, "text-to-graphql": 200, "tool_use": 100, "conversation": 50})
-
-SMALL_SCHEMA = """
-enum Color { RED GREEN }
-input Filter { color: Color, minPrice: Float, nameContains: String, tags: [String!] }
-type Item { id: ID!, name: String!, price: Float, color: Color, maker: Maker }
-type Maker { id: ID!, name: String! }
-type Query { items(filter: Filter, limit: Int): [Item!]!, item(id: ID!): Item }
-type Mutation { renameItem(id: ID!, name: String!): Item! }
-"""
-
-
-@pytest.mark.parametrize("sdl", [(EXAMPLE / "schema.graphql").read_text(), SMALL_SCHEMA], ids=["filebox", "small"])
-def test_graphql_pairs_are_valid_and_distinct(sdl):
-    schema = build_schema(sdl)
-    examples = list(graphql.pairs_from_schema(sdl, P, random.Random(1), 150))
-    assert len(examples) == 150
-    for ex in examples:
-        query = ex["messages"][-1]["content"]
-        assert not validate(schema, parse(query)), query
-    requests = [ex["messages"][1]["content"] for ex in examples]
-    assert len(set(requests)) == len(requests)
-    # every root field, queries and mutations, is covered
-    assert {ex["meta"]["root_field"] for ex in examples} == set(schema.query_type.fields) | set(schema.mutation_type.fields)
-
-
-def test_graphql_dates_come_from_the_reference_date_not_the_clock():
-    sdl = "scalar DateTime\ninput F { modifiedAfter: DateTime }\ntype T { id: ID! }\ntype Query { ts(filter: F): [T!]! }"
-    queries = [ex["messages"][-1]["content"] for ex in graphql.pairs_from_schema(sdl, P, random.Random(0), 30)]
-    dates = {q.split('"')[1][:10] for q in queries if "modifiedAfter" in q}
-    allowed = {(P.reference_date - dt.timedelta(days=d)).isoformat() for d in (1, 7, 14, 30, 90, 365)}
-    assert dates and dates <= allowed
-
 
 def test_tool_calls_validate_against_their_json_schema():
     defs = json.loads((EXAMPLE / "tools.json").read_text())

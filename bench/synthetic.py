@@ -1,0 +1,93 @@
+"""Synthetic sources at any size, for benchmarks and the large-schema tests.
+
+    >>> from graphql import build_schema
+    >>> len(build_schema(synthetic_schema(50, seed=0)).type_map) > 50
+    True
+"""
+from __future__ import annotations
+
+import random
+
+SCALARS = ["String", "Int", "Float", "Boolean", "ID", "DateTime"]
+NOUNS = ["account", "order", "invoice", "product", "review", "shipment", "ticket", "project", "task", "team",
+         "comment", "report", "asset", "device", "sensor", "reading", "policy", "claim", "lesson", "course"]
+
+
+def _name(i: int) -> str:
+    noun = NOUNS[i % len(NOUNS)]
+    return f"{noun.title()}{i}"
+
+
+def synthetic_schema(n_objects: int, seed: int = 0) -> str:
+    """An SDL schema with `n_objects` object types and, for each, an enum, a filter input, an order
+    input and a connection: about 6 types per object. Interfaces and unions every few objects,
+    references between objects (nesting), and mutations."""
+    rng = random.Random(seed)
+    names = [_name(i) for i in range(n_objects)]
+    out = ["scalar DateTime", "enum SortDirection { ASC DESC }",
+           "type PageInfo { hasNextPage: Boolean! endCursor: String }"]
+    n_interfaces = max(1, n_objects // 20)
+    for k in range(n_interfaces):
+        out.append(f"interface Entity{k} {{ id: ID! label{k}: String }}")
+    for i, name in enumerate(names):
+        iface = i % n_interfaces
+        fields = [f"id: ID!", f"label{iface}: String"]
+        for j in range(rng.randint(3, 7)):
+            fields.append(f"f{j}{name}: {rng.choice(SCALARS)}")
+        fields.append(f"status: {name}Status")
+        for ref in rng.sample(names, k=min(2, len(names))):
+            fields.append(f"rel{ref}: {ref}")
+        out.append(f'"""A {NOUNS[i % len(NOUNS)]} record."""')
+        out.append(f"type {name} implements Entity{iface} {{ {' '.join(fields)} }}")
+        out.append(f"enum {name}Status {{ ACTIVE ARCHIVED PENDING }}")
+        out.append(f"enum {name}Field {{ ID LABEL STATUS }}")
+        out.append(f"input {name}Filter {{ status: {name}Status labelContains: String createdAfter: DateTime "
+                   f"idIn: [ID!] minScore: Float active: Boolean }}")
+        out.append(f"input {name}Order {{ field: {name}Field! direction: SortDirection }}")
+        out.append(f"type {name}Edge {{ cursor: String! node: {name}! }}")
+        out.append(f"type {name}Connection {{ edges: [{name}Edge!]! pageInfo: PageInfo! totalCount: Int! }}")
+    for u in range(max(1, n_objects // 25)):
+        members = rng.sample(names, k=min(3, len(names)))
+        out.append(f"union Union{u} = {' | '.join(members)}")
+    query = []
+    for i, name in enumerate(names):
+        plural = name[0].lower() + name[1:] + "s"
+        query.append(f'"{NOUNS[i % len(NOUNS)]} records" {plural}(filter: {name}Filter, orderBy: {name}Order, '
+                     f"first: Int, after: String): {name}Connection!")
+        query.append(f"{name[0].lower() + name[1:]}(id: ID!): {name}")
+    for u in range(max(1, n_objects // 25)):
+        query.append(f"search{u}(text: String!, limit: Int): [Union{u}!]!")
+    out.append("type Query { " + " ".join(query) + " }")
+    mutations = [f"update{name}(id: ID!, label: String, status: {name}Status): {name}!" for name in names[: max(1, n_objects // 5)]]
+    out.append("type Mutation { " + " ".join(mutations) + " }")
+    return "\n".join(out) + "\n"
+
+
+def synthetic_docs(n_pages: int, seed: int = 0) -> dict[str, str]:
+    """Markdown pages: headings, definitions, how-tos, lists and reasons, so every QA kind appears."""
+    rng = random.Random(seed)
+    pages = {}
+    for i in range(n_pages):
+        a, b = rng.sample(NOUNS, 2)
+        pages[f"page{i}.md"] = f"""# The {a} guide {i}
+
+## {a.title()}s {i}
+
+A {a} {i} is a record that the workspace keeps for each {b}. It holds a label and a status.
+
+To create a {a} {i}, open the sidebar and choose **New {a}**. The {a} appears at once.
+
+## Why {a}s {i} are archived
+
+A {a} {i} is archived because old records slow down search for everyone.
+
+## Kinds of {a} {i}
+
+The kinds are:
+
+- **Draft** {a}s, which nobody else can see.
+- **Shared** {a}s, which the team can open.
+
+**Draft** {a}s stay private, while **Shared** {a}s are visible to the whole team.
+"""
+    return pages
