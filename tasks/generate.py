@@ -50,18 +50,22 @@ def run(p: GenerateParams, paths: Paths) -> dict:
     sdl = parsed["graphql_schema"].read_text() if present["graphql_schema"] else None
 
     if present["docs"]:
-        made["qa"] = qa.pairs_from_docs(read_jsonl(parsed["docs"]), p, rng, p.quotas.get("qa", 0))
-        generators["qa"] = {"status": "ran", "produced": len(made["qa"])}
+        kinds: dict = {}
+        made["qa"] = qa.pairs_from_docs(read_jsonl(parsed["docs"]), p, rng, p.quotas.get("qa", 0), kinds)
+        generators["qa"] = {"status": "ran", "produced": len(made["qa"]), "kinds": kinds}
     else:
         skipped("qa", "docs")
     if sdl is not None:
-        made["text-to-graphql"] = list(graphql.pairs_from_schema(sdl, p, rng, p.quotas.get("text-to-graphql", 0)))
-        generators["text-to-graphql"] = {"status": "ran", "produced": len(made["text-to-graphql"])}
+        constructs: dict = {}
+        made["text-to-graphql"] = list(graphql.pairs_from_schema(sdl, p, rng, p.quotas.get("text-to-graphql", 0), constructs))
+        generators["text-to-graphql"] = {"status": "ran", "produced": len(made["text-to-graphql"]),
+                                         "arg_kinds": constructs.pop("arg_kinds", {}), "constructs": constructs}
     else:
         skipped("text-to-graphql", "graphql_schema")
     if project_tools:
-        made["tool_use"] = list(tools.dialogues(project_tools, p, rng, p.quotas.get("tool_use", 0)))
-        generators["tool_use"] = {"status": "ran", "produced": len(made["tool_use"])}
+        shapes: dict = {}
+        made["tool_use"] = list(tools.dialogues(project_tools, p, rng, p.quotas.get("tool_use", 0), shapes))
+        generators["tool_use"] = {"status": "ran", "produced": len(made["tool_use"]), "shapes": shapes}
     else:
         skipped("tool_use", "tools")
     if present["conversations"]:

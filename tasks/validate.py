@@ -1,7 +1,7 @@
 """Gate the examples with a Great Expectations suite; keep failing rows aside with reasons.
 
 Reads:  paths.generated, validate.suite (a GX suite in JSON, under expectations/)
-Writes: paths.validated, paths.rejected; on failure reports/failures/validate.json
+Writes: paths.validated, paths.rejected, reports/coverage.md; on failure reports/failures/validate.json
 Params: validate.*
 
 Row-level facts (role order, lengths, GraphQL and tool-call verdicts) are computed in polars;
@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tasks.config import Paths, ValidateParams
 from tasks.examples import Example
-from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl
+from tasks.config import CATEGORIES
+from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
 from tasks.stage import StageFailed, stage_main
 
 SAMPLE_IDS = 10
@@ -131,6 +132,28 @@ def check(frame, suite) -> list[dict]:
     return verdicts
 
 
+def coverage_table(generate_report: dict | None, examples: list[Example], kept: list[Example]) -> str:
+    """Markdown: per category the quota, what was produced, what validation kept, and why a quota was
+    missed; then the finer coverage each generator reported (constructs, question kinds, shapes)."""
+    cats = (generate_report or {}).get("categories", {})
+    lines = ["# Coverage", "", "| category | target | produced | kept after validation | note |",
+             "| --- | ---: | ---: | ---: | --- |"]
+    for c in CATEGORIES:
+        produced = sum(1 for ex in examples if ex["category"] == c)
+        n_kept = sum(1 for ex in kept if ex["category"] == c)
+        row = cats.get(c, {})
+        notes = [row["why"]] if row.get("why") else []
+        if n_kept < produced:
+            notes.append(f"{produced - n_kept} rejected by validation (see rejected.jsonl)")
+        lines.append(f"| {c} | {row.get('target', '')} | {produced} | {n_kept} | {'; '.join(notes)} |")
+    for name, gen in (generate_report or {}).get("generators", {}).items():
+        for key in ("constructs", "arg_kinds", "kinds", "shapes"):
+            if gen.get(key):
+                lines += ["", f"## {name}: {key.replace('_', ' ')}", "", "| | examples |", "| --- | ---: |"]
+                lines += [f"| {k} | {v} |" for k, v in sorted(gen[key].items())]
+    return "\n".join(lines) + "\n"
+
+
 def run(p: ValidateParams, paths: Paths) -> dict:
     examples = read_jsonl(paths.generated)
     suite = load_suite(p.suite)
@@ -161,7 +184,11 @@ def run(p: ValidateParams, paths: Paths) -> dict:
         raise StageFailed("\n".join(lines))
     failure_path.unlink(missing_ok=True)  # a stale failure from an earlier run no longer applies
 
-    write_jsonl(paths.validated, (ex for i, ex in enumerate(examples) if i not in reasons))
+    kept = [ex for i, ex in enumerate(examples) if i not in reasons]
+    write_jsonl(paths.validated, kept)
+    generate_report = paths.report("generate")
+    write_text(paths.reports / "coverage.md", coverage_table(
+        read_json(generate_report) if generate_report.exists() else None, examples, kept))
     write_jsonl(paths.rejected, ({"reasons": reasons[i], "example": examples[i]} for i in sorted(reasons)))
     report["rejected_by_reason"] = {v["expectation"]: len(v["rows"]) for v in verdicts if v["rows"]}
     return report

@@ -1,13 +1,20 @@
 """Question-answer pairs from documentation chunks, each answer an exact span of its source.
 
-Questions come from the section's heading (what the section is about) and from sentences that
-define something ("A smart folder is ...") or say how to do something ("To add one, ...").
-The answer is always text copied from the chunk, and `meta.span` says where it sits in the file.
+Kinds of question, each from a pattern in the text:
+- define:  "A smart folder is a saved search." -> "What is a smart folder in Filebox?"
+- how:     "To add one, open the sidebar ..." or a heading "Adding a location" -> "How do I add a location?"
+- why:     a heading "Why search is fast", or "Links are read-only because ..." -> "Why are links read-only?"
+- list:    "The available filters are:" + a list (or a table) -> "What are the filters in Filebox?"
+- compare: a sentence contrasting two emphasised terms -> "What is the difference between viewer and editor?"
+- about:   the section itself -> "Tell me about sharing files in Filebox."
+The answer is always text copied from the chunk (whitespace unwrapped), and `meta.span` gives its
+character range in the source file, so a test can check every answer against what it cites.
 """
 from __future__ import annotations
 
 import random
 import re
+from dataclasses import dataclass
 from typing import Iterator
 
 from tasks.config import GenerateParams
@@ -15,14 +22,18 @@ from tasks.examples import Example, chat, make_example
 from tasks.generators.words import sentence_case
 
 CATEGORY = "qa"
+KINDS = ("define", "how", "why", "list", "compare", "about")
 _SENTENCE = re.compile(r"[^.!?]+[.!?]+(?=\s|$)")
-_DEFINITION = re.compile(r"^(?:A|An) ([A-Za-z][\w-]*(?: [\w-]+){0,2}) (?:is|are) ")
-_HOW_TO = re.compile(r"^To ([a-z][^,]{3,60}),")
-HEADING_TEMPLATES = [
-    "What does the {product} documentation say about {topic}?",
+_DEFINITION = re.compile(r"^(?:A|An) ([A-Za-z][\w-]*(?: [\w-]+){0,2}) (?:is|are) (?:a|an|the|any|how|what) ")
+_NAMED_DEFINITION = re.compile(r"^(?:\*\*|`)?([A-Z][\w-]*(?: [\w-]+){0,2})(?:\*\*|`)? is (?:a|an) ")
+_HOW_TO = re.compile(r"^To ([a-z][^,]{3,80}),")
+_BECAUSE = re.compile(r"^(?P<subj>[A-Z][\w' -]{2,60}?) (?P<verb>is|are|can|does|do|[a-z]+s) (?P<rest>[^,]{2,60}?) because ")
+_EMPHASIS = re.compile(r"\*\*([^*]{2,40})\*\*|`([^`]{2,40})`")
+_CONTRAST = re.compile(r"\b(while|whereas|unlike|but|also|instead|rather than)\b")
+ABOUT_TEMPLATES = [
     "Tell me about {topic} in {product}.",
+    "What does the {product} documentation say about {topic}?",
     "Can you explain {topic} in {product}?",
-    "I have a question about {topic} in {product}: how does it work?",
 ]
 
 
@@ -30,19 +41,50 @@ def system_prompt(product: str) -> str:
     return f"You are the {product} assistant. Answer questions about {product} accurately and briefly."
 
 
-def prose_spans(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each prose paragraph in a chunk: code, tables and list items are left out.
+@dataclass(frozen=True)
+class Block:
+    kind: str  # prose | list | table | code | heading
+    start: int
+    end: int
 
-    >>> list(prose_spans("One two.\\n\\n```\\ncode\\n```\\n\\n| a |\\n\\nThree."))
-    [(0, 8), (31, 37)]
+
+def blocks(text: str) -> list[Block]:
+    """Blank-line separated blocks of a chunk, with fenced code kept whole.
+
+    >>> [b.kind for b in blocks("Intro:\\n\\n- a\\n- b\\n\\n```\\nx\\n\\ny\\n```\\n\\n| h |\\n")]
+    ['prose', 'list', 'code', 'table']
     """
-    pos = 0
-    for para in re.split(r"(\n\s*\n)", text):
-        stripped = para.strip()
-        if stripped and not stripped.startswith(("```", "|", "-", "*", "#", ">")) and not re.match(r"\d+\.", stripped):
-            lead = len(para) - len(para.lstrip())
-            yield pos + lead, pos + lead + len(stripped)
-        pos += len(para)
+    out, start, pos, fenced = [], None, 0, False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            fenced = not fenced
+        if not stripped and not fenced:
+            if start is not None:
+                out.append(_block(text, start, pos))
+                start = None
+        elif start is None:
+            start = pos
+        pos += len(line)
+    if start is not None:
+        out.append(_block(text, start, pos))
+    return out
+
+
+def _block(text: str, start: int, end: int) -> Block:
+    body = text[start:end].rstrip()
+    first = body.lstrip()
+    if first.startswith("```"):
+        kind = "code"
+    elif first.startswith("|"):
+        kind = "table"
+    elif first.startswith(("- ", "* ", "+ ")) or re.match(r"\d+\. ", first):
+        kind = "list"
+    elif first.startswith("#"):
+        kind = "heading"
+    else:
+        kind = "prose"
+    return Block(kind, start, start + len(body))
 
 
 def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -50,36 +92,130 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
             for m in _SENTENCE.finditer(text[start:end])]
 
 
+def base_verb(gerund: str) -> str:
+    """'Adding' -> 'add', 'Sharing' -> 'share', 'Tagging' -> 'tag', 'Installing' -> 'install'.
+
+    >>> [base_verb(w) for w in ("Adding", "Sharing", "Tagging", "Installing", "Opening", "Using", "Scanning",
+    ...                         "Removing", "Creating", "Entering", "Getting", "Checking")]
+    ['add', 'share', 'tag', 'install', 'open', 'use', 'scan', 'remove', 'create', 'enter', 'get', 'check']
+    """
+    stem = gerund.lower()[:-3]
+    vowels = "aeiou"
+
+    def cvc(s: str) -> bool:
+        return len(s) >= 2 and s[-1] not in vowels + "wxy" and s[-2] in vowels and (len(s) == 2 or s[-3] not in vowels)
+
+    if len(stem) >= 4 and stem[-1] == stem[-2] and stem[-1] not in "lsz" and cvc(stem[:-1]):
+        return stem[:-1]
+    if cvc(stem) and (len(stem) <= 4 and stem[-1] != "n" or len(stem) > 4 and stem[-1] not in "nr"):
+        return stem + "e"
+    if stem.endswith(("at", "ut", "iz", "ur")):  # create, compute, organize, configure
+        return stem + "e"
+    return stem
+
+
+def heading_question(topic: str) -> str:
+    """A "Why ..."/"How ..." heading as a question.
+
+    >>> [heading_question(t) for t in ("Why search is fast", "How sync works", "Why versions use quota",
+    ...                                "Why a file appears twice", "How long history is kept")]
+    ['Why is search fast?', 'How does sync work?', 'Why do versions use quota?', 'Why does a file appear twice?', 'How long is history kept?']
+    """
+    words = topic.rstrip("?.").split()
+    lead = 2 if len(words) > 2 and words[1] in ("long", "much", "many", "often") else 1
+    first, words = " ".join(words[:lead]), words[lead:]
+    for i, w in enumerate(words):
+        if w in ("is", "are", "can") and i > 0:
+            return f"{first} {w} {' '.join(words[:i] + words[i + 1:])}?"
+    for i, w in enumerate(words[1:], 1):
+        if w.endswith("s") and not w.endswith("ss"):
+            return f"{first} does {' '.join(words[:i])} {w[:-1]} {' '.join(words[i + 1:])}".rstrip() + "?"
+    if len(words) > 1 and words[0].endswith("s"):
+        return f"{first} do {' '.join(words)}?"
+    return f"{first} {' '.join(words)}?"
+
+
+def list_questions(topic: str, intro: str, product: str) -> list[str]:
+    """Questions answered by a list or table: from its intro ("The roles are:") or its heading.
+
+    >>> list_questions("Roles in a team", "A team has members. The roles are:", "Filebox")
+    ['What are the roles in Filebox?', 'List the roles.']
+    """
+    tail = re.split(r"(?<=[.!?])\s+", " ".join(intro.split()))[-1]  # the sentence ending in ":"
+    m = re.fullmatch(r"The ([a-z][\w -]{1,40}) are:", tail)
+    if m:
+        return [f"What are the {m.group(1)} in {product}?", f"List the {m.group(1)}."]
+    if topic.split()[0].lower() in ("how", "why"):
+        return [heading_question(topic)]
+    if topic.split()[0].lower() in ("which", "what", "when", "where", "who"):
+        return [sentence_case(topic.rstrip("?")) + "?"]
+    noun = _lower_first(topic)
+    if noun.endswith("s"):
+        return [f"What are the {noun} in {product}?", f"List the {noun}."]
+    return [f"What is listed under {noun} in {product}?"]
+
+
+def _lower_first(s: str) -> str:
+    """Lower-case the first letter unless the first word is an acronym ("API")."""
+    first = s.split(" ", 1)[0]
+    return s if len(first) > 1 and first.isupper() else s[:1].lower() + s[1:]
+
+
 def candidates(chunk: dict, product: str) -> Iterator[tuple[str, int, int, str]]:
-    """(question, answer start, answer end, kind) for one chunk; offsets are within chunk text."""
+    """(question, answer start, answer end, kind), offsets within the chunk's text."""
     text = chunk["text"]
-    paras = list(prose_spans(text))
-    if not paras:
-        return
+    blks = [b for b in blocks(text) if b.kind != "heading"]
+    prose = [b for b in blks if b.kind == "prose"]
     topic = chunk["heading_path"][-1] if chunk["heading_path"] else None
-    if topic:
-        first, end = paras[0]
-        sents = sentences(text, first, end)
-        answer_end = sents[min(1, len(sents) - 1)][1] if sents else end
-        topic_words = topic if topic.isupper() else topic[:1].lower() + topic[1:]
+
+    if topic and prose:
+        first = prose[0]
+        sents = sentences(text, first.start, first.end)
+        answer_end = sents[min(1, len(sents) - 1)][1] if sents else first.end
+        words = topic.split()
         if topic.lower().startswith(("why ", "how ")):
-            yield sentence_case(topic.rstrip("?.")) + "?", first, answer_end, "why" if topic.lower().startswith("why") else "how"
-        else:
-            for template in HEADING_TEMPLATES:
-                yield template.format(product=product, topic=topic_words), first, answer_end, "about"
-    for pstart, pend in paras:
-        sents = sentences(text, pstart, pend)
-        for i, (s, e) in enumerate(sents):
+            kind = "why" if topic.lower().startswith("why") else "how"
+            yield heading_question(topic), first.start, answer_end, kind
+        elif len(words) > 1 and words[0].lower().endswith("ing"):
+            goal = f"{base_verb(words[0])} {' '.join(words[1:])}"
+            where = "" if product.lower() in goal.lower() else f" in {product}"
+            yield f"How do I {_lower_first(goal)}{where}?", first.start, answer_end, "how"
+            yield f"How can I {_lower_first(goal)}?", first.start, answer_end, "how"
+        for template in ABOUT_TEMPLATES:
+            yield template.format(product=product, topic=_lower_first(topic)), first.start, answer_end, "about"
+
+    for i, b in enumerate(blks):
+        if b.kind in ("list", "table") and topic:
+            intro = blks[i - 1] if i > 0 and blks[i - 1].kind == "prose" and text[:blks[i - 1].end].rstrip().endswith(":") else None
+            start = intro.start if intro else b.start
+            for question in list_questions(topic, text[intro.start:intro.end] if intro else "", product):
+                yield question, start, b.end, "list"
+        if b.kind != "prose":
+            continue
+        sents = sentences(text, b.start, b.end)
+        for j, (s, e) in enumerate(sents):
             sentence = text[s:e]
-            answer_end = sents[i + 1][1] if i + 1 < len(sents) else e
-            if m := _DEFINITION.match(sentence):
+            answer_end = sents[j + 1][1] if j + 1 < len(sents) else e
+            if m := _DEFINITION.match(sentence) or _NAMED_DEFINITION.match(sentence):
                 term = m.group(1).strip()
-                yield f"What is a {term} in {product}?", s, answer_end, "define"
+                article = "" if term == product or term[:1].isupper() else "an " if term[0] in "aeiou" else "a "
+                yield f"What is {article}{term}{'' if term == product else ' in ' + product}?", s, answer_end, "define"
                 yield f"Define {term}.", s, answer_end, "define"
             if m := _HOW_TO.match(sentence):
-                goal = m.group(1).strip()
-                goal = re.sub(r"\b(one|it)\b", _noun(topic), goal, count=1)
+                goal = re.sub(r"\b(one|it)\b", _noun(topic), m.group(1).strip(), count=1)
                 yield f"How do I {goal} in {product}?", s, answer_end, "how"
+            if m := _BECAUSE.match(sentence):
+                verb, subj = m.group("verb"), _lower_first(m.group("subj"))
+                if verb in ("is", "are", "can", "does", "do"):
+                    question = f"Why {verb} {subj} {m.group('rest')}?"
+                else:
+                    question = f"Why does {subj} {verb[:-1]} {m.group('rest')}?"
+                yield sentence_case(question), s, e, "why"
+            terms = [a or b_ for a, b_ in _EMPHASIS.findall(sentence)]
+            if len(set(terms)) >= 2 and _CONTRAST.search(sentence):
+                a, b_ = terms[0], next(t for t in terms[1:] if t != terms[0])
+                yield f"What is the difference between {a} and {b_} in {product}?", s, e, "compare"
+                yield f"How does {a} differ from {b_}?", s, e, "compare"
 
 
 def _noun(topic: str | None) -> str:
@@ -92,20 +228,32 @@ def _noun(topic: str | None) -> str:
     return " ".join(words).lower()
 
 
-def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random, quota: int) -> list[Example]:
-    """Up to `quota` QA examples with distinct questions, sampled evenly over the candidates."""
-    pool, seen = [], set()
+def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random, quota: int,
+                    coverage: dict | None = None) -> list[Example]:
+    """Up to `quota` QA examples with distinct questions. When there are more candidates than the
+    quota, every kind keeps its share (round-robin over kinds) before any kind gets more."""
+    by_kind: dict[str, list[Example]] = {k: [] for k in KINDS}
+    seen: set[str] = set()
     for chunk in chunks:
         for question, s, e, kind in candidates(chunk, p.product):
             if question in seen:
                 continue
             seen.add(question)
             answer = " ".join(chunk["text"][s:e].split())  # unwrap hard-wrapped lines
-            pool.append(make_example(
+            by_kind[kind].append(make_example(
                 CATEGORY,
                 chat(system_prompt(p.product), question, answer),
                 source=f"docs:{chunk['file']}#{' > '.join(chunk['heading_path'])}",
                 meta={"kind": kind, "file": chunk["file"], "span": [chunk["start"] + s, chunk["start"] + e]},
             ))
-    rng.shuffle(pool)
-    return pool[:quota]
+    for pool in by_kind.values():
+        rng.shuffle(pool)
+    picked: list[Example] = []
+    for round_ in range(max((len(v) for v in by_kind.values()), default=0)):
+        for kind in KINDS:
+            if len(picked) < quota and round_ < len(by_kind[kind]):
+                picked.append(by_kind[kind][round_])
+    if coverage is not None:
+        for ex in picked:
+            coverage[ex["meta"]["kind"]] = coverage.get(ex["meta"]["kind"], 0) + 1
+    return picked

@@ -67,30 +67,49 @@ def ask(fn: dict, args: dict, rng: random.Random) -> str:
     return rng.choice(ASK).format(action=action, Action=sentence_case(action), args=describe(args))
 
 
-def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: int) -> Iterator[Example]:
-    """Up to `quota` distinct dialogues: 60% single calls, 25% parallel, 15% error recovery."""
+SHAPES = ("single", "parallel", "multi_turn", "error_recovery")
+
+
+def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: int,
+              coverage: dict | None = None) -> Iterator[Example]:
+    """Up to `quota` distinct dialogues, the shapes in turn: a single call; two calls in parallel;
+    a multi-turn exchange (a call, its result and answer, then a follow-up request and a second
+    call); error recovery (the tool fails, the assistant corrects the argument and calls again)."""
     validators = {t["function"]["name"]: Draft202012Validator(t["function"].get("parameters", {})) for t in tools}
     system = {"role": "system", "content": system_prompt(p.product)}
     seen: set[str] = set()
     made = misses = 0
     while made < quota and misses < 100 + quota:
-        r = rng.random()
-        shape = "single" if r < 0.6 else "parallel" if r < 0.85 else "error_recovery"
-        picked = rng.sample(tools, k=2 if shape == "parallel" and len(tools) > 1 else 1)
+        shape = SHAPES[(made + misses) % len(SHAPES)]
+        picked = rng.sample(tools, k=2 if shape in ("parallel", "multi_turn") and len(tools) > 1 else 1)
         calls = []
         for t in picked:
             args = draw_arguments(t["function"].get("parameters", {}), rng)
             validators[t["function"]["name"]].validate(args)  # a failure here is a bug, not a row to drop
             calls.append((t["function"], args))
-        user = " Also, ".join(ask(fn, args, rng) for fn, args in calls)
+        if shape == "multi_turn":
+            user = ask(*calls[0], rng) + " || " + ask(*calls[-1], rng)
+        else:
+            user = " Also, ".join(ask(fn, args, rng) for fn, args in calls)
         if user in seen:
             misses += 1
             continue
         seen.add(user)
-        messages = [system, {"role": "user", "content": user}]
+        messages = [system]
         if shape == "error_recovery":
-            messages += recovery_turns(calls[0], rng, validators)
+            messages += [{"role": "user", "content": user}] + recovery_turns(calls[0], rng, validators)
+        elif shape == "multi_turn":
+            first_ask, follow_up = user.split(" || ")
+            for i, ((fn, args), text) in enumerate(zip(calls, (first_ask, follow_up))):
+                call_id = f"call_{i}"
+                messages += [
+                    {"role": "user", "content": text if i == 0 else f"Thanks. Now: {text[:1].lower() + text[1:]}"},
+                    {"role": "assistant", "content": "", "tool_calls": [tool_call(call_id, fn["name"], args)]},
+                    {"role": "tool", "tool_call_id": call_id, "content": json.dumps({"ok": True})},
+                    {"role": "assistant", "content": f"Done: {humanize(fn['name'])} ({describe(args)})."},
+                ]
         else:
+            messages.append({"role": "user", "content": user})
             ids = [f"call_{i}" for i in range(len(calls))]
             messages.append({"role": "assistant", "content": "",
                              "tool_calls": [tool_call(i, fn["name"], a) for i, (fn, a) in zip(ids, calls)]})
@@ -99,6 +118,8 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
             done = "; ".join(f"{humanize(fn['name'])} ({describe(a)})" for fn, a in calls)
             messages.append({"role": "assistant", "content": f"Done: {done}."})
         made += 1
+        if coverage is not None:
+            coverage[shape] = coverage.get(shape, 0) + 1
         yield make_example(CATEGORY, messages, source=f"tools:{'+'.join(fn['name'] for fn, _ in calls)}",
                            tools=tools, meta={"shape": shape})
 

@@ -32,7 +32,7 @@ def test_parse_writes_every_source_and_reports_counts(tmp_path):
     paths = tmp_paths(tmp_path)
     report = parse.run(P, example_sources(), paths)
     assert {s["status"] for s in report["sources"].values()} == {"parsed"}
-    assert report["sources"]["conversations"]["conversations"] == 25
+    assert report["sources"]["conversations"]["conversations"] == 50
     chunks = read_jsonl(paths.parsed / "docs.jsonl")
     text = (EXAMPLE / "docs" / chunks[0]["file"]).read_text()
     assert text[chunks[0]["start"]:chunks[0]["end"]] == chunks[0]["text"]
