@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 CATEGORIES = ("qa", "text-to-graphql", "tool_use", "conversation")
 Category = Literal["qa", "text-to-graphql", "tool_use", "conversation"]
@@ -32,6 +32,7 @@ class Paths(_Frozen):
     base_model: Path
     adapter: Path
     reports: Path
+    teacher_cache: Path = Path(".cache/teacher")  # not a DVC out: it must survive reruns
 
     def report(self, stage: str) -> Path:
         return self.reports / f"{stage}.json"
@@ -61,19 +62,26 @@ class ParseParams(_Frozen):
     doc_suffixes: tuple[str, ...] = (".md", ".markdown", ".txt")
 
 
+class TeacherParams(_Frozen):
+    """An OpenAI-compatible chat endpoint that paraphrases requests and writes QA from doc chunks."""
+
+    base_url: str                        # e.g. http://127.0.0.1:8080/v1
+    model: str
+    api_key_env: str | None = None       # the name of an environment variable holding the key, never the key
+    paraphrases: int = Field(100, ge=0)  # NL->GraphQL requests to paraphrase (the first N, in order)
+    qa_chunks: int = Field(50, ge=0)     # doc chunks to ask for one question each
+    max_tokens: int = Field(256, gt=0)
+    timeout_s: float = Field(120.0, gt=0)
+    retries: int = Field(2, ge=0)
+
+
 class GenerateParams(_Frozen):
     seed: int = 0
     product: str = "the product"
     reference_date: dt.date
     min_rating: int = Field(4, ge=1, le=5)
     quotas: dict[Category, int]
-    teacher: dict[str, Any] | None = None
-
-    @model_validator(mode="after")
-    def _teacher_not_yet(self) -> "GenerateParams":
-        if self.teacher is not None:
-            raise ValueError("generate.teacher is not supported yet; set it to null")
-        return self
+    teacher: TeacherParams | None = None
 
 
 class ValidateParams(_Frozen):

@@ -1,7 +1,7 @@
 """Generate training examples of every category from the parsed sources.
 
-Reads:  paths.parsed/ (the parse stage's output)
-Writes: paths.generated (one example a line, see tasks/examples.py)
+Reads:  paths.parsed/ (the parse stage's output); generate.teacher's endpoint, if set
+Writes: paths.generated (one example a line, see tasks/examples.py); teacher answers to paths.teacher_cache
 Params: generate.*
 
 Each generator is a pure function of its source, the params and a seeded rng: the same inputs
@@ -14,6 +14,7 @@ import random
 
 from tasks.config import CATEGORIES, GenerateParams, Paths
 from tasks.examples import Example
+from tasks import teacher
 from tasks.generators import conversations, graphql, qa, seeds, tools
 from tasks.io import read_json, read_jsonl, write_jsonl
 from tasks.parse import SOURCE_FILES
@@ -74,6 +75,8 @@ def run(p: GenerateParams, paths: Paths) -> dict:
         generators["conversation"] = {"status": "ran", "produced": len(convs), "dropped": dropped}
     else:
         skipped("conversation", "conversations")
+    if p.teacher is not None:
+        generators["teacher"] = ask_teacher(p, paths, made, read_jsonl(parsed["docs"]) if present["docs"] else [])
     seed_examples: list[Example] = []
     if present["seed_examples"]:
         seed_examples = seeds.from_seeds(read_jsonl(parsed["seed_examples"]), p, "seed_examples", project_tools)
@@ -89,12 +92,32 @@ def run(p: GenerateParams, paths: Paths) -> dict:
         target = p.quotas.get(c, 0)
         produced = sum(1 for ex in examples if ex["category"] == c)
         generated = len(made[c])
-        row = {"target": target, "produced": produced, "from_seeds": produced - generated}
+        from_teacher = sum(1 for ex in made[c] if ex["meta"].get("teacher"))
+        row = {"target": target, "produced": produced, "from_seeds": produced - generated, "from_teacher": from_teacher}
         if generated < target:
             row["shortfall"] = target - generated
             row["why"] = shortfall_reason(c, generators.get(c, {}))
         categories[c] = row
     return {"n_out": n, "categories": categories, "generators": generators}
+
+
+def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]], chunks: list[dict]) -> dict:
+    """Add the teacher's paraphrases and grounded QA to `made`; returns the teacher's report."""
+    from tqdm import tqdm
+
+    t = teacher.Teacher(p.teacher, paths.teacher_cache)
+    graphql_examples = list(made["text-to-graphql"])
+    total = min(p.teacher.paraphrases, len(graphql_examples)) + min(p.teacher.qa_chunks, len(chunks))
+    with tqdm(total=total, desc="teacher", unit="request", mininterval=2.0) as bar:
+        seen = {ex["messages"][1]["content"] for ex in graphql_examples}
+        extra_graphql, rejected_paraphrases = teacher.paraphrases(t, graphql_examples, p, seen, bar)
+        seen = {ex["messages"][1]["content"] for ex in made["qa"]}
+        extra_qa, rejected_qa = teacher.grounded_qa(t, chunks, p, seen, bar)
+    made["text-to-graphql"] += extra_graphql
+    made["qa"] += extra_qa
+    return {"status": "ran", "endpoint": p.teacher.base_url, "model": p.teacher.model, **t.stats,
+            "paraphrases_kept": len(extra_graphql), "paraphrases_rejected": rejected_paraphrases,
+            "qa_kept": len(extra_qa), "qa_rejected": rejected_qa}
 
 
 def shortfall_reason(category: str, gen: dict) -> str:

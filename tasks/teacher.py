@@ -1,0 +1,148 @@
+"""An optional teacher model behind any OpenAI-compatible chat endpoint, with a response cache.
+
+Each request is hashed (endpoint, model and body); a finished response is written to
+paths.teacher_cache/<hash>.json, atomically, and never asked again, so an interrupted generate
+stage resumes where it stopped. Failed requests are retried, then reported, and never cached.
+The teacher's output is checked before it is used: a paraphrase must be new and non-empty, and a
+QA answer must be text found in its chunk; rejected outputs are counted with their reasons.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tasks.config import GenerateParams, TeacherParams
+from tasks.examples import Example, chat, make_example
+from tasks.generators import graphql, qa
+from tasks.io import InputError, write_json
+
+PARAPHRASE_PROMPT = ("Rewrite the user's request in other words. Keep every value, name and number. "
+                     "Reply with the rewritten request only.")
+QA_PROMPT = ("Write one question that this text answers, and the answer copied word for word from the text. "
+             'Reply with JSON only: {"question": "...", "answer": "..."}\n\nText:\n')
+
+
+class TeacherError(InputError):
+    """The endpoint could not be reached or answered with an error."""
+
+
+class Teacher:
+    def __init__(self, p: TeacherParams, cache_dir: Path):
+        self.p = p
+        self.cache_dir = Path(cache_dir)
+        self.key = None
+        if p.api_key_env is not None:
+            self.key = os.environ.get(p.api_key_env)
+            if not self.key:
+                raise InputError(f"generate.teacher.api_key_env names {p.api_key_env}, which is not set in the environment")
+        self.stats = {"cached": 0, "requested": 0}
+
+    def _path(self, body: dict) -> Path:
+        digest = hashlib.sha256(json.dumps({"url": self.p.base_url, **body}, sort_keys=True).encode()).hexdigest()
+        return self.cache_dir / digest[:2] / f"{digest}.json"
+
+    def complete(self, messages: list[dict]) -> str:
+        body = {"model": self.p.model, "messages": messages, "temperature": 0.0, "max_tokens": self.p.max_tokens}
+        path = self._path(body)
+        if path.exists():
+            self.stats["cached"] += 1
+            return json.loads(path.read_text())["content"]
+        content = self._post(body)
+        write_json(path, {"request": body, "content": content})  # only a finished answer is cached
+        self.stats["requested"] += 1
+        return content
+
+    def _post(self, body: dict) -> str:
+        url = self.p.base_url.rstrip("/") + "/chat/completions"
+        headers = {"Content-Type": "application/json"}
+        if self.key:
+            headers["Authorization"] = f"Bearer {self.key}"
+        last = None
+        for attempt in range(self.p.retries + 1):
+            request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.p.timeout_s) as response:
+                    return json.loads(response.read())["choices"][0]["message"]["content"] or ""
+            except urllib.error.HTTPError as e:
+                last = f"HTTP {e.code}: {e.read()[:200]!r}"
+                if e.code < 500:
+                    break
+            except (urllib.error.URLError, TimeoutError, ConnectionError, KeyError, json.JSONDecodeError) as e:
+                last = str(e)
+            time.sleep(min(2 ** attempt, 10))
+        raise TeacherError(f"teacher at {url} failed: {last}. Start the server or set generate.teacher to null; "
+                           "finished requests are cached and will not be repeated")
+
+
+def clean_line(text: str) -> str:
+    return " ".join(text.replace("<|end|>", " ").split()).strip().strip('"')
+
+
+def paraphrases(teacher: Teacher, examples: list[Example], p: GenerateParams, seen: set[str],
+                progress) -> tuple[list[Example], dict]:
+    """New NL -> GraphQL examples: the teacher's rewording of a request, with the same query."""
+    out, rejected = [], {}
+    for ex in examples[: teacher.p.paraphrases]:
+        request, query = ex["messages"][1]["content"], ex["messages"][-1]["content"]
+        text = clean_line(teacher.complete([{"role": "system", "content": PARAPHRASE_PROMPT},
+                                            {"role": "user", "content": request}]))
+        progress.update()
+        reason = ("empty" if not text else "too long" if len(text) > 400 else
+                  "same as an existing request" if text in seen else None)
+        if reason:
+            rejected[reason] = rejected.get(reason, 0) + 1
+            continue
+        seen.add(text)
+        out.append(make_example(graphql.CATEGORY, chat(graphql.system_prompt(p.product), text, query),
+                                source=ex["source"], meta={**ex["meta"], "teacher": "paraphrase", "of": ex["id"]}))
+    return out, rejected
+
+
+def find_span(text: str, answer: str) -> tuple[int, int] | None:
+    """Where `answer` occurs in `text`, ignoring differences in whitespace.
+
+    >>> find_span("A tag is\\n a label.", "tag is a label")
+    (2, 17)
+    """
+    words = answer.split()
+    if not words:
+        return None
+    m = re.search(r"\s+".join(re.escape(w) for w in words), text)
+    return (m.start(), m.end()) if m else None
+
+
+def grounded_qa(teacher: Teacher, chunks: list[dict], p: GenerateParams, seen: set[str],
+                progress) -> tuple[list[Example], dict]:
+    """QA written by the teacher, kept only when the answer is text of the chunk it came from."""
+    out, rejected = [], {}
+    for chunk in chunks[: teacher.p.qa_chunks]:
+        reply = teacher.complete([{"role": "user", "content": QA_PROMPT + chunk["text"]}])
+        progress.update()
+        m = re.search(r"\{.*\}", reply, re.S)
+        try:
+            item = json.loads(m.group(0)) if m else None
+        except json.JSONDecodeError:
+            item = None
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not isinstance(item.get("answer"), str):
+            rejected["not JSON with question and answer"] = rejected.get("not JSON with question and answer", 0) + 1
+            continue
+        question = clean_line(item["question"])
+        span = find_span(chunk["text"], item["answer"])
+        reason = ("answer not found in the source" if span is None else "empty question" if not question else
+                  "question already asked" if question in seen else None)
+        if reason:
+            rejected[reason] = rejected.get(reason, 0) + 1
+            continue
+        seen.add(question)
+        answer = " ".join(chunk["text"][span[0]:span[1]].split())
+        out.append(make_example(qa.CATEGORY, chat(qa.system_prompt(p.product), question, answer),
+                                source=f"docs:{chunk['file']}#{' > '.join(chunk['heading_path'])}",
+                                meta={"kind": "teacher", "file": chunk["file"], "teacher": "qa",
+                                      "span": [chunk["start"] + span[0], chunk["start"] + span[1]]}))
+    return out, rejected

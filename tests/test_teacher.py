@@ -1,0 +1,110 @@
+"""The teacher against a real mlx_lm.server on loopback, serving a tiny model built here."""
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, edit_params, project_env, run
+from tasks import teacher
+from tasks.config import TeacherParams, TinyModelParams
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cache_files(root: Path) -> int:
+    return sum(1 for _ in root.rglob("*.json")) if root.exists() else 0
+
+
+def test_a_failed_request_is_retried_reported_and_never_cached(tmp_path):
+    calls = []
+
+    class Failing(BaseHTTPRequestHandler):
+        def do_POST(self):
+            calls.append(self.path)
+            self.send_response(503)
+            self.end_headers()
+            self.wfile.write(b"busy")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        p = TeacherParams(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="m", retries=1)
+        t = teacher.Teacher(p, tmp_path / "cache")
+        with pytest.raises(teacher.TeacherError, match="HTTP 503"):
+            t.complete([{"role": "user", "content": "hi"}])
+    finally:
+        server.shutdown()
+    assert len(calls) == 2  # one try and one retry
+    assert cache_files(tmp_path / "cache") == 0
+
+
+@pytest.mark.slow
+def test_an_interrupted_generate_resumes_without_repeating_finished_requests(tiny_project, tmp_path):
+    from tasks import tiny_model
+
+    model_dir = tmp_path / "teacher-model"
+    model_dir.mkdir()
+    texts = [p.read_text() for p in (tiny_project / "examples/filebox/docs").glob("*.md")]
+    tiny_model.build(texts, TinyModelParams(vocab_size=400, hidden_size=64, num_layers=2, num_heads=2,
+                                            intermediate_size=128), 0, model_dir)
+    (tmp_path / "hf").mkdir()
+    port = free_port()
+    env = {**project_env(), "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hf")}
+    log = tmp_path / "server.log"
+    server = subprocess.Popen([str(BIN / "mlx_lm.server"), "--model", str(model_dir), "--host", "127.0.0.1",
+                               "--port", str(port)], env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                              start_new_session=True)
+
+    def served() -> int:  # requests the server received, from its access log
+        return log.read_text().count('"POST /v1/chat/completions')
+
+    try:
+        edit_params(tiny_project, {"generate": {"teacher": {
+            "base_url": f"http://127.0.0.1:{port}/v1", "model": str(model_dir),
+            "paraphrases": 30, "qa_chunks": 10, "max_tokens": 16, "retries": 5}}})
+        run([str(BIN / "python"), "-m", "tasks.parse"], tiny_project)
+        cache = tiny_project / ".cache/teacher"
+
+        # first run: killed once a few answers are cached
+        proc = subprocess.Popen([str(BIN / "python"), "-m", "tasks.generate"], cwd=tiny_project, env=project_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while cache_files(cache) < 5 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL, "generate finished before it could be interrupted"
+        time.sleep(0.5)  # let the server log a request that was in flight
+        cached_1, served_1 = cache_files(cache), served()
+        assert 5 <= cached_1 < 40 and served_1 - cached_1 <= 1  # at most the one in flight was lost
+
+        # second run: completes, asking only what was not cached
+        run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
+        cached_2, served_2 = cache_files(cache), served()
+        assert cached_2 == 40  # 30 paraphrases + 10 chunks, each asked once
+        assert served_2 - served_1 == cached_2 - cached_1
+        report = json.loads((tiny_project / "reports/generate.json").read_text())["generators"]["teacher"]
+        assert report["cached"] == cached_1 and report["requested"] == cached_2 - cached_1
+        output = (tiny_project / "data/generated/examples.jsonl").read_bytes()
+
+        # third run: nothing asked, same output
+        run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
+        assert served() == served_2
+        assert (tiny_project / "data/generated/examples.jsonl").read_bytes() == output
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
