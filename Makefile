@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test server deploy clean
+.PHONY: setup run test bench server deploy clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,10 @@ run: setup  ## run every stage that is out of date, then print a summary
 
 test: setup
 	$(BIN)/python -m pytest
+
+bench: setup  ## benchmarks with their baselines (installs the baselines into .venv)
+	$(BIN)/python -m pip install -q autographql
+	$(BIN)/python -m bench.generators
 
 server: setup  ## the Prefect server and dashboard, on http://127.0.0.1:4200
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200

@@ -31,7 +31,7 @@ def synthetic_schema(n_objects: int, seed: int = 0) -> str:
         out.append(f"interface Entity{k} {{ id: ID! label{k}: String }}")
     for i, name in enumerate(names):
         iface = i % n_interfaces
-        fields = [f"id: ID!", f"label{iface}: String"]
+        fields = ["id: ID!", f"label{iface}: String"]
         for j in range(rng.randint(3, 7)):
             fields.append(f"f{j}{name}: {rng.choice(SCALARS)}")
         fields.append(f"status: {name}Status")
@@ -91,3 +91,34 @@ The kinds are:
 **Draft** {a}s stay private, while **Shared** {a}s are visible to the whole team.
 """
     return pages
+
+
+def synthetic_tools(n_tools: int, seed: int = 0) -> list[dict]:
+    """OpenAI-style tool definitions with string, integer, enum and boolean parameters."""
+    rng = random.Random(seed)
+    verbs = ["create", "archive", "find", "assign", "export", "close", "rename", "summarize"]
+    tools = []
+    for i in range(n_tools):
+        noun = NOUNS[i % len(NOUNS)]
+        props = {
+            "name": {"type": "string", "description": f"the {noun}'s name"},
+            "priority": {"type": "integer", "minimum": 1, "maximum": 5},
+            "state": {"type": "string", "enum": ["open", "closed", "pending"]},
+            "notify": {"type": "boolean"},
+            "path": {"type": "string", "description": "a file path"},
+        }
+        keep = rng.sample(sorted(props), k=rng.randint(2, 5))
+        tools.append({"type": "function", "function": {
+            "name": f"{verbs[i % len(verbs)]}_{noun}_{i}", "description": f"{verbs[i % len(verbs)].title()} a {noun}.",
+            "parameters": {"type": "object", "properties": {k: props[k] for k in keep}, "required": keep[:1]}}})
+    return tools
+
+
+def synthetic_log(n_conversations: int, seed: int = 0) -> list[dict]:
+    """Parsed conversation records (as tasks.parse writes them), ratings 1-5 or None."""
+    rng = random.Random(seed)
+    return [{"id": f"conversation/{i}", "started_at": "2026-01-01T00:00:00Z",
+             "rating": rng.choice([None, 1, 2, 3, 4, 5, 5]),
+             "messages": [{"role": "user", "content": f"How do I use the {rng.choice(NOUNS)} view, question {i}?"},
+                          {"role": "assistant", "content": f"Open the sidebar and pick it; answer {i}."}]}
+            for i in range(n_conversations)]

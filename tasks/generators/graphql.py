@@ -22,7 +22,6 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLScalarType,
     GraphQLSchema,
     GraphQLUnionType,
     build_schema,
@@ -463,7 +462,7 @@ class Drafter:
         args = self.args_for(root, construct)
         path, sel = self.selection(root, construct)
         constructs = {construct} | sel.constructs
-        for _, v, role in args:
+        for _, _, role in args:
             constructs |= {"filter": {"filter"}, "sort": {"sorting"}, "page": {"pagination"},
                            "cursor": {"pagination"}, "argument": {"arguments"}}[role]
         words = self.words_for(root, args, sel)
