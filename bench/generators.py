@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     rows.append(("conversation", f"{len(log)} logged conversations", len(made), s))
 
     print(f"\nGenerator throughput, {n} examples each (one process, 1 core)\n")
-    print(f"| generator | source | examples | seconds | examples/s |\n| --- | --- | ---: | ---: | ---: |")
+    print("| generator | source | examples | seconds | examples/s |\n| --- | --- | ---: | ---: | ---: |")
     for name, source, count, seconds in rows:
         print(f"| {name} | {source} | {count} | {seconds:.2f} | {count / seconds:,.0f} |")
 
