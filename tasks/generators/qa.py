@@ -48,43 +48,28 @@ class Block:
     end: int
 
 
-def blocks(text: str) -> list[Block]:
-    """Blank-line separated blocks of a chunk, with fenced code kept whole.
+_KINDS = {"paragraph_open": "prose", "bullet_list_open": "list", "ordered_list_open": "list",
+          "table_open": "table", "fence": "code", "code_block": "code", "heading_open": "heading",
+          "blockquote_open": "prose", "html_block": "code", "hr": "heading"}
 
-    >>> [b.kind for b in blocks("Intro:\\n\\n- a\\n- b\\n\\n```\\nx\\n\\ny\\n```\\n\\n| h |\\n")]
+
+def blocks(text: str) -> list[Block]:
+    r"""The top-level blocks of a chunk, found by markdown-it (so fenced code stays whole).
+
+    >>> [b.kind for b in blocks("Intro:\n\n- a\n- b\n\n```\nx\n\ny\n```\n\n| h |\n| - |\n")]
     ['prose', 'list', 'code', 'table']
     """
-    out, start, pos, fenced = [], None, 0, False
+    from markdown_it import MarkdownIt
+
+    line_starts = [0]
     for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith("```"):
-            fenced = not fenced
-        if not stripped and not fenced:
-            if start is not None:
-                out.append(_block(text, start, pos))
-                start = None
-        elif start is None:
-            start = pos
-        pos += len(line)
-    if start is not None:
-        out.append(_block(text, start, pos))
+        line_starts.append(line_starts[-1] + len(line))
+    out = []
+    for tok in MarkdownIt("commonmark").enable("table").parse(text):
+        if tok.level == 0 and tok.map is not None and tok.nesting in (0, 1):
+            start, end = line_starts[tok.map[0]], line_starts[min(tok.map[1], len(line_starts) - 1)]
+            out.append(Block(_KINDS.get(tok.type, "prose"), start, start + len(text[start:end].rstrip())))
     return out
-
-
-def _block(text: str, start: int, end: int) -> Block:
-    body = text[start:end].rstrip()
-    first = body.lstrip()
-    if first.startswith("```"):
-        kind = "code"
-    elif first.startswith("|"):
-        kind = "table"
-    elif first.startswith(("- ", "* ", "+ ")) or re.match(r"\d+\. ", first):
-        kind = "list"
-    elif first.startswith("#"):
-        kind = "heading"
-    else:
-        kind = "prose"
-    return Block(kind, start, start + len(body))
 
 
 def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
