@@ -5,16 +5,20 @@ Writes: paths.parsed/ (docs.jsonl, schema.graphql, tools.json, conversations.jso
 Params: parse.*
 
 A source set to null is skipped and the report says so; a source that is set but missing or
-malformed stops the stage with a message naming the file (and line).
+malformed stops the stage with a message naming the file (and line). PII and secrets in docs,
+conversations, seeds and tools are replaced by typed placeholders (tasks/redact.py); doc chunks
+keep their character span in the original file.
 """
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
 from tasks.config import ParseParams, Paths, Sources
+from tasks.redact import redact_all
 from tasks.io import InputError, atomic_path, read_json, read_jsonl, write_json, write_jsonl, write_text
 from tasks.stage import stage_main
 
@@ -239,6 +243,13 @@ def run(p: ParseParams, sources: Sources, paths: Paths) -> dict:
             raise InputError(f"{path}: not found (sources.{name} in params.yaml); fix the path or set it to null")
         outputs[name], counts = parser(path, p)
         report["sources"][name] = {"status": "parsed", "path": str(path), **counts}
+
+    # PII and secrets are replaced before anything downstream can see them.
+    redacted: Counter = Counter()
+    for name in ("docs", "conversations", "seed_examples", "tools"):
+        if name in outputs:
+            outputs[name] = redact_all(outputs[name], redacted)
+    report["redacted"] = dict(sorted(redacted.items()))
 
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
