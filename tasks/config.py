@@ -86,12 +86,16 @@ class GenerateParams(_Frozen):
 
 class ValidateParams(_Frozen):
     suite: Path  # the thresholds live in the suite itself, reviewed like code
+    near_dup_threshold: float = Field(0.9, gt=0, le=1)  # Jaccard of word 3-grams of the whole example
+    num_perm: int = Field(128, ge=16)                   # MinHash permutations
 
 
 class SplitParams(_Frozen):
     seed: int = 0
     valid_fraction: float = Field(0.1, gt=0, lt=0.5)
     test_fraction: float = Field(0.1, gt=0, lt=0.5)
+    near_dup_threshold: float = Field(0.7, gt=0, le=1)  # prompts this similar stay in one split
+    num_perm: int = Field(128, ge=16)
 
 
 class TinyModelParams(_Frozen):

@@ -5,40 +5,90 @@ Writes: paths.dataset/{train,valid,test}.jsonl (mlx-lm chat format), paths.expor
         (training_data.jsonl, openai/, mistral/, hf/ a Hugging Face DatasetDict)
 Params: split.*
 
-The split is seeded and stratified by category: each category is shuffled with the seed and
-cut by the fractions, so every category appears in every split it is large enough for.
+The split is seeded, stratified by category and group-aware: examples from one doc section, and
+examples whose prompts are near-duplicates (split.near_dup_threshold), move together, so nothing
+in valid or test was seen in train. A contamination check confirms it, or stops the stage.
 """
 from __future__ import annotations
 
 import random
 
-from tasks import export
+from tasks import dedup, export
 from tasks.config import CATEGORIES, Paths, SplitParams
 from tasks.examples import Example
 from tasks.io import atomic_path, read_jsonl, write_jsonl
 from tasks.stage import StageFailed, stage_main
 
 
-def assign_splits(examples: list[Example], p: SplitParams, rng: random.Random) -> dict[str, list[Example]]:
-    """Stratified by category; within a category the order is the rng's. Categories with fewer
-    than 3 examples go to train whole (one example cannot be both learned and tested)."""
-    splits: dict[str, list[Example]] = {s: [] for s in export.SPLITS}
-    by_cat: dict[str, list[Example]] = {}
+def section_key(ex: Example) -> str | None:
+    """Examples from one doc section (or one logged conversation) must stay in one split."""
+    if ex["category"] in ("qa", "conversation") and ex.get("source"):
+        return ex["source"]
+    return None
+
+
+def groups_of(examples: list[Example], p: SplitParams) -> dict[str, str]:
+    """id -> group: same source section, or near-duplicate prompts (transitively), share a group."""
+    ids = [ex["id"] for ex in examples]
+    near = dedup.clusters(ids, [dedup.prompt_text(ex) for ex in examples], p.near_dup_threshold, p.num_perm)
+    parent: dict[str, str] = {}
+
+    def root(k: str) -> str:
+        parent.setdefault(k, k)
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    def union(a: str, b: str) -> None:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
     for ex in examples:
-        by_cat.setdefault(ex["category"], []).append(ex)
+        union(ex["id"], near[ex["id"]])
+        if (key := section_key(ex)) is not None:
+            union(ex["id"], "section:" + key)
+    return {ex["id"]: root(ex["id"]) for ex in examples}
+
+
+def assign_splits(examples: list[Example], p: SplitParams, rng: random.Random) -> dict[str, list[Example]]:
+    """Seeded, stratified by category, group-aware: whole groups, in the seed's order, go to test
+    or valid while they fit in that split's share of the category; the rest is train. A category
+    with fewer than 3 groups goes to train whole (one group cannot be both learned and tested)."""
+    group = groups_of(examples, p)
+    members: dict[str, list[Example]] = {}
+    for ex in sorted(examples, key=lambda ex: ex["id"]):
+        members.setdefault(group[ex["id"]], []).append(ex)
+    by_cat: dict[str, list[list[Example]]] = {}
+    for g in sorted(members):
+        by_cat.setdefault(members[g][0]["category"], []).append(members[g])
+    splits: dict[str, list[Example]] = {s: [] for s in export.SPLITS}
     for cat in sorted(by_cat):
-        group = sorted(by_cat[cat], key=lambda ex: ex["id"])
-        rng.shuffle(group)
-        n = len(group)
-        n_test = round(n * p.test_fraction) if n >= 3 else 0
-        n_valid = round(n * p.valid_fraction) if n >= 3 else 0
-        n_test, n_valid = max(n_test, 1 if n >= 3 else 0), max(n_valid, 1 if n >= 3 else 0)
-        splits["test"] += group[:n_test]
-        splits["valid"] += group[n_test:n_test + n_valid]
-        splits["train"] += group[n_test + n_valid:]
+        groups = by_cat[cat]
+        rng.shuffle(groups)
+        n = sum(len(g) for g in groups)
+        wanted = {"test": round(n * p.test_fraction), "valid": round(n * p.valid_fraction)}
+        if len(groups) < 3:
+            wanted = {"test": 0, "valid": 0}
+        have = {"test": 0, "valid": 0}
+        for g in groups:  # a group goes where it fits without overshooting; big ones end in train
+            target = next((s for s in ("test", "valid") if have[s] + len(g) <= wanted[s]), "train")
+            if target != "train":
+                have[target] += len(g)
+            splits[target] += g
     for s in splits:
         rng.shuffle(splits[s])  # mix categories: mlx-lm decides the format from the first row
     return splits
+
+
+def check_no_leaks(splits: dict[str, list[Example]], p: SplitParams) -> dict:
+    """Exact and near-duplicate prompts between train and valid/test: must be none."""
+    leaks = dedup.cross_leaks(splits["train"], splits["valid"] + splits["test"], p.near_dup_threshold, p.num_perm)
+    if leaks["exact"] or leaks["near"]:
+        pairs = (leaks["exact"] + leaks["near"])[:5]
+        raise StageFailed(f"train shares prompts with valid/test (a bug in the split): {pairs}")
+    return {"exact": 0, "near": 0, "threshold": p.near_dup_threshold}
 
 
 def write_hf(splits: dict[str, list[Example]], target) -> None:
@@ -55,6 +105,7 @@ def run(p: SplitParams, paths: Paths) -> dict:
     if not examples:
         raise StageFailed(f"{paths.validated}: no examples passed validation; see reports/validate.json")
     splits = assign_splits(examples, p, random.Random(p.seed))
+    contamination = check_no_leaks(splits, p)
 
     for s, rows in splits.items():
         write_jsonl(paths.dataset / f"{s}.jsonl", (export.to_mlx(ex) for ex in rows))
@@ -66,7 +117,8 @@ def run(p: SplitParams, paths: Paths) -> dict:
 
     counts = {s: {c: sum(1 for ex in rows if ex["category"] == c) for c in CATEGORIES} for s, rows in splits.items()}
     return {"n_in": len(examples), "n_out": sum(len(r) for r in splits.values()),
-            "splits": {s: len(r) for s, r in splits.items()}, "by_category": counts}
+            "splits": {s: len(r) for s, r in splits.items()}, "by_category": counts,
+            "contamination": contamination}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,7 +4,8 @@ Reads:  paths.generated, validate.suite (a GX suite in JSON, under expectations/
 Writes: paths.validated, paths.rejected, reports/coverage.md; on failure reports/failures/validate.json
 Params: validate.*
 
-Row-level facts (role order, lengths, GraphQL and tool-call verdicts) are computed in polars;
+Exact and near duplicates (validate.near_dup_threshold, MinHash LSH) are dropped first, each
+kept in paths.rejected with the id it duplicates. Row-level facts (role order, lengths, GraphQL and tool-call verdicts) are computed in polars;
 the suite says which facts are acceptable. A row that fails any expectation goes to
 paths.rejected with the expectations it failed. An expectation that fails outright (more bad
 rows than its `mostly` allows) stops the stage with the expectation and example ids named.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from tasks.config import Paths, ValidateParams
 from tasks.examples import Example
+from tasks import dedup
 from tasks.config import CATEGORIES
 from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
 from tasks.redact import redact_all
@@ -146,7 +148,7 @@ def coverage_table(generate_report: dict | None, examples: list[Example], kept: 
         row = cats.get(c, {})
         notes = [row["why"]] if row.get("why") else []
         if n_kept < produced:
-            notes.append(f"{produced - n_kept} rejected by validation (see rejected.jsonl)")
+            notes.append(f"{produced - n_kept} rejected: duplicates or failed expectations (see rejected.jsonl)")
         lines.append(f"| {c} | {row.get('target', '')} | {produced} | {n_kept} | {'; '.join(notes)} |")
     for name, gen in (generate_report or {}).get("generators", {}).items():
         for key in ("constructs", "arg_kinds", "kinds", "shapes"):
@@ -162,6 +164,8 @@ def run(p: ValidateParams, paths: Paths) -> dict:
     late: Counter = Counter()
     for ex in examples:
         ex["messages"] = redact_all(ex["messages"], late)
+    generated = examples
+    examples, duplicates = dedup.dedup(generated, p.near_dup_threshold, p.num_perm)
     suite = load_suite(p.suite)
     verdicts = check(facts(examples), suite)
 
@@ -173,9 +177,11 @@ def run(p: ValidateParams, paths: Paths) -> dict:
     report = {
         "suite": str(p.suite),
         "n_expectations": len(verdicts),
-        "n_in": len(examples),
+        "n_in": len(generated),
         "n_out": len(examples) - len(reasons),
-        "n_rejected": len(reasons),
+        "n_rejected": len(reasons) + len(duplicates),
+        "duplicates": {"exact": sum(1 for _, r in duplicates if r.startswith("exact")),
+                       "near": sum(1 for _, r in duplicates if r.startswith("near"))},
         "success": not failed,
         "redacted_late": dict(sorted(late.items())),
         "expectations": [{k: v[k] for k in ("expectation", "success", "unexpected_count", "sample_ids")} for v in verdicts],
@@ -195,8 +201,9 @@ def run(p: ValidateParams, paths: Paths) -> dict:
     write_jsonl(paths.validated, kept)
     generate_report = paths.report("generate")
     write_text(paths.reports / "coverage.md", coverage_table(
-        read_json(generate_report) if generate_report.exists() else None, examples, kept))
-    write_jsonl(paths.rejected, ({"reasons": reasons[i], "example": examples[i]} for i in sorted(reasons)))
+        read_json(generate_report) if generate_report.exists() else None, generated, kept))
+    write_jsonl(paths.rejected, [{"reasons": [why], "example": ex} for ex, why in duplicates]
+                + [{"reasons": reasons[i], "example": examples[i]} for i in sorted(reasons)])
     report["rejected_by_reason"] = {v["expectation"]: len(v["rows"]) for v in verdicts if v["rows"]}
     return report
 

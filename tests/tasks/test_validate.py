@@ -76,3 +76,19 @@ def test_a_misspelt_expectation_is_an_error_not_a_silent_drop(tmp_path):
 def test_the_bundled_suite_loads_whole():
     spec = json.loads(SUITE.read_text())
     assert len(validate.load_suite(SUITE).expectations) == len(spec["expectations"]) == 9
+
+
+def test_exact_and_near_duplicates_are_removed_with_the_id_they_repeat(tmp_path):
+    paths = tmp_paths(tmp_path)
+    long_answer = " ".join(f"word{i}" for i in range(60))
+    base = make_example("qa", chat("sys", "How do sync conflicts work?", long_answer), source="t")
+    exact = make_example("qa", chat("other system prompt", "how do  SYNC conflicts work?", long_answer), source="t")
+    near = make_example("qa", chat("sys", "How do sync conflicts work, please?", long_answer), source="t")
+    rows = [base, exact, near] + [good(i) for i in range(40)]
+    write_jsonl(paths.generated, rows)
+    report = validate.run(ValidateParams(suite=SUITE), paths)
+    assert report["duplicates"] == {"exact": 1, "near": 1}
+    rejected = {r["example"]["id"]: r["reasons"][0] for r in read_jsonl(paths.rejected)}
+    assert rejected[exact["id"]] == f"exact duplicate of {base['id']}"
+    assert rejected[near["id"]].startswith(f"near duplicate of {base['id']}")
+    assert len(read_jsonl(paths.validated)) == 41
