@@ -85,7 +85,7 @@ class GenerateParams(_Frozen):
 
 
 class ValidateParams(_Frozen):
-    suite: Path  # the thresholds live in the suite itself, reviewed like code
+    suites: Path  # a folder of GX suites (JSON); the thresholds live in them, reviewed like code
     near_dup_threshold: float = Field(0.9, gt=0, le=1)  # Jaccard of word 3-grams of the whole example
     num_perm: int = Field(128, ge=16)                   # MinHash permutations
 

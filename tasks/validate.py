@@ -1,14 +1,18 @@
-"""Gate the examples with a Great Expectations suite; keep failing rows aside with reasons.
+"""Gate the examples with Great Expectations suites; drop duplicates; keep every rejected row with its reasons.
 
-Reads:  paths.generated, validate.suite (a GX suite in JSON, under expectations/)
-Writes: paths.validated, paths.rejected, reports/coverage.md; on failure reports/failures/validate.json
-Params: validate.*
+Reads:  paths.generated, reports/generate.json, the suites in validate.suites (GX suites in JSON)
+Writes: paths.validated, paths.rejected, reports/coverage.md, reports/validation.html;
+        on failure reports/failures/validate.json and reports/failures/validation.html
+Params: validate.*, generate.quotas
 
-Exact and near duplicates (validate.near_dup_threshold, MinHash LSH) are dropped first, each
-kept in paths.rejected with the id it duplicates. Row-level facts (role order, lengths, GraphQL and tool-call verdicts) are computed in polars;
-the suite says which facts are acceptable. A row that fails any expectation goes to
-paths.rejected with the expectations it failed. An expectation that fails outright (more bad
-rows than its `mostly` allows) stops the stage with the expectation and example ids named.
+Suites, by file name in validate.suites: examples.json for every row, <category>.json for the rows
+of that category, mix.json for the category mix (one row per category: its share against the
+quotas' share). Row-level facts are computed in polars and handed to GX as a pandas frame.
+Exact and near duplicates (validate.near_dup_threshold, MinHash LSH) are dropped first, each kept
+in paths.rejected with the id it repeats. A row failing any expectation goes to paths.rejected
+with the expectations it failed. An expectation that fails outright (more bad rows than its
+`mostly` allows) stops the stage, naming the expectation and example ids; the failure reports are
+written outside the stage's outputs so that they survive.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from tasks import dedup
 from tasks.config import CATEGORIES
 from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
 from tasks.redact import redact_all
+from tasks.report_html import validation_html
 from tasks.stage import StageFailed, stage_main
 
 SAMPLE_IDS = 10
@@ -74,6 +79,8 @@ def facts(examples: list[Example]):
     rows = []
     for i, ex in enumerate(examples):
         messages = ex.get("messages") or []
+        first_user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
+        first_reply = next((m for m in messages if m.get("role") == "assistant"), {})
         rows.append({
             "row": i,
             "id": ex.get("id"),
@@ -82,13 +89,33 @@ def facts(examples: list[Example]):
             "roles_ok": roles_ok(messages),
             "no_empty_turns": all((m.get("content") or "").strip() or m.get("tool_calls") for m in messages),
             "total_chars": sum(len(m.get("content") or "") for m in messages),
+            "prompt_chars": len(first_user),
+            "reply_chars": len(first_reply.get("content") or ""),
+            "has_tools": bool(ex.get("tools")),
             "graphql_valid": ex.get("meta", {}).get("graphql_valid") if ex.get("category") == "text-to-graphql" else None,
             "tool_calls_ok": tool_calls_ok(ex),
         })
     schema = {"row": pl.Int64, "id": pl.String, "category": pl.String, "n_messages": pl.Int64,
               "roles_ok": pl.Boolean, "no_empty_turns": pl.Boolean, "total_chars": pl.Int64,
+              "prompt_chars": pl.Int64, "reply_chars": pl.Int64, "has_tools": pl.Boolean,
               "graphql_valid": pl.Boolean, "tool_calls_ok": pl.Boolean}
     return pl.DataFrame(rows, schema=schema)
+
+
+def mix_facts(frame, quotas: dict[str, int], ran: set[str]):
+    """One row per category whose generator ran: its share of the examples, the share its quota
+    asks for, and the difference."""
+    import polars as pl
+
+    counts = dict(frame.group_by("category").len().iter_rows())
+    total = sum(counts.values()) or 1
+    wanted = {c: q for c, q in quotas.items() if c in ran and q > 0}
+    wanted_total = sum(wanted.values()) or 1
+    rows = [{"row": -1 - i, "id": c, "share": counts.get(c, 0) / total, "target_share": q / wanted_total,
+             "deviation": abs(counts.get(c, 0) / total - q / wanted_total)}
+            for i, (c, q) in enumerate(sorted(wanted.items()))]
+    return pl.DataFrame(rows, schema={"row": pl.Int64, "id": pl.String, "share": pl.Float64,
+                                      "target_share": pl.Float64, "deviation": pl.Float64})
 
 
 def load_suite(path: Path):
@@ -110,12 +137,12 @@ def load_suite(path: Path):
     return suite
 
 
-def check(frame, suite) -> list[dict]:
-    """Run the suite on the facts frame. One verdict per expectation, with failing row numbers."""
+def check(frame, suite, name: str) -> list[dict]:
+    """Run a suite on a facts frame. One verdict per expectation, with failing row numbers."""
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
-    asset = context.data_sources.add_pandas("facts").add_dataframe_asset("examples")
+    asset = context.data_sources.add_pandas("facts").add_dataframe_asset(name)
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
         batch_parameters={"dataframe": frame.to_pandas(use_pyarrow_extension_array=True)}
     )
@@ -124,15 +151,30 @@ def check(frame, suite) -> list[dict]:
     for r in result.results:
         cfg = r.expectation_config
         failing = r.result.get("unexpected_index_list") or []
-        name = cfg.type + (f"({cfg.kwargs['column']})" if "column" in cfg.kwargs else "")
         verdicts.append({
-            "expectation": name,
+            "suite": name,
+            "expectation": cfg.type + (f"({cfg.kwargs['column']})" if "column" in cfg.kwargs else ""),
             "success": bool(r.success),
             "unexpected_count": r.result.get("unexpected_count", 0),
-            "rows": sorted({f["row"] for f in failing}),
+            "rows": sorted({f["row"] for f in failing if f["row"] >= 0}),
             "sample_ids": [f["id"] for f in failing[:SAMPLE_IDS]],
             "observed": r.result.get("observed_value"),
         })
+    return verdicts
+
+
+def run_suites(frame, mix, suites_dir: Path) -> list[dict]:
+    """examples.json on every row, <category>.json on each category's rows, mix.json on the mix."""
+    import polars as pl
+
+    verdicts = check(frame, load_suite(suites_dir / "examples.json"), "examples")
+    for category in CATEGORIES:
+        path = suites_dir / f"{category}.json"
+        rows = frame.filter(pl.col("category") == category)
+        if path.exists() and rows.height:
+            verdicts += check(rows, load_suite(path), category)
+    if (suites_dir / "mix.json").exists() and mix.height:
+        verdicts += check(mix, load_suite(suites_dir / "mix.json"), "mix")
     return verdicts
 
 
@@ -158,24 +200,25 @@ def coverage_table(generate_report: dict | None, examples: list[Example], kept: 
     return "\n".join(lines) + "\n"
 
 
-def run(p: ValidateParams, paths: Paths) -> dict:
-    examples = read_jsonl(paths.generated)
+def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
+    generated = read_jsonl(paths.generated)
     # A last sweep: sources were redacted in parse, but generators and a teacher write text too.
     late: Counter = Counter()
-    for ex in examples:
+    for ex in generated:
         ex["messages"] = redact_all(ex["messages"], late)
-    generated = examples
     examples, duplicates = dedup.dedup(generated, p.near_dup_threshold, p.num_perm)
-    suite = load_suite(p.suite)
-    verdicts = check(facts(examples), suite)
+    generate_report = read_json(paths.report("generate")) if paths.report("generate").exists() else None
+    ran = {c for c, g in (generate_report or {}).get("generators", {}).items() if g.get("status") == "ran"}
+    frame = facts(examples)
+    verdicts = run_suites(frame, mix_facts(frame, quotas, ran or set(CATEGORIES)), p.suites)
 
     reasons: dict[int, list[str]] = {}
     for v in verdicts:
         for row in v["rows"]:
-            reasons.setdefault(row, []).append(v["expectation"])
+            reasons.setdefault(row, []).append(f"{v['suite']}: {v['expectation']}")
     failed = [v for v in verdicts if not v["success"]]
     report = {
-        "suite": str(p.suite),
+        "suites": str(p.suites),
         "n_expectations": len(verdicts),
         "n_in": len(generated),
         "n_out": len(examples) - len(reasons),
@@ -184,32 +227,39 @@ def run(p: ValidateParams, paths: Paths) -> dict:
                        "near": sum(1 for _, r in duplicates if r.startswith("near"))},
         "success": not failed,
         "redacted_late": dict(sorted(late.items())),
-        "expectations": [{k: v[k] for k in ("expectation", "success", "unexpected_count", "sample_ids")} for v in verdicts],
+        "expectations": [{k: v[k] for k in ("suite", "expectation", "success", "unexpected_count", "sample_ids")}
+                         for v in verdicts],
     }
+    rejected = ([{"reasons": [why], "example": ex} for ex, why in duplicates]
+                + [{"reasons": reasons[i], "example": examples[i]} for i in sorted(reasons)])
+    page = validation_html(report, verdicts, {ex["id"]: ex for ex in generated}, rejected)
     failure_path = paths.failure_report("validate")
     if failed:
         write_json(failure_path, report)
-        lines = [f"{len(failed)} of {len(verdicts)} expectations failed (suite {p.suite}):"]
+        write_text(failure_path.with_name("validation.html"), page)
+        lines = [f"{len(failed)} of {len(verdicts)} expectations failed (suites in {p.suites}):"]
         for v in failed:
             ids = ", ".join(v["sample_ids"]) or "(table-level)"
-            lines.append(f"  {v['expectation']}: {v['unexpected_count']} rows, e.g. {ids}")
-        lines.append(f"Full report: {failure_path}. Fix the data or the suite, then rerun.")
+            lines.append(f"  {v['suite']}: {v['expectation']}: {v['unexpected_count']} rows, e.g. {ids}")
+        lines.append(f"Full report: {failure_path} (and validation.html beside it). "
+                     "Fix the data or the suite, then rerun.")
         raise StageFailed("\n".join(lines))
     failure_path.unlink(missing_ok=True)  # a stale failure from an earlier run no longer applies
+    failure_path.with_name("validation.html").unlink(missing_ok=True)
 
     kept = [ex for i, ex in enumerate(examples) if i not in reasons]
     write_jsonl(paths.validated, kept)
-    generate_report = paths.report("generate")
-    write_text(paths.reports / "coverage.md", coverage_table(
-        read_json(generate_report) if generate_report.exists() else None, generated, kept))
-    write_jsonl(paths.rejected, [{"reasons": [why], "example": ex} for ex, why in duplicates]
-                + [{"reasons": reasons[i], "example": examples[i]} for i in sorted(reasons)])
-    report["rejected_by_reason"] = {v["expectation"]: len(v["rows"]) for v in verdicts if v["rows"]}
+    write_jsonl(paths.rejected, rejected)
+    write_text(paths.reports / "coverage.md", coverage_table(generate_report, generated, kept))
+    write_text(paths.reports / "validation.html", page)
+    report["rejected_by_reason"] = dict(Counter(r for row in rejected for r in row["reasons"]
+                                                if not r.startswith(("exact duplicate", "near duplicate"))))
     return report
 
 
 def main(argv: list[str] | None = None) -> None:
-    stage_main("validate", __doc__, argv, lambda params: run(params.validate_, params.paths))
+    stage_main("validate", __doc__, argv,
+               lambda params: run(params.validate_, params.generate.quotas, params.paths))
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ def test_no_prompt_leaks_between_train_and_held_out_on_the_bundled_example(tmp_p
     paths = tmp_paths(tmp_path)
     parse.run(params.parse, example_sources(), paths)
     generate.run(params.generate, paths)
-    validate.run(params.validate_, paths)
+    validate.run(params.validate_, params.generate.quotas, paths)
     split.run(params.split, paths)
     rows = {s: read_jsonl(paths.dataset / f"{s}.jsonl") for s in export.SPLITS}
 

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 
@@ -9,7 +10,9 @@ from tasks.examples import chat, make_example, tool_call
 from tasks.io import InputError, read_jsonl, write_jsonl
 from tasks.stage import StageFailed
 
-SUITE = ROOT / "expectations" / "examples.json"
+SUITES = ROOT / "expectations"
+SUITE = SUITES / "examples.json"
+QUOTAS = {"qa": 100}
 TOOLS = [{"type": "function", "function": {"name": "move_file", "parameters": {"type": "object", "properties": {}}}}]
 
 
@@ -18,11 +21,13 @@ def good(i: int) -> dict:
 
 
 def write_suite(tmp_path, extra: list[dict]) -> ValidateParams:
+    """The bundled suites, with `extra` expectations added to examples.json."""
+    folder = tmp_path / "suites"
+    shutil.copytree(SUITES, folder)
     spec = json.loads(SUITE.read_text())
     spec["expectations"] += extra
-    path = tmp_path / "suite.json"
-    path.write_text(json.dumps(spec))
-    return ValidateParams(suite=path)
+    (folder / "examples.json").write_text(json.dumps(spec))
+    return ValidateParams(suites=folder)
 
 
 def test_facts_flag_bad_roles_and_tool_calls():
@@ -43,10 +48,11 @@ def test_bad_rows_are_quarantined_with_reasons(tmp_path):
     rows = [good(i) for i in range(60)]
     rows.append(make_example("qa", [{"role": "assistant", "content": "no question"}], source="t"))
     write_jsonl(paths.generated, rows)
-    report = validate.run(ValidateParams(suite=SUITE), paths)
+    report = validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
     assert report["success"] and report["n_rejected"] == 1 and report["n_out"] == 60
     rejected = read_jsonl(paths.rejected)
-    assert rejected[0]["reasons"] == ["expect_column_values_to_be_in_set(roles_ok)"]
+    assert rejected[0]["reasons"] == ["examples: expect_column_values_to_be_in_set(roles_ok)",
+                                      "qa: expect_column_values_to_be_between(prompt_chars)"]  # no question
     assert rejected[0]["example"]["id"] == rows[-1]["id"]
     assert len(read_jsonl(paths.validated)) == 60
 
@@ -58,9 +64,9 @@ def test_a_failing_expectation_stops_the_stage_naming_it_and_the_ids(tmp_path):
     params = write_suite(tmp_path, [{"type": "expect_column_values_to_be_between",
                                      "kwargs": {"column": "total_chars", "max_value": 20}}])
     with pytest.raises(StageFailed) as err:
-        validate.run(params, paths)
+        validate.run(params, QUOTAS, paths)
     message = str(err.value)
-    assert "expect_column_values_to_be_between(total_chars): 5 rows" in message
+    assert "examples: expect_column_values_to_be_between(total_chars): 5 rows" in message
     assert rows[0]["id"] in message
     failure = json.loads(paths.failure_report("validate").read_text())
     assert failure["success"] is False
@@ -70,12 +76,45 @@ def test_a_failing_expectation_stops_the_stage_naming_it_and_the_ids(tmp_path):
 def test_a_misspelt_expectation_is_an_error_not_a_silent_drop(tmp_path):
     params = write_suite(tmp_path, [{"type": "expect_column_values_to_be_uniq", "kwargs": {"column": "id"}}])
     with pytest.raises(InputError, match="expect_column_values_to_be_uniq"):
-        validate.load_suite(params.suite)
+        validate.load_suite(params.suites / "examples.json")
 
 
-def test_the_bundled_suite_loads_whole():
-    spec = json.loads(SUITE.read_text())
-    assert len(validate.load_suite(SUITE).expectations) == len(spec["expectations"]) == 9
+@pytest.mark.parametrize("name", ["examples", "qa", "text-to-graphql", "tool_use", "conversation", "mix"])
+def test_each_bundled_suite_loads_whole(name):
+    spec = json.loads((SUITES / f"{name}.json").read_text())
+    assert len(validate.load_suite(SUITES / f"{name}.json").expectations) == len(spec["expectations"]) > 0
+
+
+def test_a_category_suite_and_the_mix_suite_judge_their_own_rows(tmp_path):
+    paths = tmp_paths(tmp_path)
+    rows = [good(i) for i in range(30)] + [
+        make_example("text-to-graphql", chat("sys", f"list {i} files please", "query { files { id } }"), source="t",
+                     meta={"graphql_valid": True}) for i in range(29)]
+    bad_graphql = make_example("text-to-graphql", chat("sys", "list files please", "query { nope }"), source="t",
+                               meta={"graphql_valid": False})
+    write_jsonl(paths.generated, rows + [bad_graphql])
+    report = validate.run(ValidateParams(suites=SUITES), {"qa": 30, "text-to-graphql": 30}, paths)
+    rejected = read_jsonl(paths.rejected)
+    assert rejected[0]["example"]["id"] == bad_graphql["id"]
+    assert "text-to-graphql: expect_column_values_to_be_in_set(graphql_valid)" in rejected[0]["reasons"]
+    mix = [e for e in report["expectations"] if e["suite"] == "mix"]
+    assert mix and all(e["success"] for e in mix)
+
+
+def test_a_mix_far_from_the_quotas_fails(tmp_path):
+    paths = tmp_paths(tmp_path)
+    write_jsonl(paths.generated, [good(i) for i in range(30)])
+    with pytest.raises(StageFailed, match="mix: expect_column_values_to_be_between\\(deviation\\)"):
+        validate.run(ValidateParams(suites=SUITES), {"qa": 30, "conversation": 30}, paths)
+
+
+def test_the_validation_report_is_self_contained_html(tmp_path):
+    paths = tmp_paths(tmp_path)
+    write_jsonl(paths.generated, [good(i) for i in range(30)])
+    validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
+    page = (paths.reports / "validation.html").read_text()
+    assert page.startswith("<!doctype html>") and "Validation" in page
+    assert "<script" not in page and "http" not in page.replace("http-equiv", "")
 
 
 def test_exact_and_near_duplicates_are_removed_with_the_id_they_repeat(tmp_path):
@@ -86,7 +125,7 @@ def test_exact_and_near_duplicates_are_removed_with_the_id_they_repeat(tmp_path)
     near = make_example("qa", chat("sys", "How do sync conflicts work, please?", long_answer), source="t")
     rows = [base, exact, near] + [good(i) for i in range(40)]
     write_jsonl(paths.generated, rows)
-    report = validate.run(ValidateParams(suite=SUITE), paths)
+    report = validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
     assert report["duplicates"] == {"exact": 1, "near": 1}
     rejected = {r["example"]["id"]: r["reasons"][0] for r in read_jsonl(paths.rejected)}
     assert rejected[exact["id"]] == f"exact duplicate of {base['id']}"
