@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import json
 
 from tasks.examples import Example, last_user_text, prompt_and_reference
@@ -48,36 +49,125 @@ def to_typed(ex: Example, split: str) -> dict:
     return {**row, "id": ex["id"], "split": split, "category": category}
 
 
-def _call_text(calls: list[dict]) -> str:
-    return json.dumps([{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])}
-                       for c in calls])
+def mistral_call_id(example_id: str, call_id: str) -> str:
+    """Mistral requires tool-call ids of exactly nine letters or digits.
+
+    >>> mistral_call_id("tool_use-1", "call_0")
+    '0cbdc74b5'
+    """
+    return hashlib.sha1(f"{example_id}/{call_id}".encode()).hexdigest()[:9]
+
+
+def _tool_result(content: str):
+    try:
+        return json.loads(content)
+    except (TypeError, json.JSONDecodeError):
+        return content
 
 
 def to_mistral(ex: Example) -> dict:
-    """Mistral instruct text; tools in the v3 control-token form. A system prompt is folded into
-    the first user turn, as Mistral's own templates do.
+    """Mistral's v3 instruct text, as mistral-common renders it (the tests compare the two):
+    the system prompt and the tool list go with the last user turn; tool calls and results use
+    the [TOOL_CALLS] / [TOOL_RESULTS] control tokens with nine-character call ids.
 
-    >>> to_mistral({"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"},
+    >>> to_mistral({"id": "x", "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"},
     ...             {"role": "assistant", "content": "A"}]})["text"]
-    '<s>[INST] S\\n\\nQ [/INST] A</s>'
+    '<s>[INST] S\\n\\nQ[/INST] A</s>'
     """
     messages = ex["messages"]
-    system = messages[0]["content"] if messages and messages[0]["role"] == "system" else None
+    system = next((m["content"] for m in messages if m["role"] == "system"), None)
+    last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
     text = "<s>"
-    if ex.get("tools"):
-        text += f"[AVAILABLE_TOOLS] {json.dumps(ex['tools'])}[/AVAILABLE_TOOLS]"
-    for m in messages:
+    for i, m in enumerate(messages):
         if m["role"] == "user":
-            content = f"{system}\n\n{m['content']}" if system else m["content"]
-            system = None
-            text += f"[INST] {content} [/INST]"
+            content = m["content"]
+            if i == last_user:
+                if ex.get("tools"):
+                    tools = [{"type": "function", "function": {k: t["function"][k] for k in ("name", "description", "parameters")
+                                                              if k in t["function"]}} for t in ex["tools"]]
+                    text += f"[AVAILABLE_TOOLS] {json.dumps(tools, ensure_ascii=False)}[/AVAILABLE_TOOLS]"
+                if system:
+                    content = f"{system}\n\n{content}"
+            text += f"[INST] {content}[/INST]"
         elif m["role"] == "assistant" and m.get("tool_calls"):
-            text += f"[TOOL_CALLS] {_call_text(m['tool_calls'])}</s>"
+            calls = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"]),
+                      "id": mistral_call_id(ex["id"], c["id"])} for c in m["tool_calls"]]
+            text += f"[TOOL_CALLS] {json.dumps(calls, ensure_ascii=False)}</s>"
         elif m["role"] == "assistant":
             text += f" {m['content']}</s>"
         elif m["role"] == "tool":
-            text += f"[TOOL_RESULTS] {m['content']}[/TOOL_RESULTS]"
+            result = {"content": _tool_result(m["content"]), "call_id": mistral_call_id(ex["id"], m["tool_call_id"])}
+            text += f"[TOOL_RESULTS] {json.dumps(result, ensure_ascii=False)}[/TOOL_RESULTS]"
     return {"text": text}
+
+
+OPENAI_MESSAGE_KEYS = {"role", "content", "name", "function_call", "tool_calls", "tool_call_id", "weight"}
+OPENAI_ROLES = {"system", "user", "assistant", "tool", "function"}
+
+
+def openai_errors(row: dict) -> list[str]:
+    """The format rules OpenAI publishes for chat fine-tuning data (its cookbook's format checks,
+    plus those for tools): what is wrong with `row`, or [] if nothing.
+
+    >>> openai_errors({"messages": [{"role": "user", "content": "hi"}]})
+    ['no assistant message']
+    """
+    errors = []
+    messages = row.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return ["missing messages list"]
+    extra = set(row) - {"messages", "tools", "parallel_tool_calls"}
+    if extra:
+        errors.append(f"unrecognized keys {sorted(extra)}")
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or "role" not in m:
+            errors.append(f"message {i}: missing role")
+            continue
+        if set(m) - OPENAI_MESSAGE_KEYS:
+            errors.append(f"message {i}: unrecognized keys {sorted(set(m) - OPENAI_MESSAGE_KEYS)}")
+        if m["role"] not in OPENAI_ROLES:
+            errors.append(f"message {i}: unrecognized role {m['role']!r}")
+        has_content = isinstance(m.get("content"), str) and m["content"] != ""
+        if not has_content and not m.get("tool_calls") and not m.get("function_call"):
+            errors.append(f"message {i}: missing content")
+        for c in m.get("tool_calls") or []:
+            fn = c.get("function") or {}
+            if c.get("type") != "function" or not c.get("id") or not fn.get("name") \
+                    or not isinstance(fn.get("arguments"), str):
+                errors.append(f"message {i}: a tool call needs id, type 'function', function name and arguments as a string")
+        if m["role"] == "tool" and not m.get("tool_call_id"):
+            errors.append(f"message {i}: a tool message needs tool_call_id")
+    if not any(m.get("role") == "assistant" for m in messages if isinstance(m, dict)):
+        errors.append("no assistant message")
+    for t in row.get("tools") or []:
+        if t.get("type") != "function" or not (t.get("function") or {}).get("name"):
+            errors.append("a tool must be {\"type\": \"function\", \"function\": {\"name\", ...}}")
+    return errors
+
+
+def dataset_card(counts: dict[str, dict[str, int]]) -> str:
+    """README.md for the Hugging Face dataset: what it is and how many examples of each kind."""
+    splits = list(counts)
+    categories = sorted({c for per in counts.values() for c in per})
+    rows = "\n".join(f"| {c} | " + " | ".join(str(counts[s].get(c, 0)) for s in splits) + " |" for c in categories)
+    totals = " | ".join(str(sum(counts[s].values())) for s in splits)
+    return f"""---
+configs:
+- config_name: default
+  data_files:
+{chr(10).join(f"  - split: {s}{chr(10)}    path: {s}.parquet" for s in splits)}
+---
+# Fine-tuning data
+
+Made by tunesmith from the product's documentation, GraphQL schema, tool
+definitions, rated conversation logs and seed examples. Every example is a chat (`messages`, OpenAI
+format; tool calls with JSON-string arguments; `tools` as a JSON string), with its `id` and `category`.
+
+| category | {' | '.join(splits)} |
+| --- | {' | '.join('---:' for _ in splits)} |
+{rows}
+| **total** | {totals} |
+"""
 
 
 def to_hf_row(ex: Example) -> dict:

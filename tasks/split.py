@@ -2,7 +2,8 @@
 
 Reads:  paths.validated
 Writes: paths.dataset/{train,valid,test}.jsonl (mlx-lm chat format), paths.export/
-        (training_data.jsonl, openai/, mistral/, hf/ a Hugging Face DatasetDict)
+        (training_data.jsonl, openai/, mistral/, hf/: a Hugging Face DatasetDict in dataset_dict/,
+        the same splits as parquet, and a dataset card README.md)
 Params: split.*
 
 The split is seeded, stratified by category and group-aware: examples from one doc section, and
@@ -91,13 +92,26 @@ def check_no_leaks(splits: dict[str, list[Example]], p: SplitParams) -> dict:
     return {"exact": 0, "near": 0, "threshold": p.near_dup_threshold}
 
 
-def write_hf(splits: dict[str, list[Example]], target) -> None:
+def write_hf(splits: dict[str, list[Example]], counts: dict, target) -> None:
+    """A DatasetDict saved with save_to_disk, plus one parquet file per split, each with its card."""
     import datasets
 
     dd = datasets.DatasetDict({s: datasets.Dataset.from_list([export.to_hf_row(ex) for ex in rows])
                                for s, rows in splits.items() if rows})
+    card = export.dataset_card({s: counts[s] for s in dd})
     with atomic_path(target) as tmp:
-        dd.save_to_disk(str(tmp))
+        dd.save_to_disk(str(tmp / "dataset_dict"))
+        for s in dd:
+            dd[s].to_parquet(str(tmp / f"{s}.parquet"))
+        (tmp / "README.md").write_text(card)
+
+
+def check_openai(splits: dict[str, list[Example]]) -> None:
+    for s, rows in splits.items():
+        for ex in rows:
+            errors = export.openai_errors(export.to_openai(ex))
+            if errors:
+                raise StageFailed(f"example {ex['id']} ({s}) breaks OpenAI's chat fine-tuning format: {errors}")
 
 
 def run(p: SplitParams, paths: Paths) -> dict:
@@ -106,6 +120,8 @@ def run(p: SplitParams, paths: Paths) -> dict:
         raise StageFailed(f"{paths.validated}: no examples passed validation; see reports/validate.json")
     splits = assign_splits(examples, p, random.Random(p.seed))
     contamination = check_no_leaks(splits, p)
+    check_openai(splits)
+    counts = {s: {c: sum(1 for ex in rows if ex["category"] == c) for c in CATEGORIES} for s, rows in splits.items()}
 
     for s, rows in splits.items():
         write_jsonl(paths.dataset / f"{s}.jsonl", (export.to_mlx(ex) for ex in rows))
@@ -113,9 +129,7 @@ def run(p: SplitParams, paths: Paths) -> dict:
         write_jsonl(paths.export / "mistral" / f"{s}.jsonl", (export.to_mistral(ex) for ex in rows))
     write_jsonl(paths.export / "training_data.jsonl",
                 (export.to_typed(ex, s) for s, rows in splits.items() for ex in rows))
-    write_hf(splits, paths.export / "hf")
-
-    counts = {s: {c: sum(1 for ex in rows if ex["category"] == c) for c in CATEGORIES} for s, rows in splits.items()}
+    write_hf(splits, counts, paths.export / "hf")
     return {"n_in": len(examples), "n_out": sum(len(r) for r in splits.values()),
             "splits": {s: len(r) for s, r in splits.items()}, "by_category": counts,
             "contamination": contamination}

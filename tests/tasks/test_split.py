@@ -49,7 +49,8 @@ def test_same_params_give_identical_files_and_another_seed_differs(split_project
     split.run(SplitParams(seed=3), other)
     for s in export.SPLITS:
         assert (other.dataset / f"{s}.jsonl").read_bytes() == (paths.dataset / f"{s}.jsonl").read_bytes()
-    assert (other.export / "training_data.jsonl").read_bytes() == (paths.export / "training_data.jsonl").read_bytes()
+    for f in sorted(p for p in paths.export.rglob("*") if p.is_file()):  # every export, byte for byte
+        assert (other.export / f.relative_to(paths.export)).read_bytes() == f.read_bytes(), f
     split.run(SplitParams(seed=4), other)
     assert (other.dataset / "test.jsonl").read_bytes() != (paths.dataset / "test.jsonl").read_bytes()
 
@@ -81,20 +82,72 @@ def test_typed_export_has_the_documented_lines(split_project):
     assert all(line["split"] in export.SPLITS for line in lines)
 
 
-def test_other_exports_load(split_project):
+def test_hugging_face_exports_reload_with_datasets_and_carry_a_card(split_project):
     import datasets
 
     paths, _ = split_project
-    dd = datasets.load_from_disk(str(paths.export / "hf"))
-    assert {s: len(dd[s]) for s in dd} == {s: len(read_jsonl(paths.dataset / f"{s}.jsonl")) for s in export.SPLITS}
-    mistral = read_jsonl(paths.export / "mistral" / "train.jsonl")
-    assert all(r["text"].startswith("<s>") and "[/INST]" in r["text"] for r in mistral)
-    openai = read_jsonl(paths.export / "openai" / "train.jsonl")
-    for row in openai:
-        assert row["messages"][-1]["role"] == "assistant"
-        for m in row["messages"]:
-            for c in m.get("tool_calls") or []:
-                json.loads(c["function"]["arguments"])
+    want = {s: len(read_jsonl(paths.dataset / f"{s}.jsonl")) for s in export.SPLITS}
+    dd = datasets.load_from_disk(str(paths.export / "hf" / "dataset_dict"))
+    assert {s: len(dd[s]) for s in dd} == want
+    files = {s: str(paths.export / "hf" / f"{s}.parquet") for s in export.SPLITS}
+    parquet = datasets.load_dataset("parquet", data_files=files)
+    assert {s: len(parquet[s]) for s in parquet} == want
+    assert parquet["train"][0]["messages"][0]["role"] in ("system", "user")
+    card = (paths.export / "hf" / "README.md").read_text()
+    qa_train = sum(1 for r in read_jsonl(paths.dataset / "train.jsonl") if r["category"] == "qa")
+    assert f"| qa | {qa_train} |" in card
+
+
+def test_openai_export_follows_the_published_format_rules(split_project):
+    paths, _ = split_project
+    for s in export.SPLITS:
+        for row in read_jsonl(paths.export / "openai" / f"{s}.jsonl"):
+            assert export.openai_errors(row) == [], row
+
+
+@pytest.mark.parametrize("row, error", [
+    ({"messages": [{"role": "user", "content": "hi"}]}, "no assistant message"),
+    ({"messages": [{"role": "robot", "content": "hi"}, {"role": "assistant", "content": "x"}]}, "unrecognized role"),
+    ({"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": "x"}]}, "missing content"),
+    ({"messages": [{"role": "user", "content": "a", "extra": 1}, {"role": "assistant", "content": "x"}]}, "unrecognized keys"),
+    ({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]}]}, "arguments as a string"),
+])
+def test_the_openai_checker_catches_each_rule(row, error):
+    assert any(error in e for e in export.openai_errors(row))
+
+
+def test_mistral_export_is_what_mistral_common_renders(split_project):
+    """mistral-common, Mistral's own library, renders each example with its v3 instruct tokenizer."""
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+    from mistral_common.protocol.instruct.validator import ValidationMode
+    from mistral_common.tokens.tokenizers.base import SpecialTokenPolicy
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    tok = MistralTokenizer.from_file(str(MistralTokenizer._data_path() / "mistral_instruct_tokenizer_240323.model.v3"),
+                                     mode=ValidationMode.finetuning)
+
+    def rendered(ex):
+        messages = []
+        for m in ex["messages"]:
+            m = dict(m)
+            if m.get("tool_calls"):
+                m["tool_calls"] = [{**c, "id": export.mistral_call_id(ex["id"], c["id"])} for c in m["tool_calls"]]
+                m["content"] = None
+            if m["role"] == "tool":
+                m["tool_call_id"] = export.mistral_call_id(ex["id"], m["tool_call_id"])
+            messages.append(m)
+        tokens = tok.encode_chat_completion(ChatCompletionRequest.from_openai(messages, tools=ex.get("tools"))).tokens
+        pieces = tok.instruct_tokenizer.tokenizer.decode(tokens, special_token_policy=SpecialTokenPolicy.KEEP)
+        return pieces.replace("\u2581", " ").replace("<0x0A>", "\n")
+
+    paths, _ = split_project
+    for s in export.SPLITS:
+        examples = {r["id"]: r for r in read_jsonl(paths.dataset / f"{s}.jsonl")}
+        texts = [r["text"] for r in read_jsonl(paths.export / "mistral" / f"{s}.jsonl")]
+        assert len(texts) == len(examples)
+        for ex, text in zip(examples.values(), texts):
+            assert text == rendered(ex)
 
 
 def test_a_doc_section_stays_in_one_split(split_project):
