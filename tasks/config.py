@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -80,7 +80,7 @@ class GenerateParams(_Frozen):
     product: str = "the product"
     reference_date: dt.date
     min_rating: int = Field(4, ge=1, le=5)
-    quotas: dict[Category, int]
+    quotas: dict[Category, Annotated[int, Field(ge=0)]]
     teacher: TeacherParams | None = None
 
 

@@ -7,7 +7,7 @@ Params: validate.*, generate.quotas
 
 Suites, by file name in validate.suites: examples.json for every row, <category>.json for the rows
 of that category, mix.json for the category mix (one row per category: its share against the
-quotas' share). Row-level facts are computed in polars and handed to GX as a pandas frame.
+quotas' share, each quota capped by what generate could make). Row-level facts are computed in polars and handed to GX as a pandas frame.
 Exact and near duplicates (validate.near_dup_threshold, MinHash LSH) are dropped first, each kept
 in paths.rejected with the id it repeats. A row failing any expectation goes to paths.rejected
 with the expectations it failed. An expectation that fails outright (more bad rows than its
@@ -102,20 +102,31 @@ def facts(examples: list[Example]):
     return pl.DataFrame(rows, schema=schema)
 
 
-def mix_facts(frame, quotas: dict[str, int], ran: set[str]):
-    """One row per category whose generator ran: its share of the examples, the share its quota
-    asks for, and the difference."""
+def mix_facts(frame, targets: dict[str, int]):
+    """One row per category with a target: its share of the examples, the share its target asks
+    for, and the difference. Targets are what generate could make of each quota (a quota the
+    sources cannot fill is reported by generate), so this catches validation skewing the mix."""
     import polars as pl
 
     counts = dict(frame.group_by("category").len().iter_rows())
     total = sum(counts.values()) or 1
-    wanted = {c: q for c, q in quotas.items() if c in ran and q > 0}
+    wanted = {c: n for c, n in targets.items() if n > 0}
     wanted_total = sum(wanted.values()) or 1
-    rows = [{"row": -1 - i, "id": c, "share": counts.get(c, 0) / total, "target_share": q / wanted_total,
-             "deviation": abs(counts.get(c, 0) / total - q / wanted_total)}
-            for i, (c, q) in enumerate(sorted(wanted.items()))]
+    rows = [{"row": -1 - i, "id": c, "share": counts.get(c, 0) / total, "target_share": n / wanted_total,
+             "deviation": abs(counts.get(c, 0) / total - n / wanted_total)}
+            for i, (c, n) in enumerate(sorted(wanted.items()))]
     return pl.DataFrame(rows, schema={"row": pl.Int64, "id": pl.String, "share": pl.Float64,
                                       "target_share": pl.Float64, "deviation": pl.Float64})
+
+
+def mix_targets(quotas: dict[str, int], generate_report: dict | None) -> dict[str, int]:
+    """Each category's quota, capped by what generate produced for it.
+
+    >>> mix_targets({"qa": 100, "tool_use": 50}, {"categories": {"qa": {"produced": 80}, "tool_use": {"produced": 60}}})
+    {'qa': 80, 'tool_use': 50}
+    """
+    produced = {c: row["produced"] for c, row in (generate_report or {}).get("categories", {}).items()}
+    return {c: min(q, produced.get(c, q)) for c, q in quotas.items()}
 
 
 def load_suite(path: Path):
@@ -208,9 +219,8 @@ def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
         ex["messages"] = redact_all(ex["messages"], late)
     examples, duplicates = dedup.dedup(generated, p.near_dup_threshold, p.num_perm)
     generate_report = read_json(paths.report("generate")) if paths.report("generate").exists() else None
-    ran = {c for c, g in (generate_report or {}).get("generators", {}).items() if g.get("status") == "ran"}
     frame = facts(examples)
-    verdicts = run_suites(frame, mix_facts(frame, quotas, ran or set(CATEGORIES)), p.suites)
+    verdicts = run_suites(frame, mix_facts(frame, mix_targets(quotas, generate_report)), p.suites)
 
     reasons: dict[int, list[str]] = {}
     for v in verdicts:
