@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import json
 import random
 
 SCALARS = ["String", "Int", "Float", "Boolean", "ID", "DateTime"]
@@ -122,3 +123,49 @@ def synthetic_log(n_conversations: int, seed: int = 0) -> list[dict]:
              "messages": [{"role": "user", "content": f"How do I use the {rng.choice(NOUNS)} view, question {i}?"},
                           {"role": "assistant", "content": f"Open the sidebar and pick it; answer {i}."}]}
             for i in range(n_conversations)]
+
+
+WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
+         "quebec romeo sierra tango uniform victor whiskey xray yankee zulu amber basalt cobalt dune ember "
+         "fjord granite harbor islet jasper kestrel lagoon meadow nectar onyx pebble quartz raven saffron").split()
+
+
+def synthetic_examples(n: int, seed: int = 0) -> list[dict]:
+    """`n` examples in the shape generate writes, across the four categories, with varied text
+    (and a few exact and near duplicates, as real generators make)."""
+    import hashlib
+
+    rng = random.Random(seed)
+    tools = synthetic_tools(5, seed)
+    out = []
+    for i in range(n):
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14)))
+        answer = " ".join(rng.choice(WORDS) for _ in range(rng.randint(10, 40)))
+        cat = ("qa", "text-to-graphql", "tool_use", "conversation")[i % 4]
+        system = {"role": "system", "content": "You are the assistant."}
+        if cat == "tool_use":
+            fn = tools[i % len(tools)]["function"]
+            messages = [system, {"role": "user", "content": f"Please {words}."},
+                        {"role": "assistant", "content": "", "tool_calls": [{"id": "call_0", "type": "function",
+                         "function": {"name": fn["name"], "arguments": json.dumps({"name": words[:20]})}}]},
+                        {"role": "tool", "tool_call_id": "call_0", "content": '{"ok": true}'},
+                        {"role": "assistant", "content": f"Done: {answer}."}]
+            extra = {"tools": tools}
+        elif cat == "text-to-graphql":
+            messages = [system, {"role": "user", "content": f"Show me {words}"},
+                        {"role": "assistant", "content": f"query {{ items(filter: {{ name: \"{words[:12]}\" }}) {{ id name }} }}"}]
+            extra = {}
+        else:
+            messages = [system, {"role": "user", "content": f"What is {words}?"},
+                        {"role": "assistant", "content": answer.capitalize() + "."}]
+            extra = {}
+        if i % 50 == 49:  # an exact duplicate of an earlier example
+            messages = out[i - 48]["messages"]
+            cat = out[i - 48]["category"]
+            extra = {"tools": out[i - 48]["tools"]} if "tools" in out[i - 48] else {}
+        body = json.dumps({"m": messages, "i": i})
+        ex = {"id": f"{cat}-{hashlib.sha1(body.encode()).hexdigest()[:16]}", "category": cat,
+              "source": f"bench:{i % 997}", "messages": messages, **extra,
+              "meta": {"graphql_valid": True} if cat == "text-to-graphql" else {}}
+        out.append(ex)
+    return out

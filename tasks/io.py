@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import orjson
+
 
 class InputError(ValueError):
     """Bad user input. The message names the file (and line) and says what to do."""
@@ -45,8 +47,9 @@ def write_text(path: Path, text: str) -> None:
 
 
 def dumps(obj: Any) -> str:
-    """Canonical JSON for artifacts: same object -> same bytes."""
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
+    """Canonical JSON for artifact lines: same object -> same bytes (orjson: sorted keys, UTF-8,
+    no spaces; several times faster than the json module, which showed at 100k examples)."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -70,8 +73,8 @@ def read_jsonl(path: Path) -> list[dict]:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError as e:
                 raise InputError(f"{path}:{lineno}: not valid JSON ({e.msg}, column {e.colno})") from None
             if not isinstance(row, dict):
                 raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")

@@ -39,8 +39,12 @@ DETECTORS = {
     "MailchimpDetector": "API_KEY", "TelegramBotTokenDetector": "API_KEY", "AzureStorageKeyDetector": "API_KEY",
     "ArtifactoryDetector": "API_KEY", "SquareOAuthDetector": "API_KEY", "BasicAuthDetector": "PASSWORD",
 }
-# Cheap gate: most text has nothing a credential detector could match, so skip them there.
+# Cheap gates: most text holds nothing any detector could match, so it is not scanned further.
+# ANYTHING must match wherever a detector below could (e-mail @, URLs, key blocks, JWTs, long
+# tokens, digit runs of phones and cards, IP addresses).
 MAYBE_SECRET = re.compile(r"[A-Za-z0-9_\-+/=]{16,}|://[^\s/]*:[^\s/]*@|BEGIN")
+ANYTHING = re.compile(r"@|://|BEGIN|eyJ|\d[\d\s().+-]{6,}\d|[A-Za-z0-9_\-+/=]{16,}|\d{1,3}(?:\.\d{1,3}){3}"
+                      r"|[0-9A-Fa-f]*:[0-9A-Fa-f]*:")
 
 
 @lru_cache(maxsize=1)
@@ -160,6 +164,8 @@ def redact(text: str) -> tuple[str, Counter]:
     'postgres://admin:[PASSWORD]@db.internal/app'
     """
     counts: Counter = Counter()
+    if not ANYTHING.search(text):
+        return text, counts
     text = _replace(text, find_credentials(text), counts)
     return _replace(text, find_pii(text), counts), counts
 
@@ -175,3 +181,22 @@ def redact_all(obj: Any, counts: Counter) -> Any:
     if isinstance(obj, dict):
         return {k: redact_all(v, counts) for k, v in obj.items()}
     return obj
+
+
+def redact_messages(messages: list[dict], counts: Counter) -> list[dict]:
+    """Redact what chat messages say: their content and tool-call arguments (not roles or ids)."""
+    out = []
+    for m in messages:
+        m = dict(m)
+        if isinstance(m.get("content"), str):
+            m["content"], found = redact(m["content"])
+            counts.update(found)
+        if m.get("tool_calls"):
+            calls = []
+            for c in m["tool_calls"]:
+                arguments, found = redact(c["function"]["arguments"])
+                counts.update(found)
+                calls.append({**c, "function": {**c["function"], "arguments": arguments}})
+            m["tool_calls"] = calls
+        out.append(m)
+    return out

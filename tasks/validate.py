@@ -25,7 +25,7 @@ from tasks.examples import Example
 from tasks import dedup
 from tasks.config import CATEGORIES
 from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
-from tasks.redact import redact_all
+from tasks.redact import redact_messages
 from tasks.report_html import validation_html
 from tasks.stage import StageFailed, stage_main
 
@@ -216,7 +216,7 @@ def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
     # A last sweep: sources were redacted in parse, but generators and a teacher write text too.
     late: Counter = Counter()
     for ex in generated:
-        ex["messages"] = redact_all(ex["messages"], late)
+        ex["messages"] = redact_messages(ex["messages"], late)
     examples, duplicates = dedup.dedup(generated, p.near_dup_threshold, p.num_perm)
     generate_report = read_json(paths.report("generate")) if paths.report("generate").exists() else None
     frame = facts(examples)
