@@ -34,6 +34,7 @@ test: setup
 bench: setup  ## benchmarks with their baselines (installs the baselines into .venv)
 	$(BIN)/python -m pip install -q autographql
 	$(BIN)/python -m bench.generators
+	$(BIN)/python -m bench.clean
 
 server: setup  ## the Prefect server and dashboard, on http://127.0.0.1:4200
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200

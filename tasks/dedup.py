@@ -1,7 +1,8 @@
-"""Exact and near-duplicate detection over example text, with MinHash LSH (datasketch).
+"""Exact and near-duplicate detection over example text: MinHash signatures and LSH banding.
 
 - exact: the same normalized text (lower case, whitespace collapsed) of every turn
-- near: estimated Jaccard similarity of word 3-gram shingles at or above a threshold
+- near: Jaccard similarity of word 3-gram shingles at or above a threshold (candidates from
+  MinHash LSH, each confirmed exactly)
 
 Used by `validate` to drop duplicates and by `split` to keep near-duplicate prompts in one split.
 MinHash signatures and LSH banding are vectorised with numpy here (see signatures()); every
