@@ -42,16 +42,75 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def rouge_l(prediction: str, reference: str) -> float:
+    """ROUGE-L F-measure: the longest common subsequence of tokens, against both lengths.
+
+    >>> round(rouge_l("open the trash and restore it", "open the trash then restore the file"), 3)
+    0.615
+    """
+    a, b = prediction.lower().split(), reference.lower().split()
+    if not a or not b:
+        return 0.0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    lcs = prev[-1]
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(a), lcs / len(b)
+    return 2 * precision * recall / (precision + recall)
+
+
+def canonical_graphql(query: str) -> str:
+    """A query printed with its selections, arguments and input-object fields in sorted order, so
+    that two queries asking for the same thing compare equal however they are written.
+
+    >>> canonical_graphql("{ files(first: 2, filter: {b: 1, a: 2}) { size id } }") == \\
+    ...     canonical_graphql("query { files(filter: {a: 2, b: 1}, first: 2) { id size } }")
+    True
+    """
+    from graphql import parse, print_ast
+
+    def key(node) -> tuple:
+        alias = getattr(getattr(node, "alias", None), "value", None)
+        name = getattr(getattr(node, "name", None), "value", None)
+        condition = getattr(getattr(getattr(node, "type_condition", None), "name", None), "value", None)
+        return (node.kind, alias or name or "", name or "", condition or "")
+
+    def sort(node) -> None:
+        if node is None:
+            return
+        for attr in ("arguments", "fields"):
+            items = getattr(node, attr, None)
+            if isinstance(items, tuple) and items and hasattr(items[0], "name") and hasattr(items[0], "value"):
+                setattr(node, attr, tuple(sorted(items, key=lambda n: n.name.value)))
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            selection_set.selections = tuple(sorted(selection_set.selections, key=key))
+        for attr in node.keys:
+            value = getattr(node, attr, None)
+            for child in value if isinstance(value, (tuple, list)) else (value,):
+                if hasattr(child, "kind") and hasattr(child, "keys"):
+                    sort(child)
+
+    doc = parse(query)
+    sort(doc)
+    return print_ast(doc)
+
+
 def graphql_scores(prediction: str, reference: str, schema) -> dict:
-    """parsed / valid against the schema / exact match of the printed ASTs."""
-    from graphql import GraphQLError, parse, print_ast, validate
+    """parsed / valid against the schema / exact match after canonical ordering."""
+    from graphql import GraphQLError, parse, validate
 
     try:
         doc = parse(prediction)
     except GraphQLError:
         return {"parsed": 0.0, "valid": 0.0, "exact_match": 0.0}
     valid = schema is not None and not validate(schema, doc)
-    same = print_ast(doc) == print_ast(parse(reference))
+    same = canonical_graphql(prediction) == canonical_graphql(reference)
     return {"parsed": 1.0, "valid": float(valid), "exact_match": float(same)}
 
 
@@ -82,7 +141,9 @@ def score(category: str, prediction: str, reference: dict, schema) -> dict:
         return graphql_scores(prediction.strip(), reference["content"], schema)
     if category == "tool_use" and reference.get("tool_calls"):
         return tool_scores(prediction, reference["tool_calls"])
-    return {"token_f1": token_f1(prediction.replace("<|end|>", ""), reference.get("content") or "")}
+    text = prediction.replace("<|end|>", "")
+    return {"token_f1": token_f1(text, reference.get("content") or ""),
+            "rouge_l": rouge_l(text, reference.get("content") or "")}
 
 
 # --- model side -------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from graphql import build_schema
 
 from conftest import EXAMPLE
@@ -46,3 +48,37 @@ def test_summary_turns_token_losses_into_perplexity():
     out = evaluate.summarize(per_example)
     assert out == {"qa": {"n": 2, "loss": 0.5, "perplexity": round(2.718281828 ** 0.5, 3), "token_f1": 0.75}}
     json.dumps(out)
+
+
+@pytest.mark.parametrize("prediction", [
+    'query { files(first: 10, filter: { kind: VIDEO }) { edges { node { name id } } } }',
+    'query { files(filter: {kind: VIDEO}, first: 10) {\n  edges {\n    node { name\n id } } } }',
+])
+def test_field_and_argument_order_do_not_matter(prediction):
+    """Regression: a model that writes the same query in another order must get credit."""
+    assert evaluate.graphql_scores(prediction, REF, SCHEMA)["exact_match"] == 1.0
+
+
+@pytest.mark.parametrize("prediction", [
+    REF.replace("VIDEO", "IMAGE"),                 # a wrong enum value
+    REF.replace("name", "size"),                   # a wrong field
+    REF.replace("files(", "videos: files("),       # an alias the request did not ask for
+    REF.replace("{ id name }", "{ id }"),          # a missing field
+])
+def test_any_real_difference_is_not_a_match(prediction):
+    assert evaluate.graphql_scores(prediction, REF, SCHEMA)["exact_match"] == 0.0
+
+
+def test_nested_input_objects_and_inline_fragments_are_canonical():
+    a = 'query { search(text: "x") { __typename ... on Tag { name color } ... on File { size } } }'
+    b = 'query { search(text: "x") { ... on File { size } __typename ... on Tag { color name } } }'
+    assert evaluate.canonical_graphql(a) == evaluate.canonical_graphql(b)
+    c = 'query { files(filter: { kind: VIDEO, sizeGt: 5 }, sort: { direction: DESC, field: SIZE }) { edges { node { id } } } }'
+    d = 'query { files(sort: { field: SIZE, direction: DESC }, filter: { sizeGt: 5, kind: VIDEO }) { edges { node { id } } } }'
+    assert evaluate.canonical_graphql(c) == evaluate.canonical_graphql(d)
+
+
+def test_rouge_l_and_token_f1_on_known_pairs():
+    assert evaluate.rouge_l("a b c d", "a b c d") == 1.0
+    assert evaluate.rouge_l("d c b a", "a b c d") == 0.25  # one token in order
+    assert evaluate.token_f1("d c b a", "a b c d") == 1.0  # bag of words
