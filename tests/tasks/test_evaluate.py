@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from graphql import build_schema
 
 from conftest import EXAMPLE
