@@ -33,6 +33,7 @@ class Paths(_Frozen):
     adapter: Path
     reports: Path
     teacher_cache: Path = Path(".cache/teacher")  # not a DVC out: it must survive reruns
+    train_checkpoints: Path = Path(".cache/train")  # likewise: DVC deletes a stage's outs before it runs
 
     def report(self, stage: str) -> Path:
         return self.reports / f"{stage}.json"
@@ -106,13 +107,22 @@ class TinyModelParams(_Frozen):
     intermediate_size: int = 512
 
 
+class CurriculumStage(_Frozen):
+    """One stage of training: which categories, how long, how fast."""
+
+    name: str
+    categories: list[Category] | None = None  # None: every category
+    iters: int = Field(gt=0)
+    learning_rate: float = Field(gt=0)
+
+
 class TrainParams(_Frozen):
     base_model: str = "tiny"
     seed: int = 0
     tiny: TinyModelParams = TinyModelParams()
-    iters: int = Field(300, gt=0)
+    stages: list[CurriculumStage] = Field(min_length=1)  # each continues from the previous adapter
+    checkpoint_every: int = Field(50, gt=0)              # iterations between resumable checkpoints
     batch_size: int = Field(8, gt=0)
-    learning_rate: float = Field(5.0e-4, gt=0)
     lora_rank: int = Field(16, gt=0)
     lora_scale: float = 20.0
     max_seq_length: int = Field(512, gt=16)

@@ -5,14 +5,21 @@ Writes: paths.base_model/ (the tiny base model, when train.base_model is "tiny")
         paths.adapter/ (adapters.safetensors + adapter_config.json), reports/plots/*_loss.json
 Params: train.*
 
+Training runs the curriculum in train.stages, each stage continuing from the previous one's
+adapter, and saves a checkpoint (adapter, optimizer state, progress) every train.checkpoint_every
+iterations in paths.train_checkpoints: an interrupted run resumes there instead of from zero.
 With `base_model: tiny` the stage first builds the offline base model (tasks/tiny_model.py) from
 the train split's text. Any other value is a local path or Hugging Face id that mlx-lm loads;
 then paths.base_model only records which model was used.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from tasks.config import Paths, TrainParams
 from tasks.io import atomic_path, read_jsonl, write_json
@@ -76,17 +83,53 @@ def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict]) -> 
 
 
 class LossLog:
-    """mlx-lm training callback: keeps every reported train and validation loss."""
+    """mlx-lm training callback: keeps every reported train and validation loss, numbered across
+    stages and resumed chunks (`offset` is the iterations done before the current call)."""
 
-    def __init__(self) -> None:
-        self.train: list[dict] = []
-        self.val: list[dict] = []
+    def __init__(self, train: list[dict] | None = None, val: list[dict] | None = None) -> None:
+        self.train: list[dict] = train or []
+        self.val: list[dict] = val or []
+        self.offset = 0
 
     def on_train_loss_report(self, info: dict) -> None:
-        self.train.append({k: info[k] for k in ("iteration", "train_loss", "tokens_per_second", "learning_rate")})
+        row = {k: info[k] for k in ("iteration", "train_loss", "tokens_per_second", "learning_rate")}
+        self.train.append({**row, "iteration": info["iteration"] + self.offset})
 
     def on_val_loss_report(self, info: dict) -> None:
-        self.val.append({"iteration": info["iteration"], "val_loss": info["val_loss"]})
+        self.val.append({"iteration": info["iteration"] + self.offset, "val_loss": info["val_loss"]})
+
+
+class Checkpoint:
+    """Adapter weights, optimizer state and progress after every `checkpoint_every` iterations,
+    in a folder named by a hash of the params and the data, so only the very same run resumes."""
+
+    def __init__(self, root: Path, p: TrainParams, dataset: Path):
+        digest = hashlib.sha256(json.dumps(p.model_dump(mode="json"), sort_keys=True).encode())
+        for name in ("train.jsonl", "valid.jsonl"):
+            digest.update((dataset / name).read_bytes())
+        self.dir = Path(root) / digest.hexdigest()[:16]
+
+    def load(self) -> dict | None:
+        state = self.dir / "state.json"
+        return json.loads(state.read_text()) if state.exists() else None
+
+    def save(self, model, optimizer, state: dict) -> None:
+        import mlx.core as mx
+        from mlx.utils import tree_flatten
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for name, tree in (("adapters", model.trainable_parameters()), ("optimizer", optimizer.state)):
+            tmp = self.dir / f"{name}.tmp.safetensors"
+            mx.save_safetensors(str(tmp), dict(tree_flatten(tree)))
+            os.replace(tmp, self.dir / f"{name}.safetensors")
+        write_json(self.dir / "state.json", state)  # written last: it says the files above are whole
+
+    def restore(self, model, optimizer) -> None:
+        import mlx.core as mx
+        from mlx.utils import tree_unflatten
+
+        model.load_weights(str(self.dir / "adapters.safetensors"), strict=False)
+        optimizer.state = tree_unflatten(list(mx.load(str(self.dir / "optimizer.safetensors")).items()))
 
 
 def run(p: TrainParams, paths: Paths) -> dict:
@@ -112,7 +155,7 @@ def run(p: TrainParams, paths: Paths) -> dict:
     blas = warn_if_slow()
     base = prepare_base_model(p, paths, train_rows)
     model, tokenizer = load(base_model_path(p, paths))
-    mx.random.seed(p.seed)
+    mx.random.seed(p.seed)  # mlx initialises LoRA weights from its global generator
     np.random.seed(p.seed)  # mlx-lm's batch iterator shuffles with numpy's global generator
     model.freeze()
     lora = {"rank": p.lora_rank, "scale": p.lora_scale, "dropout": 0.0}
@@ -120,23 +163,56 @@ def run(p: TrainParams, paths: Paths) -> dict:
     print_trainable_parameters(model)
 
     data_config = DataConfig(mask_prompt=p.mask_prompt)
-    if p.mask_prompt:
-        train_rows, valid_rows = per_turn(train_rows), per_turn(valid_rows)
-    train_set = CacheDataset(create_dataset(train_rows, tokenizer, data_config))
-    valid_set = CacheDataset(create_dataset(valid_rows, tokenizer, data_config))
-    log = LossLog()
+    checkpoint = Checkpoint(paths.train_checkpoints, p, paths.dataset)
+    resumed = checkpoint.load()
+    log = LossLog(*(resumed["loss"] if resumed else ([], [])))
+    stages_report = []
+    iterations_run = 0
     with atomic_path(paths.adapter) as tmp:
         tmp.mkdir()
-        args = TrainingArgs(
-            batch_size=p.batch_size, iters=p.iters, val_batches=p.val_batches,
-            steps_per_report=p.steps_per_report, steps_per_eval=p.steps_per_eval,
-            steps_per_save=p.iters + 1, adapter_file=str(tmp / "adapters.safetensors"),
-            max_seq_length=p.max_seq_length,
-        )
-        # Adam with bias correction: without it the first steps of a fresh LoRA barely move.
-        optimizer = optim.Adam(learning_rate=p.learning_rate, bias_correction=True)
-        train(model=model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
-              args=args, training_callback=log)
+        done_before = 0
+        for index, stage in enumerate(p.stages):
+            rows = {n: [r for r in rs if stage.categories is None or r["category"] in stage.categories]
+                    for n, rs in (("train", train_rows), ("valid", valid_rows))}
+            if len(rows["valid"]) < p.batch_size:
+                rows["valid"] = valid_rows  # too few to validate this stage's categories alone
+            if p.mask_prompt:
+                rows = {n: per_turn(rs) for n, rs in rows.items()}
+            if len(rows["train"]) < p.batch_size:
+                raise StageFailed(f"train stage {stage.name!r}: {len(rows['train'])} training rows for "
+                                  f"categories {stage.categories}, fewer than train.batch_size={p.batch_size}")
+            train_set = CacheDataset(create_dataset(rows["train"], tokenizer, data_config))
+            valid_set = CacheDataset(create_dataset(rows["valid"], tokenizer, data_config))
+            # Adam with bias correction: without it the first steps of a fresh LoRA barely move.
+            optimizer = optim.Adam(learning_rate=stage.learning_rate, bias_correction=True)
+            done = 0
+            if resumed is not None and index < resumed["stage"]:
+                done = stage.iters
+            elif resumed is not None and index == resumed["stage"]:
+                done = resumed["iteration"]
+                checkpoint.restore(model, optimizer)
+                print(f"tunesmith train: resuming stage {stage.name!r} at iteration {done} from {checkpoint.dir}",
+                      file=sys.stderr)
+            while done < stage.iters:
+                chunk = min(p.checkpoint_every, stage.iters - done)
+                log.offset = done_before + done
+                args = TrainingArgs(
+                    batch_size=p.batch_size, iters=chunk, val_batches=p.val_batches,
+                    steps_per_report=min(p.steps_per_report, chunk), steps_per_eval=p.steps_per_eval,
+                    steps_per_save=chunk + 1, adapter_file=str(tmp / "adapters.safetensors"),
+                    max_seq_length=p.max_seq_length,
+                )
+                train(model=model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
+                      args=args, training_callback=log)
+                done += chunk
+                iterations_run += chunk
+                checkpoint.save(model, optimizer, {"stage": index, "iteration": done, "loss": [log.train, log.val]})
+            done_before += stage.iters
+            stages_report.append({"name": stage.name, "categories": stage.categories, "iters": stage.iters,
+                                  "learning_rate": stage.learning_rate, "train_rows": len(rows["train"])})
+        from mlx.utils import tree_flatten
+
+        mx.save_safetensors(str(tmp / "adapters.safetensors"), dict(tree_flatten(model.trainable_parameters())))
         write_json(tmp / "adapter_config.json", {
             "fine_tune_type": "lora", "num_layers": len(model.layers), "lora_parameters": lora,
             "base_model": base_model_path(p, paths),
@@ -147,9 +223,10 @@ def run(p: TrainParams, paths: Paths) -> dict:
     return {
         "base_model": base,
         "blas": blas,
-        "n_train_rows": len(train_rows),  # after splitting dialogues into one row per assistant turn
-        "n_valid_rows": len(valid_rows),
-        "iters": p.iters,
+        "stages": stages_report,
+        "iters": sum(s.iters for s in p.stages),
+        "resumed_from": {"stage": resumed["stage"], "iteration": resumed["iteration"]} if resumed else None,
+        "iterations_run": iterations_run,
         "final_train_loss": log.train[-1]["train_loss"] if log.train else None,
         "first_val_loss": log.val[0]["val_loss"] if log.val else None,
         "final_val_loss": log.val[-1]["val_loss"] if log.val else None,

@@ -27,7 +27,8 @@ OFFLINE_ENV = {
 # Small enough that a whole pipeline run takes about a minute on 2 cores.
 TINY_PARAMS = {
     "generate": {"quotas": {"qa": 30, "text-to-graphql": 60, "tool_use": 40, "conversation": 20}},
-    "train": {"iters": 10, "batch_size": 4, "steps_per_eval": 5, "steps_per_report": 5, "val_batches": 2,
+    "train": {"stages": [{"name": "all", "iters": 10, "learning_rate": 5.0e-4}], "checkpoint_every": 5,
+              "batch_size": 4, "steps_per_eval": 5, "steps_per_report": 5, "val_batches": 2,
               "tiny": {"vocab_size": 600, "hidden_size": 64, "num_layers": 2, "num_heads": 2, "intermediate_size": 128}},
     "evaluate": {"max_examples_per_category": 2, "max_new_tokens": 24},
 }
@@ -105,7 +106,8 @@ def tmp_paths(root: Path):
     return Paths(parsed=root / "data/parsed", generated=root / "data/generated/examples.jsonl",
                  validated=root / "data/validated/examples.jsonl", rejected=root / "data/validated/rejected.jsonl",
                  dataset=root / "data/dataset", export=root / "data/export", base_model=root / "models/base",
-                 adapter=root / "models/adapter", reports=root / "reports")
+                 adapter=root / "models/adapter", reports=root / "reports",
+                 teacher_cache=root / ".cache/teacher", train_checkpoints=root / ".cache/train")
 
 
 EXAMPLE = ROOT / "examples" / "filebox"

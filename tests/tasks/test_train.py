@@ -1,0 +1,57 @@
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BIN, edit_params, project_env, run
+from tasks.train import per_turn
+
+
+def test_dialogues_become_one_row_per_assistant_turn():
+    """Regression: mlx-lm's prompt masking trains only the last message, which hid tool calls."""
+    row = {"messages": [{"role": "user"}, {"role": "assistant", "tool_calls": [{}]}, {"role": "tool"},
+                        {"role": "assistant"}], "tools": [1]}
+    rows = per_turn([row])
+    assert [len(r["messages"]) for r in rows] == [2, 4] and all(r["tools"] == [1] for r in rows)
+
+
+@pytest.mark.slow
+def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
+    edit_params(tiny_project, {"train": {"stages": [{"name": "tools first", "categories": ["tool_use"], "iters": 10,
+                                                     "learning_rate": 5.0e-4},
+                                                    {"name": "all", "iters": 30, "learning_rate": 2.5e-4}],
+                                         "checkpoint_every": 5}})
+    run([str(BIN / "dvc"), "repro", "split"], tiny_project)
+    checkpoints = tiny_project / ".cache/train"
+
+    def progress() -> tuple[int, int]:
+        states = list(checkpoints.glob("*/state.json"))
+        if not states:
+            return (-1, 0)
+        state = json.loads(states[0].read_text())
+        return (state["stage"], state["iteration"])
+
+    proc = subprocess.Popen([str(BIN / "python"), "-m", "tasks.train"], cwd=tiny_project, env=project_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while progress() < (1, 5) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # wait until the second stage has a checkpoint
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "training finished before it could be interrupted"
+    stage, iteration = progress()
+    assert stage == 1 and 5 <= iteration < 30
+
+    result = run([str(BIN / "python"), "-m", "tasks.train"], tiny_project)
+    assert f"resuming stage 'all' at iteration {iteration}" in result.stderr
+    report = json.loads((tiny_project / "reports/train.json").read_text())
+    assert report["resumed_from"] == {"stage": 1, "iteration": iteration}
+    assert report["iterations_run"] == 30 - iteration  # not from zero
+    assert [s["name"] for s in report["stages"]] == ["tools first", "all"]
+    assert report["stages"][0]["train_rows"] < report["stages"][1]["train_rows"]
+    losses = json.loads((tiny_project / "reports/plots/train_loss.json").read_text())
+    assert losses[-1]["iteration"] == 40  # one curve across both stages and the interruption
+    assert (tiny_project / "models/adapter/adapters.safetensors").exists()
