@@ -31,6 +31,7 @@ class Paths(_Frozen):
     export: Path
     base_model: Path
     adapter: Path
+    fused: Path = Path("models/fused")
     reports: Path
     teacher_cache: Path = Path(".cache/teacher")  # not a DVC out: it must survive reruns
     train_checkpoints: Path = Path(".cache/train")  # likewise: DVC deletes a stage's outs before it runs
@@ -116,12 +117,18 @@ class CurriculumStage(_Frozen):
     learning_rate: float = Field(gt=0)
 
 
+class ExportParams(_Frozen):
+    fused: bool = False  # base + adapter merged into one mlx-lm model in paths.fused
+    gguf: bool = False   # also a GGUF file there (mlx-lm supports llama, mistral, mixtral); implies fused
+
+
 class TrainParams(_Frozen):
     base_model: str = "tiny"
     seed: int = 0
     tiny: TinyModelParams = TinyModelParams()
     stages: list[CurriculumStage] = Field(min_length=1)  # each continues from the previous adapter
     checkpoint_every: int = Field(50, gt=0)              # iterations between resumable checkpoints
+    export: ExportParams = ExportParams()
     batch_size: int = Field(8, gt=0)
     lora_rank: int = Field(16, gt=0)
     lora_scale: float = 20.0

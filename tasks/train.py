@@ -2,7 +2,8 @@
 
 Reads:  paths.dataset/{train,valid}.jsonl
 Writes: paths.base_model/ (the tiny base model, when train.base_model is "tiny"),
-        paths.adapter/ (adapters.safetensors + adapter_config.json), reports/plots/*_loss.json
+        paths.adapter/ (adapters.safetensors + adapter_config.json), paths.fused/ (when
+        train.export asks), reports/plots/*_loss.json
 Params: train.*
 
 Training runs the curriculum in train.stages, each stage continuing from the previous one's
@@ -80,6 +81,26 @@ def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict]) -> 
             info = {"kind": "external", "model": p.base_model}
         write_json(tmp / "tunesmith_base.json", info)
     return info
+
+
+def export_model(p: TrainParams, paths: Paths) -> dict:
+    """Fuse the adapter into the base model (and write GGUF) with mlx-lm's own `fuse` command.
+    When neither is asked for, paths.fused holds a note saying how to ask."""
+    import subprocess
+
+    with atomic_path(paths.fused) as tmp:
+        if not (p.export.fused or p.export.gguf):
+            tmp.mkdir()
+            (tmp / "README.md").write_text("Not exported: set train.export.fused (or .gguf) to true in params.yaml.\n")
+            return {"fused": False, "gguf": False}
+        cmd = [sys.executable, "-m", "mlx_lm", "fuse", "--model", base_model_path(p, paths),
+               "--adapter-path", str(paths.adapter), "--save-path", str(tmp)]
+        if p.export.gguf:
+            cmd.append("--export-gguf")
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise StageFailed(f"mlx_lm fuse failed:\n{result.stderr[-3000:]}")
+    return {"fused": True, "gguf": p.export.gguf, "path": str(paths.fused)}
 
 
 class LossLog:
@@ -220,7 +241,9 @@ def run(p: TrainParams, paths: Paths) -> dict:
 
     write_json(paths.reports / "plots" / "train_loss.json", log.train)
     write_json(paths.reports / "plots" / "val_loss.json", log.val)
+    exported = export_model(p, paths)
     return {
+        "export": exported,
         "base_model": base,
         "blas": blas,
         "stages": stages_report,

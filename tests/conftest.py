@@ -106,7 +106,7 @@ def tmp_paths(root: Path):
     return Paths(parsed=root / "data/parsed", generated=root / "data/generated/examples.jsonl",
                  validated=root / "data/validated/examples.jsonl", rejected=root / "data/validated/rejected.jsonl",
                  dataset=root / "data/dataset", export=root / "data/export", base_model=root / "models/base",
-                 adapter=root / "models/adapter", reports=root / "reports",
+                 adapter=root / "models/adapter", fused=root / "models/fused", reports=root / "reports",
                  teacher_cache=root / ".cache/teacher", train_checkpoints=root / ".cache/train")
 
 

@@ -55,3 +55,18 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
     losses = json.loads((tiny_project / "reports/plots/train_loss.json").read_text())
     assert losses[-1]["iteration"] == 40  # one curve across both stages and the interruption
     assert (tiny_project / "models/adapter/adapters.safetensors").exists()
+
+
+@pytest.mark.slow
+def test_the_fused_model_and_gguf_match_base_plus_adapter(tiny_project):
+    import mlx.core as mx
+    from mlx_lm import load
+
+    edit_params(tiny_project, {"train": {"export": {"fused": True, "gguf": True}}})
+    run([str(BIN / "dvc"), "repro", "train"], tiny_project)
+    fused = tiny_project / "models/fused"
+    assert (fused / "ggml-model-f16.gguf").stat().st_size > 0
+    tuned, tokenizer = load(str(tiny_project / "models/base"), adapter_path=str(tiny_project / "models/adapter"))
+    merged, _ = load(str(fused))
+    tokens = mx.array(tokenizer.encode("How do I share a folder?"))[None]
+    assert mx.allclose(tuned(tokens), merged(tokens), atol=1e-3).item()
