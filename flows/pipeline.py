@@ -22,9 +22,25 @@ from prefect.states import Completed
 from tasks.config import load_params
 
 
+def stages(project: Path) -> dict:
+    return yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
+
+
 def stage_names(project: Path) -> list[str]:
     """The stages of dvc.yaml in the order written there (each stage's deps come before it)."""
-    return list(yaml.safe_load((project / "dvc.yaml").read_text())["stages"])
+    return list(stages(project))
+
+
+def plot_files(project: Path, stage: str) -> list[Path]:
+    """The plot files a stage declares in dvc.yaml, with ${paths.*} filled in from params.yaml."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    out = []
+    for entry in stages(project)[stage].get("plots", []):
+        name = next(iter(entry)) if isinstance(entry, dict) else entry
+        for key, value in params["paths"].items():
+            name = name.replace(f"${{paths.{key}}}", str(value))
+        out.append(project / name)
+    return out
 
 
 def _dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -62,6 +78,10 @@ def publish(project: Path, stage: str, outcome: str) -> None:
         return
     report = json.loads(report_path.read_text())
     create_table_artifact(key=f"{stage}-report", table=report_rows(report), description=f"{stage}: {outcome}")
+    for plot in plot_files(project, stage):  # loss curves and the like, as tables on the run
+        if plot.exists() and (rows := json.loads(plot.read_text())):
+            create_table_artifact(key=f"{stage}-{plot.stem.replace('_', '-')}", table=rows,
+                                  description=f"{plot.name} ({len(rows)} points)")
     create_markdown_artifact(
         key=f"{stage}-summary",
         markdown=f"# {stage} ({outcome})\n\n```json\n{json.dumps(report, indent=2)[:20000]}\n```\n",

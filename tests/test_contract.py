@@ -49,3 +49,9 @@ def test_each_stage_reads_a_dep_another_stage_writes_before_it():
 
 def test_params_yaml_loads_into_the_typed_models():
     assert isinstance(load_params(ROOT / "params.yaml"), Params)
+
+
+def test_the_flow_finds_every_declared_plot():
+    from flows.pipeline import plot_files
+
+    assert [p.name for p in plot_files(ROOT, "train")] == ["train_loss.json", "val_loss.json"]
