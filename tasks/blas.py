@@ -29,8 +29,10 @@ def find_openblas() -> str | None:
 
 
 def pth_line(lib: str) -> str:
-    """A .pth line is executed by `site` at start-up when it begins with `import`."""
-    return f"import ctypes, os; os.path.exists({lib!r}) and ctypes.CDLL({lib!r}, mode=ctypes.RTLD_GLOBAL)\n"
+    """A .pth line is executed by `site` at start-up when it begins with `import`.
+    TUNESMITH_BLAS=bundled skips the preload (the benchmarks use it to measure the stock wheel)."""
+    return (f"import ctypes, os; os.environ.get('TUNESMITH_BLAS') != 'bundled' and os.path.exists({lib!r}) "
+            f"and ctypes.CDLL({lib!r}, mode=ctypes.RTLD_GLOBAL)\n")
 
 
 def loaded() -> str:
