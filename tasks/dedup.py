@@ -159,21 +159,36 @@ def dedup(examples: list[Example], threshold: float, num_perm: int) -> tuple[lis
     return kept, [(examples[i], removed[i]) for i in sorted(removed)]
 
 
-def clusters(keys: list[str], texts: list[str], threshold: float, num_perm: int) -> dict[str, str]:
-    """Union-find over near-duplicate texts: key -> the smallest key of its cluster."""
-    parent = {k: k for k in keys}
+class UnionFind:
+    """Disjoint sets whose representative is the smallest member (so results do not depend on order)."""
 
-    def root(k: str) -> str:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def root(self, k: str) -> str:
+        self.parent.setdefault(k, k)
+        while self.parent[k] != k:
+            self.parent[k] = self.parent[self.parent[k]]
+            k = self.parent[k]
         return k
 
-    for a, b in similar_pairs([shingles(t) for t in texts], threshold, num_perm):
-        ra, rb = root(keys[a]), root(keys[b])
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.root(a), self.root(b)
         if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {k: root(k) for k in keys}
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def link_near(sets: UnionFind, keys: list[str], texts: list[str], threshold: float, num_perm: int) -> None:
+    """Join the keys whose texts are near-duplicates."""
+    for a, b in similar_pairs([shingles(t) for t in texts], threshold, num_perm):
+        sets.union(keys[a], keys[b])
+
+
+def clusters(keys: list[str], texts: list[str], threshold: float, num_perm: int) -> dict[str, str]:
+    """key -> the smallest key of its cluster of near-duplicate texts."""
+    sets = UnionFind()
+    link_near(sets, keys, texts, threshold, num_perm)
+    return {k: sets.root(k) for k in keys}
 
 
 def cross_leaks(train: Iterable[Example], held_out: Iterable[Example], threshold: float,

@@ -30,27 +30,13 @@ def section_key(ex: Example) -> str | None:
 
 def groups_of(examples: list[Example], p: SplitParams) -> dict[str, str]:
     """id -> group: same source section, or near-duplicate prompts (transitively), share a group."""
-    ids = [ex["id"] for ex in examples]
-    near = dedup.clusters(ids, [dedup.prompt_text(ex) for ex in examples], p.near_dup_threshold, p.num_perm)
-    parent: dict[str, str] = {}
-
-    def root(k: str) -> str:
-        parent.setdefault(k, k)
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    def union(a: str, b: str) -> None:
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
+    sets = dedup.UnionFind()
+    dedup.link_near(sets, [ex["id"] for ex in examples], [dedup.prompt_text(ex) for ex in examples],
+                    p.near_dup_threshold, p.num_perm)
     for ex in examples:
-        union(ex["id"], near[ex["id"]])
         if (key := section_key(ex)) is not None:
-            union(ex["id"], "section:" + key)
-    return {ex["id"]: root(ex["id"]) for ex in examples}
+            sets.union(ex["id"], "section:" + key)
+    return {ex["id"]: sets.root(ex["id"]) for ex in examples}
 
 
 def assign_splits(examples: list[Example], p: SplitParams, rng: random.Random) -> dict[str, list[Example]]:

@@ -2,24 +2,17 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from conftest import BIN, project_env, run
+from conftest import BIN, free_port, project_env, run
 
 pytestmark = pytest.mark.slow
 
 STAGES = ["parse", "generate", "validate", "split", "train", "evaluate"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def api(url: str, path: str, body: dict | None = None):

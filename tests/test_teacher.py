@@ -10,16 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, edit_params, project_env, run
+from conftest import BIN, edit_params, free_port, project_env, run
 from tasks import teacher
 from tasks.config import TeacherParams, TinyModelParams
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cache_files(root: Path) -> int:
