@@ -1,82 +1,269 @@
-"""Training throughput: the train stage against raw `mlx_lm.lora` on the same model and data, with
-the stock mlx[cpu] BLAS and with OpenBLAS preloaded.
+"""Training throughput of the train stage against raw `mlx_lm.lora`, the stock mlx[cpu] BLAS
+against OpenBLAS, and MLX against PyTorch + peft on the same tiny Llama, LoRA and batches; then
+where MLX's time goes.
 
     make run                              # builds data/dataset and models/base first
-    .venv/bin/python -m bench.train [--iters 40]
+    make bench-train                      # or: .venv/bin/python -m bench.train [--iters 40]
 
-Tokens/s are trained (unmasked) tokens per second as mlx-lm reports them; each figure is the
-mean over the reports after the first (compilation warms up in the first). Baseline: raw
-`mlx_lm.lora` with the stock wheel, measured in this run. Not yet measured: torch + peft.
+Two rates per run: trained tokens/s (the unmasked reply tokens that carry loss, what mlx-lm
+reports) and processed tokens/s (every position of every padded batch: what the hardware does).
+Each rate leaves out the first steps (compilation, warm-up). Baseline: raw `mlx_lm.lora` with
+the stock wheel, measured in this run. Every run is a fresh process, one at a time.
+
+Same-batches runs: one list of batches, built once by mlx-lm's own batcher (sorted by length,
+padded to a multiple of 32, shuffled with a fixed seed) from data/dataset/train.jsonl cut into
+one row per assistant turn, as the train stage does, fed unchanged to MLX and to torch.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+WARMUP = 5  # steps left out of every rate
 
 
-def raw_lora(iters: int, blas: str, adapter_dir: Path) -> float:
+# --- the pipeline's own paths: raw mlx_lm.lora and the train stage -----------------------------
+
+def lora_params() -> dict:
+    from tasks.config import load_params
+
+    train = load_params(ROOT / "params.yaml").train
+    return {"rank": train.lora_rank, "scale": train.lora_scale, "dropout": 0.0}
+
+
+def raw_lora(iters: int, blas: str, adapter_dir: Path) -> dict:
+    adapter_dir.mkdir(parents=True)
+    config = adapter_dir / "lora.yaml"  # the CLI takes the LoRA rank and scale from a config file only
+    config.write_text(json.dumps({"lora_parameters": lora_params()}))
     cmd = [sys.executable, "-m", "mlx_lm", "lora", "--model", "models/base", "--data", "data/dataset", "--train",
            "--iters", str(iters), "--batch-size", "8", "--learning-rate", "5e-4", "--num-layers", "-1",
            "--max-seq-length", "512", "--mask-prompt", "--steps-per-report", "5", "--val-batches", "1",
-           "--steps-per-eval", str(iters + 1), "--adapter-path", str(adapter_dir)]
-    env = {**os.environ, "TUNESMITH_BLAS": blas}
-    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+           "--steps-per-eval", str(iters + 1), "--adapter-path", str(adapter_dir), "-c", str(config)]
+    out = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "TUNESMITH_BLAS": blas}, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(out.stderr[-3000:])
     text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)  # mlx-lm's table: iter, loss, trend, tok/s, tokens
     rates = [float(x.replace(",", "")) for x in re.findall(r"(?m)^\s*\d+\s+[\d.]+\s+\S+\s+([\d,]+)\s+[\d.,]+k?\s*$", text)]
-    return sum(rates[1:]) / len(rates[1:]) if len(rates) > 1 else float("nan")
+    return {"trained": sum(rates[1:]) / len(rates[1:]) if len(rates) > 1 else float("nan")}
 
 
-def stage(iters: int, blas: str) -> float:
-    code = f"""
+STAGE = """
 import json, sys
 from pathlib import Path
 from tasks.config import load_params
 from tasks.train import run
 p = load_params()
-train = p.train.model_copy(update={{"stages": [p.train.stages[0].model_copy(update={{"iters": {iters}}})],
-                                    "checkpoint_every": {iters}, "steps_per_report": 5, "val_batches": 1}})
-paths = p.paths.model_copy(update={{"base_model": Path(sys.argv[1]) / "base", "adapter": Path(sys.argv[1]) / "adapter",
-                                    "fused": Path(sys.argv[1]) / "fused", "reports": Path(sys.argv[1]) / "reports",
-                                    "train_checkpoints": Path(sys.argv[1]) / "ckpt"}})
+iters = int(sys.argv[2])
+tiny = p.train.tiny.model_copy(update={"pretrain_iters": 0})  # the pre-training pass is not what is timed
+train = p.train.model_copy(update={"stages": [p.train.stages[0].model_copy(update={"iters": iters})], "tiny": tiny,
+                                   "checkpoint_every": iters, "steps_per_report": 5, "val_batches": 1})
+out = Path(sys.argv[1])
+paths = p.paths.model_copy(update={"base_model": out / "base", "adapter": out / "adapter", "fused": out / "fused",
+                                   "reports": out / "reports", "train_checkpoints": out / "ckpt"})
 run(train, paths)
 rows = json.loads((paths.reports / "plots" / "train_loss.json").read_text())
-print("RATE", sum(r["tokens_per_second"] for r in rows[1:]) / max(1, len(rows[1:])))
+print("RESULT", json.dumps({"trained": sum(r["tokens_per_second"] for r in rows[1:]) / max(1, len(rows[1:]))}))
 """
-    with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([sys.executable, "-c", code, tmp], cwd=ROOT, capture_output=True, text=True,
-                             env={**os.environ, "TUNESMITH_BLAS": blas})
+
+
+def result_of(cmd: list[str], blas: str) -> dict:
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TUNESMITH_BLAS": blas})
     if out.returncode != 0:
         sys.exit(out.stderr[-3000:])
-    return float(out.stdout.split("RATE")[-1])
+    return json.loads(out.stdout.split("RESULT")[-1])
+
+
+def stage(iters: int, blas: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        return result_of([sys.executable, "-c", STAGE, tmp, str(iters)], blas)
+
+
+# --- same batches, MLX and torch (each in its own process: `--worker ...`) ----------------------
+
+def build_batches(iters: int, batch_size: int, pad_to: int | None = None, pad_multiple: int = 32) -> list[tuple]:
+    """`iters` batches of (tokens, [offset, length] per row) as numpy arrays, from mlx-lm's batcher
+    (rows padded to a multiple of `pad_multiple`: mlx-lm's own is 32, the train stage's is set by
+    train.pad_multiple). `pad_to`: pad every batch to this length instead (one shape for the run)."""
+    import numpy as np
+    from mlx_lm import load
+    from mlx_lm.tuner.datasets import CacheDataset, create_dataset
+    from tasks.io import read_jsonl
+    from tasks.train import DataConfig, per_turn, trimmed_batches
+
+    _, tokenizer = load(str(ROOT / "models/base"))
+    rows = per_turn(read_jsonl(ROOT / "data/dataset/train.jsonl"))
+    dataset = CacheDataset(create_dataset(rows, tokenizer, DataConfig(mask_prompt=True)))
+    batches = []
+    for tokens, lengths in trimmed_batches(pad_multiple)(dataset, batch_size, 512, loop=True, seed=0):
+        tokens, lengths = np.array(tokens), np.array(lengths)
+        if pad_to:
+            tokens = np.pad(tokens, ((0, 0), (0, pad_to - tokens.shape[1])))
+        batches.append((tokens, lengths))
+        if len(batches) == iters:
+            return batches
+    return batches
+
+
+def rates(batches: list[tuple], seconds: list[float], trained: list[int]) -> dict:
+    timed = slice(WARMUP, None)
+    total = sum(seconds[timed])
+    processed = sum(b[0].size for b in batches)
+    return {
+        "trained": sum(trained[timed]) / total,
+        "processed": sum(b[0].size for b in batches[timed]) / total,
+        "first_steps_s": sum(seconds[:WARMUP]),
+        "padding_share": 1 - sum(int(b[1][:, 1].sum()) for b in batches) / processed,
+        "trained_share": sum(trained) / processed,
+    }
+
+
+def mlx_worker(batches: list[tuple], compiled: bool) -> dict:
+    """mlx-lm's loss and Adam on the LoRA model, stepped as mlx-lm's trainer steps (compiled), or eagerly."""
+    import mlx.core as mx
+    import mlx.nn as nn
+    import mlx.optimizers as optim
+    from mlx_lm import load
+    from mlx_lm.tuner.trainer import default_loss
+    from mlx_lm.tuner.utils import linear_to_lora_layers
+
+    model, _ = load(str(ROOT / "models/base"))
+    mx.random.seed(0)
+    model.freeze()
+    linear_to_lora_layers(model, len(model.layers), lora_params())
+    optimizer = optim.Adam(learning_rate=5e-4, bias_correction=True)
+    loss_and_grad = nn.value_and_grad(model, default_loss)
+
+    def step(tokens, lengths):
+        (loss, ntoks), grad = loss_and_grad(model, tokens, lengths)
+        optimizer.update(model, grad)
+        return loss, ntoks
+
+    if compiled:
+        step = mx.compile(step, inputs=[model.state, optimizer.state], outputs=[model.state, optimizer.state])
+    seconds, trained, losses = [], [], []
+    for tokens, lengths in batches:
+        tic = time.perf_counter()
+        loss, ntoks = step(mx.array(tokens), mx.array(lengths))
+        mx.eval(loss, ntoks, model.state, optimizer.state)
+        seconds.append(time.perf_counter() - tic)
+        trained.append(int(ntoks.item()))
+        losses.append(loss.item())
+    return {**rates(batches, seconds, trained), "first_loss": losses[0], "last_loss": losses[-1]}
+
+
+def torch_worker(batches: list[tuple]) -> dict:
+    import torch
+
+    from bench import torch_peft
+
+    lora = lora_params()
+    model = torch_peft.load_model(ROOT / "models/base", rank=lora["rank"], scale=lora["scale"])
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=5e-4)
+    model.train()
+    seconds, trained, losses = [], [], []
+    for tokens, lengths in batches:
+        tic = time.perf_counter()
+        loss, ntoks = torch_peft.loss_fn(model, torch.from_numpy(tokens).long(), torch.from_numpy(lengths).long())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        seconds.append(time.perf_counter() - tic)
+        trained.append(int(ntoks))
+        losses.append(loss.item())
+    return {**rates(batches, seconds, trained), "first_loss": losses[0], "last_loss": losses[-1],
+            "threads": torch.get_num_threads()}
+
+
+def worker(kind: str, iters: int, batch_size: int, pad_to: int | None, pad_multiple: int) -> None:
+    batches = build_batches(iters, batch_size, pad_to, pad_multiple)
+    if kind == "torch":
+        result = torch_worker(batches)
+    else:
+        result = mlx_worker(batches, compiled=kind == "mlx")
+    print("RESULT", json.dumps(result))
+
+
+def same_batches(kind: str, iters: int, blas: str = "openblas", batch_size: int = 8, pad_to: int | None = None,
+                 pad_multiple: int = 32) -> dict:
+    cmd = [sys.executable, "-m", "bench.train", "--worker", kind, "--iters", str(iters), "--batch-size", str(batch_size),
+           "--pad-multiple", str(pad_multiple)]
+    if pad_to:
+        cmd += ["--pad-to", str(pad_to)]
+    return result_of(cmd, blas)
+
+
+# --- the report -------------------------------------------------------------------------------
+
+def table(rows: list[tuple[str, dict]], baseline: str) -> str:
+    base = dict(rows)[baseline]["trained"]
+    lines = ["| run | trained tok/s | x baseline | processed tok/s | first 5 steps (s) |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for name, r in rows:
+        processed = f"{r['processed']:,.0f}" if "processed" in r else ""
+        first = f"{r['first_steps_s']:.1f}" if "first_steps_s" in r else ""
+        lines.append(f"| {name} | {r['trained']:,.0f} | {r['trained'] / base:.2f}x | {processed} | {first} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--iters", type=int, default=40)
+    parser.add_argument("--iters", type=int, default=40, help="steps per run (default: %(default)s)")
+    parser.add_argument("--worker", choices=["mlx", "mlx-eager", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=int, default=8, help=argparse.SUPPRESS)
+    parser.add_argument("--pad-to", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--pad-multiple", type=int, default=32, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.iters, args.batch_size, args.pad_to, args.pad_multiple)
     if not (ROOT / "data/dataset/train.jsonl").exists() or not (ROOT / "models/base/config.json").exists():
         sys.exit("run `make run` first: this benchmark trains on data/dataset with models/base")
+    try:
+        import peft  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        sys.exit("the torch + peft baseline is not installed: `make bench-train` installs it "
+                 "(or: .venv/bin/pip install torch==2.13.0 peft)")
+
+    n, short = args.iters, max(2 * WARMUP, args.iters // 4)  # the stock BLAS is ~10x slower: fewer steps
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [
-            ("raw mlx_lm.lora, stock BLAS (baseline)", raw_lora(max(10, args.iters // 4), "bundled", Path(tmp) / "a")),
-            ("raw mlx_lm.lora, OpenBLAS", raw_lora(args.iters, "openblas", Path(tmp) / "b")),
-            ("train stage, stock BLAS", stage(max(10, args.iters // 4), "bundled")),
-            ("train stage, OpenBLAS", stage(args.iters, "openblas")),
+        pipeline = [
+            ("raw mlx_lm.lora, stock BLAS (baseline)", raw_lora(short, "bundled", Path(tmp) / "a")),
+            ("raw mlx_lm.lora, OpenBLAS", raw_lora(n, "openblas", Path(tmp) / "b")),
+            ("train stage, stock BLAS", stage(short, "bundled")),
+            ("train stage, OpenBLAS", stage(n, "openblas")),
         ]
-    base = rows[0][1]
-    print("\n| run | trained tokens/s | x baseline |\n| --- | ---: | ---: |")
-    for name, rate in rows:
-        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x |")
+    print("\n## The pipeline against raw mlx_lm.lora\n")
+    print(table(pipeline, pipeline[0][0]))
+
+    frameworks = [
+        ("torch 2.13 + peft (baseline)", same_batches("torch", n)),
+        ("MLX, stock BLAS", same_batches("mlx", short, blas="bundled")),
+        ("MLX, OpenBLAS", same_batches("mlx", n)),
+        ("MLX, OpenBLAS, eager (no mx.compile)", same_batches("mlx-eager", n)),
+        ("MLX, OpenBLAS, batch size 4", same_batches("mlx", n, batch_size=4)),
+        ("MLX, OpenBLAS, batch size 16", same_batches("mlx", n, batch_size=16)),
+        ("MLX, OpenBLAS, padded to a multiple of 8, not 32", same_batches("mlx", n, pad_multiple=8)),
+        ("torch, padded to a multiple of 8, not 32", same_batches("torch", n, pad_multiple=8)),
+        ("MLX, OpenBLAS, one shape (every batch padded to 513)", same_batches("mlx", n, pad_to=513)),
+        ("torch, one shape (every batch padded to 513)", same_batches("torch", n, pad_to=513)),
+    ]
+    print("\n## Same model, LoRA and batches: MLX against torch + peft\n")
+    print(table(frameworks, frameworks[0][0]))
+    losses = {name: (round(r["first_loss"], 3), round(r["last_loss"], 3)) for name, r in frameworks[:3]}
+    print(f"\nfirst/last batch loss (the same model learning the same batches): {losses}")
+    for name, r in frameworks:
+        if name.startswith("MLX, OpenBLAS"):
+            print(f"{name}: of the processed positions {r['padding_share']:.0%} are padding and "
+                  f"{r['trained_share']:.0%} carry loss (the rest is masked prompt)")
 
 
 if __name__ == "__main__":

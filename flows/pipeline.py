@@ -79,7 +79,7 @@ def publish(project: Path, stage: str, outcome: str) -> None:
     report = json.loads(report_path.read_text())
     create_table_artifact(key=f"{stage}-report", table=report_rows(report), description=f"{stage}: {outcome}")
     for plot in plot_files(project, stage):  # loss curves and the like, as tables on the run
-        if plot.exists() and (rows := json.loads(plot.read_text())):
+        if plot.suffix == ".json" and plot.exists() and (rows := json.loads(plot.read_text())):
             create_table_artifact(key=f"{stage}-{plot.stem.replace('_', '-')}", table=rows,
                                   description=f"{plot.name} ({len(rows)} points)")
     create_markdown_artifact(

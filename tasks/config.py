@@ -106,6 +106,8 @@ class TinyModelParams(_Frozen):
     num_layers: int = 2
     num_heads: int = 4
     intermediate_size: int = 512
+    pretrain_iters: int = Field(300, ge=0)  # 0: no pre-training pass, the base stays random
+    pretrain_learning_rate: float = Field(1.0e-3, gt=0)
 
 
 class CurriculumStage(_Frozen):
@@ -130,7 +132,7 @@ class TrainParams(_Frozen):
     checkpoint_every: int = Field(50, gt=0)              # iterations between resumable checkpoints
     export: ExportParams = ExportParams()
     batch_size: int = Field(8, gt=0)
-    lora_rank: int = Field(16, gt=0)
+    lora_rank: int = Field(64, gt=0)
     lora_scale: float = 20.0
     max_seq_length: int = Field(512, gt=16)
     mask_prompt: bool = True
@@ -140,7 +142,7 @@ class TrainParams(_Frozen):
 
 
 class EvaluateParams(_Frozen):
-    max_examples_per_category: int = Field(20, gt=0)
+    max_examples_per_category: int = Field(50, gt=0)
     max_new_tokens: int = Field(128, gt=0)
 
 

@@ -64,12 +64,16 @@ def rouge_l(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def canonical_graphql(query: str) -> str:
+def canonical_graphql(query: str, values: bool = True) -> str:
     """A query printed with its selections, arguments and input-object fields in sorted order, so
-    that two queries asking for the same thing compare equal however they are written.
+    that two queries asking for the same thing compare equal however they are written. With
+    `values=False` every string, number and alias is blanked: what is left is the query's shape.
 
     >>> canonical_graphql("{ files(first: 2, filter: {b: 1, a: 2}) { size id } }") == \\
     ...     canonical_graphql("query { files(filter: {a: 2, b: 1}, first: 2) { id size } }")
+    True
+    >>> canonical_graphql('{ a: file(id: "f_1") { id } }', values=False) == \\
+    ...     canonical_graphql('{ b: file(id: "f_2") { id } }', values=False)
     True
     """
     from graphql import parse, print_ast
@@ -83,6 +87,11 @@ def canonical_graphql(query: str) -> str:
     def sort(node) -> None:
         if node is None:
             return
+        if not values:
+            if node.kind in ("string_value", "int_value", "float_value"):
+                node.value = "0" if node.kind != "string_value" else ""
+            if getattr(node, "alias", None) is not None:
+                node.alias = None
         for attr in ("arguments", "fields"):
             items = getattr(node, attr, None)
             if isinstance(items, tuple) and items and hasattr(items[0], "name") and hasattr(items[0], "value"):
@@ -102,16 +111,19 @@ def canonical_graphql(query: str) -> str:
 
 
 def graphql_scores(prediction: str, reference: str, schema) -> dict:
-    """parsed / valid against the schema / exact match after canonical ordering."""
+    """parsed / valid against the schema / exact match after canonical ordering / the same but
+    for literal values and aliases (a miss there is the model's, a miss only in exact_match is a
+    value it failed to copy from the request)."""
     from graphql import GraphQLError, parse, validate
 
     try:
         doc = parse(prediction)
     except GraphQLError:
-        return {"parsed": 0.0, "valid": 0.0, "exact_match": 0.0}
+        return {"parsed": 0.0, "valid": 0.0, "exact_match": 0.0, "shape_match": 0.0}
     valid = schema is not None and not validate(schema, doc)
     same = canonical_graphql(prediction) == canonical_graphql(reference)
-    return {"parsed": 1.0, "valid": float(valid), "exact_match": float(same)}
+    shape = canonical_graphql(prediction, values=False) == canonical_graphql(reference, values=False)
+    return {"parsed": 1.0, "valid": float(valid), "exact_match": float(same), "shape_match": float(shape)}
 
 
 def parse_calls(text: str) -> list[dict] | None:
@@ -210,6 +222,25 @@ def summarize(per_example: list[dict]) -> dict:
     return out
 
 
+LOWER_IS_BETTER = ("loss", "perplexity")
+
+
+def not_better(metrics: dict) -> list[str]:
+    """Every category.metric on which the tuned model does not beat the base model.
+
+    >>> not_better({"base": {"qa": {"n": 2, "loss": 3.0, "token_f1": 0.1}},
+    ...             "tuned": {"qa": {"n": 2, "loss": 1.0, "token_f1": 0.1}}})
+    ['qa.token_f1']
+    """
+    worse = []
+    for cat, tuned in metrics["tuned"].items():
+        for key, value in tuned.items():
+            base = metrics["base"][cat][key]
+            if key != "n" and not (value < base if key in LOWER_IS_BETTER else value > base):
+                worse.append(f"{cat}.{key}")
+    return worse
+
+
 def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
     from graphql import build_schema
     from mlx_lm import load
@@ -243,7 +274,7 @@ def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
          "base_scores": results["base"][i]["scores"], "tuned_scores": results["tuned"][i]["scores"]}
         for i, row in enumerate(rows)
     ))
-    return {"n_examples": len(rows), "metrics": metrics}
+    return {"n_examples": len(rows), "metrics": metrics, "tuned_not_better": not_better(metrics)}
 
 
 def main(argv: list[str] | None = None) -> None:

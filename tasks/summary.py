@@ -32,6 +32,11 @@ def main() -> None:
         base, tuned = metrics["base"][cat], metrics["tuned"][cat]
         parts = [f"{k} {base[k]:.3g} -> {tuned[k]:.3g}" for k in tuned if k not in ("n", "perplexity")]
         print(f"  {cat:16} (n={tuned['n']}) " + ", ".join(parts))
+    worse = json.loads(paths.report("evaluate").read_text()).get("tuned_not_better")
+    if worse:
+        print(f"The tuned model does not beat the base model on: {', '.join(worse)}")
+    elif worse is not None:
+        print("The tuned model beats the base model on every metric.")
 
 
 if __name__ == "__main__":

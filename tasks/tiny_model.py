@@ -1,11 +1,19 @@
-"""The offline default base model: a byte-level BPE tokenizer trained on the corpus and a small,
-randomly initialised Llama, saved in the layout `mlx_lm.load(dir)` reads.
+"""The offline default base model: a byte-level BPE tokenizer trained on the corpus and a small
+Llama, randomly initialised and then given a short pre-training pass over the product's texts,
+saved in the layout `mlx_lm.load(dir)` reads.
+
+The pre-training pass stands in for what a real base model brings (the language, GraphQL's
+syntax, the product's words): next-token prediction over every weight on the docs and on each
+message of the train split *alone*, never a request beside its answer, so mapping one to the other
+is left for fine-tuning to teach. Base and tuned model both start from it, so evaluation compares
+like with like.
 
 Nothing is downloaded. The same corpus, params and seed give the same files.
 """
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Iterable
 
@@ -36,7 +44,12 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: Path) -> Non
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # Digits are single tokens, as in Llama's tokenizer: a number is spelled from ten tokens the
+    # model sees often, not from digit merges it may have seen once.
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False),
+    ])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -82,10 +95,55 @@ def build_model(p: TinyModelParams, vocab_size: int, seed: int, out_dir: Path) -
     return config
 
 
-def build(texts: list[str], p: TinyModelParams, seed: int, out_dir: Path) -> dict:
-    """Tokenizer + model into `out_dir` (which must exist and be empty)."""
-    train_tokenizer(texts, p.vocab_size, out_dir)
+def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: int, seed: int) -> dict:
+    """`p.pretrain_iters` steps of next-token training of every weight on `texts`, each one a
+    document of its own; rewrites out_dir/model.safetensors. Returns the first and last loss."""
+    import mlx.core as mx
+    import mlx.optimizers as optim
+    import numpy as np
+    from mlx.utils import tree_flatten
+    from mlx_lm import load
+    from mlx_lm.tuner.datasets import CacheDataset, TextDataset
+    from mlx_lm.tuner.trainer import TrainingArgs, train
+
+    model, tokenizer = load(str(out_dir))
+    docs = CacheDataset(TextDataset([{"text": t} for t in texts], tokenizer))
+    losses: list[float] = []
+
+    class Losses:
+        def on_train_loss_report(self, info: dict) -> None:
+            losses.append(info["train_loss"])
+
+        def on_val_loss_report(self, info: dict) -> None:
+            pass
+
+    mx.random.seed(seed)
+    np.random.seed(seed)  # mlx-lm's batch iterator shuffles with numpy's global generator
+    optimizer = optim.Adam(learning_rate=optim.cosine_decay(p.pretrain_learning_rate, p.pretrain_iters),
+                           bias_correction=True)
+    print(f"tunesmith train: pre-training the tiny base model on {len(texts)} texts", file=sys.stderr)
+    args = TrainingArgs(batch_size=batch_size, iters=p.pretrain_iters, val_batches=0,
+                        steps_per_report=max(1, min(25, p.pretrain_iters)), steps_per_eval=p.pretrain_iters + 1,
+                        steps_per_save=p.pretrain_iters + 1, adapter_file=str(out_dir / "pretrain.safetensors"),
+                        max_seq_length=512)
+    train(model=model, optimizer=optimizer, train_dataset=docs, args=args, training_callback=Losses())
+    (out_dir / "pretrain.safetensors").unlink(missing_ok=True)  # mlx-lm's own copy of the weights
+    mx.save_safetensors(str(out_dir / "model.safetensors"), dict(tree_flatten(model.parameters())))
+    return {"iters": p.pretrain_iters, "texts": len(texts), "first_loss": losses[0], "last_loss": losses[-1]}
+
+
+def build(tokenizer_texts: list[str], pretrain_texts: list[str], p: TinyModelParams, batch_size: int, seed: int,
+          out_dir: Path) -> dict:
+    """Tokenizer + model (+ pre-training pass) into `out_dir` (which must exist and be empty);
+    returns the model's config and, when it ran, the pre-training pass's losses."""
+    train_tokenizer(tokenizer_texts, p.vocab_size, out_dir)
     from tokenizers import Tokenizer
 
     vocab = Tokenizer.from_file(str(out_dir / "tokenizer.json")).get_vocab_size()
-    return build_model(p, vocab, seed, out_dir)
+    config = build_model(p, vocab, seed, out_dir)
+    texts = [t for t in pretrain_texts if t.strip()]
+    if p.pretrain_iters == 0:
+        return {"config": config, "pretrain": None}
+    if len(texts) < batch_size:
+        return {"config": config, "pretrain": {"skipped": f"{len(texts)} texts, fewer than batch_size={batch_size}"}}
+    return {"config": config, "pretrain": pretrain(out_dir, texts, p, batch_size, seed)}

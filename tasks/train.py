@@ -1,16 +1,16 @@
 """Fine-tune a LoRA adapter with mlx-lm on the train split.
 
-Reads:  paths.dataset/{train,valid}.jsonl
+Reads:  paths.dataset/{train,valid}.jsonl, paths.parsed/docs.jsonl (the tiny model's pre-training)
 Writes: paths.base_model/ (the tiny base model, when train.base_model is "tiny"),
         paths.adapter/ (adapters.safetensors + adapter_config.json), paths.fused/ (when
-        train.export asks), reports/plots/*_loss.json
+        train.export asks), reports/plots/*_loss.json and loss.svg
 Params: train.*
 
 Training runs the curriculum in train.stages, each stage continuing from the previous one's
 adapter, and saves a checkpoint (adapter, optimizer state, progress) every train.checkpoint_every
 iterations in paths.train_checkpoints: an interrupted run resumes there instead of from zero.
 With `base_model: tiny` the stage first builds the offline base model (tasks/tiny_model.py) from
-the train split's text. Any other value is a local path or Hugging Face id that mlx-lm loads;
+the train split's text and the docs. Any other value is a local path or Hugging Face id that mlx-lm loads;
 then paths.base_model only records which model was used.
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.config import Paths, TrainParams
-from tasks.io import atomic_path, read_jsonl, write_json
+from tasks.io import atomic_path, read_jsonl, write_json, write_text
+from tasks.plots import loss_svg
 from tasks.stage import StageFailed, stage_main
 
 
@@ -34,16 +35,22 @@ class DataConfig:
     chat_feature: str = "messages"
 
 
-def corpus_texts(rows: list[dict]) -> list[str]:
-    """Everything the tokenizer must learn to spell: message text, tool-call arguments, tool specs."""
+def corpus_texts(rows: list[dict], tool_specs: bool = True) -> list[str]:
+    """Each message's text and each tool call on its own, and (for the tokenizer, which must learn
+    to spell them) the tool specs."""
     texts = []
     for row in rows:
         for m in row["messages"]:
             texts.append(m.get("content") or "")
             texts += [c["function"]["name"] + " " + c["function"]["arguments"] for c in m.get("tool_calls") or []]
-        if row.get("tools"):
+        if tool_specs and row.get("tools"):
             texts.append(json.dumps(row["tools"]))
     return texts
+
+
+def docs_texts(docs_file: Path) -> list[str]:
+    """The parsed documentation sections (none when the project has no docs source)."""
+    return [section["text"] for section in read_jsonl(docs_file)] if docs_file.exists() else []
 
 
 def per_turn(rows: list[dict]) -> list[dict]:
@@ -64,22 +71,49 @@ def per_turn(rows: list[dict]) -> list[dict]:
     return out
 
 
+def trimmed_batches(pad_multiple: int):
+    """mlx-lm's batch iterator, each batch cut to its longest row rounded up to `pad_multiple`
+    (mlx-lm rounds up to 32): fewer padded positions to compute, a few more shapes to compile."""
+    from mlx_lm.tuner.trainer import iterate_batches
+
+    def iterate(*args, **kwargs):
+        for batch, lengths in iterate_batches(*args, **kwargs):
+            longest = int(lengths[:, 1].max().item())
+            yield batch[:, : min(batch.shape[1], 1 + pad_multiple * -(-longest // pad_multiple))], lengths
+
+    return iterate
+
+
 def base_model_path(p: TrainParams, paths: Paths) -> str:
     """Where evaluation and `mlx_lm.*` commands find the base model."""
     return str(paths.base_model) if p.base_model == "tiny" else p.base_model
 
 
-def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict]) -> dict:
+def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict], checkpoint: "Checkpoint") -> dict:
+    """Build the tiny base model (or note the external one) into paths.base_model. The built model
+    is kept beside the training checkpoints, so a resumed run continues on the very same base."""
+    import shutil
+
     from tasks import tiny_model
 
+    kept = checkpoint.dir / "base"
     with atomic_path(paths.base_model) as tmp:
+        if p.base_model == "tiny" and (kept / "tunesmith_base.json").exists():
+            shutil.copytree(kept, tmp)
+            return json.loads((tmp / "tunesmith_base.json").read_text())
         tmp.mkdir()
         if p.base_model == "tiny":
-            config = tiny_model.build(corpus_texts(train_rows), p.tiny, p.seed, tmp)
-            info = {"kind": "tiny", "config": config}
+            pretrain_texts = docs_texts(paths.parsed / "docs.jsonl") + corpus_texts(train_rows, tool_specs=False)
+            info = {"kind": "tiny", **tiny_model.build(corpus_texts(train_rows), pretrain_texts, p.tiny,
+                                                       p.batch_size, p.seed, tmp)}
         else:
             info = {"kind": "external", "model": p.base_model}
         write_json(tmp / "tunesmith_base.json", info)
+        if p.base_model == "tiny":
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(tmp, kept.with_name("base.tmp"), dirs_exist_ok=True)
+            os.replace(kept.with_name("base.tmp"), kept)
     return info
 
 
@@ -124,10 +158,10 @@ class Checkpoint:
     """Adapter weights, optimizer state and progress after every `checkpoint_every` iterations,
     in a folder named by a hash of the params and the data, so only the very same run resumes."""
 
-    def __init__(self, root: Path, p: TrainParams, dataset: Path):
+    def __init__(self, root: Path, p: TrainParams, inputs: list[Path]):
         digest = hashlib.sha256(json.dumps(p.model_dump(mode="json"), sort_keys=True).encode())
-        for name in ("train.jsonl", "valid.jsonl"):
-            digest.update((dataset / name).read_bytes())
+        for path in inputs:
+            digest.update(path.read_bytes() if path.exists() else b"")
         self.dir = Path(root) / digest.hexdigest()[:16]
 
     def load(self) -> dict | None:
@@ -174,7 +208,9 @@ def run(p: TrainParams, paths: Paths) -> dict:
             )
 
     blas = warn_if_slow()
-    base = prepare_base_model(p, paths, train_rows)
+    inputs = [paths.dataset / "train.jsonl", paths.dataset / "valid.jsonl", paths.parsed / "docs.jsonl"]
+    checkpoint = Checkpoint(paths.train_checkpoints, p, inputs)
+    base = prepare_base_model(p, paths, train_rows, checkpoint)
     model, tokenizer = load(base_model_path(p, paths))
     mx.random.seed(p.seed)  # mlx initialises LoRA weights from its global generator
     np.random.seed(p.seed)  # mlx-lm's batch iterator shuffles with numpy's global generator
@@ -184,7 +220,6 @@ def run(p: TrainParams, paths: Paths) -> dict:
     print_trainable_parameters(model)
 
     data_config = DataConfig(mask_prompt=p.mask_prompt)
-    checkpoint = Checkpoint(paths.train_checkpoints, p, paths.dataset)
     resumed = checkpoint.load()
     log = LossLog(*(resumed["loss"] if resumed else ([], [])))
     stages_report = []
@@ -241,6 +276,7 @@ def run(p: TrainParams, paths: Paths) -> dict:
 
     write_json(paths.reports / "plots" / "train_loss.json", log.train)
     write_json(paths.reports / "plots" / "val_loss.json", log.val)
+    write_text(paths.reports / "plots" / "loss.svg", loss_svg(log.train, log.val))
     exported = export_model(p, paths)
     return {
         "export": exported,

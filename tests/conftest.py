@@ -28,8 +28,9 @@ OFFLINE_ENV = {
 TINY_PARAMS = {
     "generate": {"quotas": {"qa": 30, "text-to-graphql": 60, "tool_use": 40, "conversation": 20}},
     "train": {"stages": [{"name": "all", "iters": 10, "learning_rate": 5.0e-4}], "checkpoint_every": 5,
-              "batch_size": 4, "steps_per_eval": 5, "steps_per_report": 5, "val_batches": 2,
-              "tiny": {"vocab_size": 600, "hidden_size": 64, "num_layers": 2, "num_heads": 2, "intermediate_size": 128}},
+              "batch_size": 4, "lora_rank": 8, "steps_per_eval": 5, "steps_per_report": 5, "val_batches": 2,
+              "tiny": {"vocab_size": 600, "hidden_size": 64, "num_layers": 2, "num_heads": 2, "intermediate_size": 128,
+                       "pretrain_iters": 4}},
     "evaluate": {"max_examples_per_category": 2, "max_new_tokens": 24},
 }
 

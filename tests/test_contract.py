@@ -54,4 +54,4 @@ def test_params_yaml_loads_into_the_typed_models():
 def test_the_flow_finds_every_declared_plot():
     from flows.pipeline import plot_files
 
-    assert [p.name for p in plot_files(ROOT, "train")] == ["train_loss.json", "val_loss.json"]
+    assert [p.name for p in plot_files(ROOT, "train")] == ["train_loss.json", "val_loss.json", "loss.svg"]

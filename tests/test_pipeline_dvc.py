@@ -50,6 +50,12 @@ def test_repro_builds_every_artifact_and_reruns_only_what_changed(tiny_project):
     assert set(metrics) == {"base", "tuned"} and "text-to-graphql" in metrics["tuned"]
     shown = run([str(BIN / "dvc"), "metrics", "show", "--json"], tiny_project)
     assert "metrics.json" in shown.stdout
+    # the loss curves as an image plot: DVC embeds it in its page, nothing to fetch
+    page = tiny_project.parent / "plots-page"
+    run([str(BIN / "dvc"), "plots", "show", "-o", str(page)], tiny_project)
+    [svg] = (page / "static").glob("*loss.svg")
+    assert svg.read_text().count("<polyline") == 2
+    assert f'<img src="static/{svg.name}">' in (page / "index.html").read_text()
 
     # a changed split seed reruns split and what follows it, nothing before
     edit_params(tiny_project, {"split": {"seed": 7}})

@@ -13,17 +13,21 @@ REF = 'query { files(filter: { kind: VIDEO }, first: 10) { edges { node { id nam
 
 def test_graphql_scores_compare_parsed_queries_not_whitespace():
     same = "query {\n  files(filter: {kind: VIDEO}, first: 10) {\n edges { node { id name } } } }"
-    assert evaluate.graphql_scores(same, REF, SCHEMA) == {"parsed": 1.0, "valid": 1.0, "exact_match": 1.0}
+    assert evaluate.graphql_scores(same, REF, SCHEMA) == {"parsed": 1.0, "valid": 1.0, "exact_match": 1.0,
+                                                          "shape_match": 1.0}
 
 
 def test_a_wrong_argument_value_is_valid_but_not_a_match():
     wrong = REF.replace("first: 10", "first: 20")
-    assert evaluate.graphql_scores(wrong, REF, SCHEMA) == {"parsed": 1.0, "valid": 1.0, "exact_match": 0.0}
+    # the right shape with a wrong value: a copying miss, told apart by shape_match
+    assert evaluate.graphql_scores(wrong, REF, SCHEMA) == {"parsed": 1.0, "valid": 1.0, "exact_match": 0.0,
+                                                           "shape_match": 1.0}
 
 
 def test_unparseable_and_invalid_queries():
     assert evaluate.graphql_scores("query { files(", REF, SCHEMA)["parsed"] == 0.0
-    assert evaluate.graphql_scores("query { nope }", REF, SCHEMA) == {"parsed": 1.0, "valid": 0.0, "exact_match": 0.0}
+    assert evaluate.graphql_scores("query { nope }", REF, SCHEMA) == {"parsed": 1.0, "valid": 0.0, "exact_match": 0.0,
+                                                                      "shape_match": 0.0}
 
 
 def test_tool_calls_match_on_names_and_parsed_arguments():

@@ -44,12 +44,16 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
     assert proc.returncode == -signal.SIGKILL, "training finished before it could be interrupted"
     stage, iteration = progress()
     assert stage == 1 and 5 <= iteration < 30
+    kept_base = next(checkpoints.glob("*/base/model.safetensors")).read_bytes()
 
     result = run([str(BIN / "python"), "-m", "tasks.train"], tiny_project)
     assert f"resuming stage 'all' at iteration {iteration}" in result.stderr
     report = json.loads((tiny_project / "reports/train.json").read_text())
     assert report["resumed_from"] == {"stage": 1, "iteration": iteration}
     assert report["iterations_run"] == 30 - iteration  # not from zero
+    # ...on the very base model the adapter was trained on, pre-trained once, not rebuilt
+    assert (tiny_project / "models/base/model.safetensors").read_bytes() == kept_base
+    assert report["base_model"]["pretrain"]["iters"] == 4
     assert [s["name"] for s in report["stages"]] == ["tools first", "all"]
     assert report["stages"][0]["train_rows"] < report["stages"][1]["train_rows"]
     losses = json.loads((tiny_project / "reports/plots/train_loss.json").read_text())
