@@ -132,6 +132,7 @@ class TrainParams(_Frozen):
     checkpoint_every: int = Field(50, gt=0)              # iterations between resumable checkpoints
     export: ExportParams = ExportParams()
     batch_size: int = Field(8, gt=0)
+    pad_multiple: int = Field(8, gt=0)  # rows are padded to a multiple of this (mlx-lm's own: 32)
     lora_rank: int = Field(64, gt=0)
     lora_scale: float = 20.0
     max_seq_length: int = Field(512, gt=16)

@@ -259,7 +259,7 @@ def run(p: TrainParams, paths: Paths) -> dict:
                     max_seq_length=p.max_seq_length,
                 )
                 train(model=model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
-                      args=args, training_callback=log)
+                      args=args, training_callback=log, iterate_batches=trimmed_batches(p.pad_multiple))
                 done += chunk
                 iterations_run += chunk
                 checkpoint.save(model, optimizer, {"stage": index, "iteration": done, "loss": [log.train, log.val]})
