@@ -10,8 +10,8 @@ Training runs the curriculum in train.stages, each stage continuing from the pre
 adapter, and saves a checkpoint (adapter, optimizer state, progress) every train.checkpoint_every
 iterations in paths.train_checkpoints: an interrupted run resumes there instead of from zero.
 With `base_model: tiny` the stage first builds the offline base model (tasks/tiny_model.py) from
-the train split's text and the docs. Any other value is a local path or Hugging Face id that mlx-lm loads;
-then paths.base_model only records which model was used.
+the train split's text and the docs. Any other value is a local path or Hugging Face id that
+mlx-lm loads; then paths.base_model only records which model was used.
 """
 from __future__ import annotations
 
