@@ -106,17 +106,11 @@ def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: in
     from mlx_lm.tuner.datasets import CacheDataset, TextDataset
     from mlx_lm.tuner.trainer import TrainingArgs, train
 
+    from tasks.train import LossLog
+
     model, tokenizer = load(str(out_dir))
     docs = CacheDataset(TextDataset([{"text": t} for t in texts], tokenizer))
-    losses: list[float] = []
-
-    class Losses:
-        def on_train_loss_report(self, info: dict) -> None:
-            losses.append(info["train_loss"])
-
-        def on_val_loss_report(self, info: dict) -> None:
-            pass
-
+    log = LossLog()
     mx.random.seed(seed)
     np.random.seed(seed)  # mlx-lm's batch iterator shuffles with numpy's global generator
     optimizer = optim.Adam(learning_rate=optim.cosine_decay(p.pretrain_learning_rate, p.pretrain_iters),
@@ -126,10 +120,11 @@ def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: in
                         steps_per_report=max(1, min(25, p.pretrain_iters)), steps_per_eval=p.pretrain_iters + 1,
                         steps_per_save=p.pretrain_iters + 1, adapter_file=str(out_dir / "pretrain.safetensors"),
                         max_seq_length=512)
-    train(model=model, optimizer=optimizer, train_dataset=docs, args=args, training_callback=Losses())
+    train(model=model, optimizer=optimizer, train_dataset=docs, args=args, training_callback=log)
     (out_dir / "pretrain.safetensors").unlink(missing_ok=True)  # mlx-lm's own copy of the weights
     mx.save_safetensors(str(out_dir / "model.safetensors"), dict(tree_flatten(model.parameters())))
-    return {"iters": p.pretrain_iters, "texts": len(texts), "first_loss": losses[0], "last_loss": losses[-1]}
+    return {"iters": p.pretrain_iters, "texts": len(texts), "first_loss": log.train[0]["train_loss"],
+            "last_loss": log.train[-1]["train_loss"]}
 
 
 def build(tokenizer_texts: list[str], pretrain_texts: list[str], p: TinyModelParams, batch_size: int, seed: int,
