@@ -110,10 +110,8 @@ def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict], che
             info = {"kind": "external", "model": p.base_model}
         write_json(tmp / "tunesmith_base.json", info)
         if p.base_model == "tiny":
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(kept, ignore_errors=True)
-            shutil.copytree(tmp, kept.with_name("base.tmp"), dirs_exist_ok=True)
-            os.replace(kept.with_name("base.tmp"), kept)
+            with atomic_path(kept) as kept_tmp:
+                shutil.copytree(tmp, kept_tmp)
     return info
 
 
