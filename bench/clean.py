@@ -27,9 +27,7 @@ def one_size(n: int) -> dict:
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     quotas = {c: n // 4 for c in ("qa", "text-to-graphql", "tool_use", "conversation")}
     with tempfile.TemporaryDirectory() as tmp:
-        from tests.conftest import tmp_paths  # the same artifact layout the tests use
-
-        paths = tmp_paths(Path(tmp))
+        paths = params.paths.under(tmp)  # the layout of params.yaml, in a scratch folder
         write_jsonl(paths.generated, synthetic_examples(n))
         t = time.perf_counter()
         write_jsonl(Path(tmp) / "copy.jsonl", read_jsonl(paths.generated))

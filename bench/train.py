@@ -2,7 +2,7 @@
 against OpenBLAS, and MLX against PyTorch + peft on the same tiny Llama, LoRA and batches; then
 where MLX's time goes.
 
-    make run                              # builds data/dataset and models/base first
+    make run                              # builds the dataset and the base model first
     make bench-train                      # or: .venv/bin/python -m bench.train [--iters 100]
 
 The pipeline rows differ in their data as well as their code: raw `mlx_lm.lora --mask-prompt`
@@ -15,7 +15,7 @@ the stock wheel, measured in this run. Every run is a fresh process, one at a ti
 
 Same-batches runs: one list of batches, built by the train stage's batcher (mlx-lm's: sorted by
 length, shuffled with a fixed seed; padded to a multiple of train.pad_multiple where mlx-lm pads
-to 32) from data/dataset/train.jsonl cut into one row per assistant turn, as the train stage
+to 32) from the train split cut into one row per assistant turn, as the train stage
 does, fed unchanged to MLX and to torch.
 """
 from __future__ import annotations
@@ -36,10 +36,19 @@ WARMUP = 5  # steps left out of every rate
 
 # --- the pipeline's own paths: raw mlx_lm.lora and the train stage -----------------------------
 
-def train_params():
+def params():
     from tasks.config import load_params
 
-    return load_params(ROOT / "params.yaml").train
+    return load_params(ROOT / "params.yaml")
+
+
+def train_params():
+    return params().train
+
+
+def project_paths():
+    """The project's artifacts: this bench reads the dataset and the base model `make run` built."""
+    return params().paths.under(ROOT)
 
 
 def lora_params() -> dict:
@@ -51,7 +60,8 @@ def raw_lora(iters: int, blas: str, adapter_dir: Path) -> dict:
     adapter_dir.mkdir(parents=True)
     config = adapter_dir / "lora.yaml"  # the CLI takes the LoRA rank and scale from a config file only
     config.write_text(json.dumps({"lora_parameters": lora_params()}))
-    cmd = [sys.executable, "-m", "mlx_lm", "lora", "--model", "models/base", "--data", "data/dataset", "--train",
+    paths = project_paths()
+    cmd = [sys.executable, "-m", "mlx_lm", "lora", "--model", str(paths.base_model), "--data", str(paths.dataset), "--train",
            "--iters", str(iters), "--batch-size", "8", "--learning-rate", "5e-4", "--num-layers", "-1",
            "--max-seq-length", "512", "--mask-prompt", "--steps-per-report", "5", "--val-batches", "1",
            "--steps-per-eval", str(iters + 1), "--adapter-path", str(adapter_dir), "-c", str(config)]
@@ -63,23 +73,20 @@ def raw_lora(iters: int, blas: str, adapter_dir: Path) -> dict:
     return {"trained": sum(rates[1:]) / len(rates[1:]) if len(rates) > 1 else float("nan")}
 
 
-STAGE = """
-import json, sys
-from pathlib import Path
-from tasks.config import load_params
-from tasks.train import run
-p = load_params()
-iters = int(sys.argv[2])
-tiny = p.train.tiny.model_copy(update={"pretrain_iters": 0})  # the pre-training pass is not what is timed
-train = p.train.model_copy(update={"stages": [p.train.stages[0].model_copy(update={"iters": iters})], "tiny": tiny,
-                                   "checkpoint_every": iters, "steps_per_report": 5, "val_batches": 1})
-out = Path(sys.argv[1])
-paths = p.paths.model_copy(update={"base_model": out / "base", "adapter": out / "adapter", "fused": out / "fused",
-                                   "reports": out / "reports", "train_checkpoints": out / "ckpt"})
-run(train, paths)
-rows = json.loads((paths.reports / "plots" / "train_loss.json").read_text())
-print("RESULT", json.dumps({"trained": sum(r["tokens_per_second"] for r in rows[1:]) / max(1, len(rows[1:]))}))
-"""
+def stage_params(iters: int, out: Path) -> Path:
+    """params.yaml for a timed run of the train stage: `iters` steps, no pre-training pass (it is
+    not what is timed), every artifact in `out` but the dataset and parsed docs it reads."""
+    import yaml
+
+    p = params()
+    train = p.train.model_copy(update={
+        "stages": [p.train.stages[0].model_copy(update={"iters": iters})],
+        "tiny": p.train.tiny.model_copy(update={"pretrain_iters": 0}),
+        "checkpoint_every": iters, "steps_per_report": 5, "val_batches": 1})
+    paths = p.paths.under(out).model_copy(update={"dataset": ROOT / p.paths.dataset, "parsed": ROOT / p.paths.parsed})
+    config = p.model_copy(update={"train": train, "paths": paths}).model_dump(mode="json", by_alias=True)
+    (out / "params.yaml").write_text(yaml.safe_dump(config))
+    return out / "params.yaml"
 
 
 def result_of(cmd: list[str], blas: str) -> dict:
@@ -90,8 +97,17 @@ def result_of(cmd: list[str], blas: str) -> dict:
 
 
 def stage(iters: int, blas: str) -> dict:
+    """The train stage itself (`python -m tasks.train`), as DVC runs it."""
     with tempfile.TemporaryDirectory() as tmp:
-        return result_of([sys.executable, "-c", STAGE, tmp, str(iters)], blas)
+        config = stage_params(iters, Path(tmp))
+        out = subprocess.run([sys.executable, "-m", "tasks.train", "--params", str(config)], cwd=ROOT,
+                             capture_output=True, text=True, env={**os.environ, "TUNESMITH_BLAS": blas})
+        if out.returncode != 0:
+            sys.exit(out.stderr[-3000:])
+        from tasks.config import load_params
+
+        rows = json.loads(load_params(config).paths.train_loss.read_text())
+        return {"trained": sum(r["tokens_per_second"] for r in rows[1:]) / max(1, len(rows[1:]))}
 
 
 # --- same batches, MLX and torch (each in its own process: `--worker ...`) ----------------------
@@ -103,10 +119,11 @@ def build_batches(iters: int, batch_size: int, pad_to: int | None, pad_multiple:
     from mlx_lm import load
     from mlx_lm.tuner.datasets import CacheDataset, create_dataset
     from tasks.io import read_jsonl
-    from tasks.train import DataConfig, per_turn, trimmed_batches
+    from tasks.training import DataConfig, per_turn, trimmed_batches
 
-    _, tokenizer = load(str(ROOT / "models/base"))
-    rows = per_turn(read_jsonl(ROOT / "data/dataset/train.jsonl"))
+    paths = project_paths()
+    _, tokenizer = load(str(paths.base_model))
+    rows = per_turn(read_jsonl(paths.split_file("train")))
     dataset = CacheDataset(create_dataset(rows, tokenizer, DataConfig(mask_prompt=True)))
     batches = []
     for tokens, lengths in trimmed_batches(pad_multiple)(dataset, batch_size, 512, loop=True, seed=0):
@@ -141,7 +158,7 @@ def mlx_worker(batches: list[tuple], compiled: bool) -> dict:
     from mlx_lm.tuner.trainer import default_loss
     from mlx_lm.tuner.utils import linear_to_lora_layers
 
-    model, _ = load(str(ROOT / "models/base"))
+    model, _ = load(str(project_paths().base_model))
     mx.random.seed(0)
     model.freeze()
     linear_to_lora_layers(model, len(model.layers), lora_params())
@@ -172,7 +189,7 @@ def torch_worker(batches: list[tuple]) -> dict:
     from bench import torch_peft
 
     lora = lora_params()
-    model = torch_peft.load_model(ROOT / "models/base", rank=lora["rank"], scale=lora["scale"])
+    model = torch_peft.load_model(project_paths().base_model, rank=lora["rank"], scale=lora["scale"])
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=5e-4)
     model.train()
     seconds, trained, losses = [], [], []
@@ -232,8 +249,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.iters, args.batch_size, args.pad_to, args.pad_multiple)
-    if not (ROOT / "data/dataset/train.jsonl").exists() or not (ROOT / "models/base/config.json").exists():
-        sys.exit("run `make run` first: this benchmark trains on data/dataset with models/base")
+    paths = project_paths()
+    if not paths.split_file("train").exists() or not (paths.base_model / "config.json").exists():
+        sys.exit(f"run `make run` first: this benchmark trains on {paths.dataset} with {paths.base_model}")
     try:
         import peft  # noqa: F401
         import torch  # noqa: F401

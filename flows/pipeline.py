@@ -1,4 +1,4 @@
-"""The Prefect front door: run the stages of dvc.yaml, in its order, through DVC.
+"""The Prefect front door: run the stages of dvc.yaml, in the order of DVC's own graph, through DVC.
 
 Each stage is a Prefect task named after it. The task asks DVC whether the stage is up to date
 (`dvc status <stage>`); if so it finishes as Cached without running anything, otherwise it runs
@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.states import Completed
@@ -22,25 +21,26 @@ from prefect.states import Completed
 from tasks.config import load_params
 
 
-def stages(project: Path) -> dict:
-    return yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
+def stage_order(project: Path) -> list[str]:
+    """The stages of dvc.yaml, each after every stage it depends on: DVC's own graph, sorted
+    topologically (ties by name), not the order the file happens to list them in."""
+    import networkx as nx
+    from dvc.repo import Repo
 
-
-def stage_names(project: Path) -> list[str]:
-    """The stages of dvc.yaml in the order written there (each stage's deps come before it)."""
-    return list(stages(project))
+    with Repo(str(project)) as repo:
+        graph = repo.index.graph  # edges run from a stage to the stages it depends on
+        by_name = {stage: stage.name for stage in graph.nodes}
+        order = nx.lexicographical_topological_sort(graph.reverse(copy=False), key=by_name.get)
+        return [by_name[stage] for stage in order]
 
 
 def plot_files(project: Path, stage: str) -> list[Path]:
-    """The plot files a stage declares in dvc.yaml, with ${paths.*} filled in from params.yaml."""
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    out = []
-    for entry in stages(project)[stage].get("plots", []):
-        name = next(iter(entry)) if isinstance(entry, dict) else entry
-        for key, value in params["paths"].items():
-            name = name.replace(f"${{paths.{key}}}", str(value))
-        out.append(project / name)
-    return out
+    """The plot files a stage declares, as DVC resolves them (params interpolated)."""
+    from dvc.repo import Repo
+
+    with Repo(str(project)) as repo:
+        [found] = [s for s in repo.index.stages if s.name == stage]
+        return [project / str(out.def_path) for out in found.outs if out.plot]
 
 
 def _dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -110,7 +110,7 @@ def pipeline(project: str = ".") -> list[str]:
     """Run every stage of dvc.yaml; unchanged stages finish as Cached."""
     root = Path(project).resolve()
     states = []
-    for stage in stage_names(root):
+    for stage in stage_order(root):
         state = run_stage(str(root), stage, return_state=True)
         if state.is_failed():
             raise RuntimeError(f"stage {stage} failed; later stages not run") from None

@@ -1,7 +1,9 @@
 """Typed view of params.yaml: the one config.
 
-Loaded once at each entry point; each stage receives its own section (and `Paths`),
-never the whole tree. `extra="forbid"` makes a misspelt key fail loudly.
+Loaded once at each entry point; each stage receives its own section (and `Paths`, from
+tasks/layout.py), never the whole tree. `extra="forbid"` makes a misspelt key fail loudly. Every
+default here equals the value in params.yaml (tests/test_contract.py checks it), so a section
+built in code, as the tests and benchmarks do, behaves as the shipped config.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tasks.layout import Paths
+
 CATEGORIES = ("qa", "text-to-graphql", "tool_use", "conversation")
 Category = Literal["qa", "text-to-graphql", "tool_use", "conversation"]
 
@@ -20,48 +24,20 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Paths(_Frozen):
-    """Every artifact path, in one place (dvc.yaml reads the same keys with ${paths.*})."""
-
-    parsed: Path
-    generated: Path
-    validated: Path
-    rejected: Path
-    dataset: Path
-    export: Path
-    base_model: Path
-    adapter: Path
-    fused: Path = Path("models/fused")
-    reports: Path
-    teacher_cache: Path = Path(".cache/teacher")  # not a DVC out: it must survive reruns
-    train_checkpoints: Path = Path(".cache/train")  # likewise: DVC deletes a stage's outs before it runs
-
-    def report(self, stage: str) -> Path:
-        return self.reports / f"{stage}.json"
-
-    def failure_report(self, stage: str) -> Path:
-        # Outside every stage's declared outs: DVC deletes outs before a stage runs,
-        # and this file must survive a failed run for the user to read.
-        return self.reports / "failures" / f"{stage}.json"
-
-    @property
-    def metrics(self) -> Path:
-        return self.reports / "metrics.json"
-
-
 class Sources(_Frozen):
-    """User inputs. Any of them may be absent (null or a missing path): its generator is skipped."""
+    """User inputs, each named in params.yaml: a path, or null when the product has none (its
+    generator is then skipped)."""
 
-    docs: Path | None = None
-    graphql_schema: Path | None = None
-    tools: Path | None = None
-    conversations: Path | None = None
-    seed_examples: Path | None = None
+    docs: Path | None
+    graphql_schema: Path | None
+    tools: Path | None
+    conversations: Path | None
+    seed_examples: Path | None
 
 
 class ParseParams(_Frozen):
     max_chunk_chars: int = Field(1500, gt=100)
-    doc_suffixes: tuple[str, ...] = (".md", ".markdown", ".txt")
+    doc_suffixes: tuple[str, ...] = (".md", ".markdown", ".txt")  # other files in the docs folder are skipped and counted
 
 
 class TeacherParams(_Frozen):
@@ -79,10 +55,11 @@ class TeacherParams(_Frozen):
 
 class GenerateParams(_Frozen):
     seed: int = 0
-    product: str = "the product"
+    product: str
     reference_date: dt.date
     min_rating: int = Field(4, ge=1, le=5)
     quotas: dict[Category, Annotated[int, Field(ge=0)]]
+    max_repeats: int = Field(1000, gt=0)  # a generator gives up after this many draws in a row that repeat an earlier example
     teacher: TeacherParams | None = None
 
 
@@ -106,7 +83,7 @@ class TinyModelParams(_Frozen):
     num_layers: int = 2
     num_heads: int = 4
     intermediate_size: int = 512
-    pretrain_iters: int = Field(300, ge=0)  # 0: no pre-training pass, the base stays random
+    pretrain_iters: int = Field(400, ge=0)  # 0: no pre-training pass, the base stays random
     pretrain_learning_rate: float = Field(1.0e-3, gt=0)
 
 
@@ -148,6 +125,7 @@ class EvaluateParams(_Frozen):
 
 
 class Params(_Frozen):
+    python: str = ".venv/bin/python"  # the interpreter each stage's cmd runs (dvc.yaml: ${python})
     paths: Paths
     sources: Sources
     parse: ParseParams

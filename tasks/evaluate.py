@@ -1,40 +1,52 @@
 """Compare the base model and the tuned model (base + adapter) on the test split, per category.
 
-Reads:  paths.dataset/test.jsonl, paths.base_model, paths.adapter, paths.parsed/schema.graphql
-Writes: reports/metrics.json (what `dvc metrics show` reads), reports/predictions.jsonl
+Reads:  paths.dataset (the test split), paths.base_model, paths.adapter, paths.parsed (the schema)
+Writes: paths.metrics (what `dvc metrics show` reads), paths.predictions
 Params: evaluate.*, train.base_model
 
 Per category: mean token loss and perplexity on the reference reply; then greedy generation
 (no sampling, a cap on new tokens) scored by what the category asks for: GraphQL parse rate,
-schema validity and exact match (compared as parsed, printed ASTs); token F1 for QA and
-conversations; tool-name and argument match for tool use.
+schema validity and exact match (compared as parsed, printed ASTs); token F1 (SQuAD's, with its
+answer normalisation) and ROUGE-L for QA and conversations; tool-name and argument match for tool use.
 """
 from __future__ import annotations
 
 import json
 import math
 import re
+import string
 from collections import Counter
 
-from tasks.config import EvaluateParams, Paths, TrainParams
+from tasks import chat_format
+from tasks.config import EvaluateParams, TrainParams
 from tasks.examples import prompt_and_reference
 from tasks.io import read_jsonl, write_json, write_jsonl
-from tasks.parse import SOURCE_FILES
+from tasks.layout import Paths
 from tasks.stage import stage_main
-from tasks.train import base_model_path
+from tasks.training import base_model_path
 
-_CALL = re.compile(r"<\|call\|>(\{.*?\})(?=<\|call\|>|<\|end\|>|$)", re.S)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
 # --- scoring (pure) ---------------------------------------------------------------------------
 
-def token_f1(prediction: str, reference: str) -> float:
-    """SQuAD-style token F1.
+def normalize_answer(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces.
 
-    >>> token_f1("the trash keeps files 30 days", "files stay 30 days in the trash")
-    0.769...
+    >>> normalize_answer("The  Trash, kept 30 days!")
+    'trash kept 30 days'
     """
-    pred, ref = prediction.lower().split(), reference.lower().split()
+    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    """SQuAD's token F1: the harmonic mean of token precision and recall after normalize_answer.
+
+    >>> token_f1("The files!", "files"), token_f1("files kept", "files"), token_f1("a", "b"), token_f1("x y", "y x")
+    (1.0, 0.666..., 0.0, 1.0)
+    """
+    pred, ref = normalize_answer(prediction).split(), normalize_answer(reference).split()
     common = sum((Counter(pred) & Counter(ref)).values())
     if not pred or not ref or common == 0:
         return 0.0
@@ -126,23 +138,9 @@ def graphql_scores(prediction: str, reference: str, schema) -> dict:
     return {"parsed": 1.0, "valid": float(valid), "exact_match": float(same), "shape_match": float(shape)}
 
 
-def parse_calls(text: str) -> list[dict] | None:
-    """Tool calls in generated text, as [{"name", "arguments": dict}]; None if any is malformed."""
-    calls = []
-    for m in _CALL.finditer(text):
-        try:
-            call = json.loads(m.group(1))
-        except json.JSONDecodeError:
-            return None
-        if not isinstance(call, dict):
-            return None
-        calls.append({"name": call.get("name"), "arguments": call.get("arguments")})
-    return calls
-
-
 def tool_scores(prediction: str, reference_calls: list[dict]) -> dict:
     ref = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])} for c in reference_calls]
-    got = parse_calls(prediction) or []
+    got = chat_format.parse_calls(prediction) or []
     names = sorted(c["name"] or "" for c in got) == sorted(c["name"] for c in ref)
     key = lambda c: json.dumps(c, sort_keys=True)  # noqa: E731 - order of parallel calls does not matter
     return {"tool_name_match": float(names), "tool_call_exact": float(sorted(map(key, got)) == sorted(map(key, ref)))}
@@ -153,20 +151,12 @@ def score(category: str, prediction: str, reference: dict, schema) -> dict:
         return graphql_scores(prediction.strip(), reference["content"], schema)
     if category == "tool_use" and reference.get("tool_calls"):
         return tool_scores(prediction, reference["tool_calls"])
-    text = prediction.replace("<|end|>", "")
+    text = chat_format.reply_text(prediction)
     return {"token_f1": token_f1(text, reference.get("content") or ""),
             "rouge_l": rouge_l(text, reference.get("content") or "")}
 
 
 # --- model side -------------------------------------------------------------------------------
-
-def reference_text(reference: dict) -> str:
-    calls = "".join(
-        f'<|call|>{{"name": "{c["function"]["name"]}", "arguments": {c["function"]["arguments"]}}}'
-        for c in reference.get("tool_calls") or []
-    )
-    return (reference.get("content") or "") + calls
-
 
 def example_loss(model, tokenizer, row: dict) -> tuple[float, int]:
     """Summed loss and token count over the first assistant reply, given everything before it."""
@@ -241,39 +231,49 @@ def not_better(metrics: dict) -> list[str]:
     return worse
 
 
-def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
+def load_schema(paths: Paths):
+    """The project's GraphQL schema, or None when it has none (every query then scores invalid)."""
     from graphql import build_schema
-    from mlx_lm import load
+
+    schema_file = paths.parsed_file("graphql_schema")
+    return build_schema(schema_file.read_text()) if schema_file.exists() else None
+
+
+def evaluate_model(model, tokenizer, rows: list[dict], schema, p: EvaluateParams, name: str) -> list[dict]:
+    """Loss on each reference reply, then a greedy reply scored by its category."""
     from tqdm import tqdm
 
-    rows = pick_rows(read_jsonl(paths.dataset / "test.jsonl"), p.max_examples_per_category)
-    schema_file = paths.parsed / SOURCE_FILES["graphql_schema"]
-    schema = build_schema(schema_file.read_text()) if schema_file.exists() else None
+    results = []
+    for row in tqdm(rows, desc=f"evaluate {name}", unit="example", mininterval=2.0):
+        _, reference = prompt_and_reference(row)
+        loss_sum, n_tokens = example_loss(model, tokenizer, row)
+        text = generate_reply(model, tokenizer, row, p.max_new_tokens)
+        results.append({"category": row["category"], "loss_sum": loss_sum, "loss_tokens": n_tokens,
+                        "output": text, "scores": score(row["category"], text, reference, schema)})
+    return results
+
+
+def prediction_rows(rows: list[dict], results: dict[str, list[dict]]):
+    """One line per test example: the prompt, the reference, each model's reply and scores."""
+    for i, row in enumerate(rows):
+        prompt, reference = prompt_and_reference(row)
+        yield {"id": row["id"], "category": row["category"], "prompt": prompt[-1].get("content"),
+               "reference": chat_format.render_reply(reference),
+               **{name: results[name][i]["output"] for name in results},
+               **{f"{name}_scores": results[name][i]["scores"] for name in results}}
+
+
+def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
+    from mlx_lm import load
+
+    rows = pick_rows(read_jsonl(paths.split_file("test")), p.max_examples_per_category)
+    schema = load_schema(paths)
     base = base_model_path(train, paths)
-    models = {"base": load(base), "tuned": load(base, adapter_path=str(paths.adapter))}
-
-    results: dict[str, list[dict]] = {}
-    outputs: dict[str, list[str]] = {}
-    for name, (model, tokenizer) in models.items():
-        results[name], outputs[name] = [], []
-        for row in tqdm(rows, desc=f"evaluate {name}", unit="example", mininterval=2.0):
-            _, reference = prompt_and_reference(row)
-            loss_sum, n_tokens = example_loss(model, tokenizer, row)
-            text = generate_reply(model, tokenizer, row, p.max_new_tokens)
-            outputs[name].append(text)
-            results[name].append({"category": row["category"], "loss_sum": loss_sum, "loss_tokens": n_tokens,
-                                  "scores": score(row["category"], text, reference, schema)})
-
-    metrics = {name: summarize(results[name]) for name in models}
+    models = {"base": lambda: load(base), "tuned": lambda: load(base, adapter_path=str(paths.adapter))}
+    results = {name: evaluate_model(*loader(), rows, schema, p, name) for name, loader in models.items()}
+    metrics = {name: summarize(results[name]) for name in results}
     write_json(paths.metrics, metrics)
-    write_jsonl(paths.reports / "predictions.jsonl", (
-        {"id": row["id"], "category": row["category"],
-         "prompt": prompt_and_reference(row)[0][-1].get("content"),
-         "reference": reference_text(prompt_and_reference(row)[1]),
-         "base": outputs["base"][i], "tuned": outputs["tuned"][i],
-         "base_scores": results["base"][i]["scores"], "tuned_scores": results["tuned"][i]["scores"]}
-        for i, row in enumerate(rows)
-    ))
+    write_jsonl(paths.predictions, prediction_rows(rows, results))
     return {"n_examples": len(rows), "metrics": metrics, "tuned_not_better": not_better(metrics)}
 
 

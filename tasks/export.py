@@ -1,4 +1,5 @@
-"""Render examples into the formats other tools read. Pure functions; the split stage writes them.
+"""Render examples into the formats other tools read (pure functions), and write every export of
+a split (write_all, which the split stage calls on folders it then swaps into place).
 
 - mlx-lm chat:   {"messages": [...], "tools"?: [...]}  (plus id, category, which mlx-lm ignores)
 - OpenAI chat fine-tuning: {"messages": [...], "tools"?: [...]}
@@ -11,8 +12,8 @@ import hashlib
 import json
 
 from tasks.examples import Example, last_user_text, prompt_and_reference
-
-SPLITS = ("train", "valid", "test")
+from tasks.io import write_jsonl
+from tasks.layout import Paths
 
 
 def to_mlx(ex: Example) -> dict:
@@ -183,3 +184,27 @@ def to_hf_row(ex: Example) -> dict:
     } for m in ex["messages"]]
     return {"id": ex["id"], "category": ex["category"], "messages": messages,
             "tools": json.dumps(ex["tools"]) if ex.get("tools") else ""}
+
+
+def write_hf(splits: dict[str, list[Example]], counts: dict, target) -> None:
+    """A DatasetDict saved with save_to_disk, plus one parquet file per split, and the card."""
+    import datasets
+
+    dd = datasets.DatasetDict({s: datasets.Dataset.from_list([to_hf_row(ex) for ex in rows])
+                               for s, rows in splits.items() if rows})
+    target.mkdir(parents=True, exist_ok=True)
+    dd.save_to_disk(str(target / "dataset_dict"))
+    for s in dd:
+        dd[s].to_parquet(str(target / f"{s}.parquet"))
+    (target / "README.md").write_text(dataset_card({s: counts[s] for s in dd}))
+
+
+def write_all(splits: dict[str, list[Example]], counts: dict, paths: Paths) -> None:
+    """Every file of a split: mlx-lm's split files in paths.dataset; the OpenAI, Mistral, typed and
+    Hugging Face exports in paths.export."""
+    for s, rows in splits.items():
+        write_jsonl(paths.split_file(s), (to_mlx(ex) for ex in rows))
+        write_jsonl(paths.openai_file(s), (to_openai(ex) for ex in rows))
+        write_jsonl(paths.mistral_file(s), (to_mistral(ex) for ex in rows))
+    write_jsonl(paths.typed_export(), (to_typed(ex, s) for s, rows in splits.items() for ex in rows))
+    write_hf(splits, counts, paths.hf_dir())

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -21,24 +22,60 @@ class InputError(ValueError):
     """Bad user input. The message names the file (and line) and says what to do."""
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 with RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    """Put `tmp` at `target`. A folder that exists is swapped in one step where the OS can, so a
+    reader (or a kill) never sees it missing or half old, half new."""
+    if target.is_dir() and not target.is_symlink():
+        if _exchange(tmp, target):
+            shutil.rmtree(tmp)  # now the old folder
+            return
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, target)
+
+
+@contextlib.contextmanager
+def atomic_paths(*targets: Path) -> Iterator[list[Path]]:
+    """Yield a temp path beside each target; when the block succeeds, each takes its target's place
+    (file or folder), one right after the other; when it fails, every target is left as it was."""
+    targets = tuple(Path(t) for t in targets)
+    temps = []
+    try:
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temps.append(Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)) / target.name)
+        yield temps
+        for tmp, target in zip(temps, targets):
+            _replace(tmp, target)
+    finally:
+        for tmp in temps:
+            shutil.rmtree(tmp.parent, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temp path beside `target`; on success rename it onto `target` (file or folder)."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent)) / target.name
-    try:
+    """Yield a temp path beside `target`; on success it takes `target`'s place (file or folder)."""
+    with atomic_paths(target) as (tmp,):
         yield tmp
-        if target.is_dir() and not target.is_symlink():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp.parent, ignore_errors=True)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -1,13 +1,14 @@
 """Parse the sources into normalized records with provenance.
 
 Reads:  sources.* (docs folder, GraphQL schema, tools.json, SQLite conversation log, seed JSONL)
-Writes: paths.parsed/ (docs.jsonl, schema.graphql, tools.json, conversations.jsonl, seeds.jsonl)
+Writes: paths.parsed/, one file per source (names in tasks/layout.py)
 Params: parse.*
 
 A source set to null is skipped and the report says so; a source that is set but missing or
 malformed stops the stage with a message naming the file (and line). PII and secrets in docs,
 conversations, seeds and tools are replaced by typed placeholders (tasks/redact.py); doc chunks
-keep their character span in the original file.
+keep their character span in the original file, and where each placeholder stands in it, so that
+an offset into a chunk's redacted text maps back to the file (redact.source_offset).
 """
 from __future__ import annotations
 
@@ -17,19 +18,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from tasks.config import ParseParams, Paths, Sources
-from tasks.redact import redact_all
+from tasks.config import ParseParams, Sources
+from tasks.layout import Paths
+from tasks.redact import apply_spans, redact_all, redaction_spans
 from tasks.io import InputError, atomic_path, read_json, read_jsonl, write_json, write_jsonl, write_text
 from tasks.stage import stage_main
-
-SOURCE_FILES = {
-    "docs": "docs.jsonl",
-    "graphql_schema": "schema.graphql",
-    "tools": "tools.json",
-    "conversations": "conversations.jsonl",
-    "seed_examples": "seeds.jsonl",
-}
-
 
 # --- docs -------------------------------------------------------------------------------------
 
@@ -230,38 +223,56 @@ PARSERS = {
 }
 
 
-def run(p: ParseParams, sources: Sources, paths: Paths) -> dict:
-    out_dir = paths.parsed
-    report: dict = {"sources": {}}
+def redact_chunks(chunks: list[dict], counts: Counter) -> list[dict]:
+    """Each chunk's text redacted, with `redactions`: the [start, end, kind] of every placeholder's
+    original text, in the chunk's own offsets; the heading path redacted too."""
+    out = []
+    for chunk in chunks:
+        spans = redaction_spans(chunk["text"])
+        counts.update(kind for _, _, kind in spans)
+        out.append({**chunk, "heading_path": redact_all(chunk["heading_path"], counts),
+                    "text": apply_spans(chunk["text"], spans), "redactions": [list(s) for s in spans]})
+    return out
+
+
+def read_sources(p: ParseParams, sources: Sources) -> tuple[dict[str, object], dict]:
+    """Each source that is set, parsed; the report says per source what was read or why not."""
     outputs: dict[str, object] = {}
+    report: dict = {}
     for name, parser in PARSERS.items():
         path = getattr(sources, name)
         if path is None:
-            report["sources"][name] = {"status": "skipped", "reason": f"sources.{name} is null"}
+            report[name] = {"status": "skipped", "reason": f"sources.{name} is null"}
             continue
         if not path.exists():
             raise InputError(f"{path}: not found (sources.{name} in params.yaml); fix the path or set it to null")
         outputs[name], counts = parser(path, p)
-        report["sources"][name] = {"status": "parsed", "path": str(path), **counts}
+        report[name] = {"status": "parsed", "path": str(path), **counts}
+    return outputs, report
 
+
+def run(p: ParseParams, sources: Sources, paths: Paths) -> dict:
+    outputs, report = read_sources(p, sources)
     # PII and secrets are replaced before anything downstream can see them.
     redacted: Counter = Counter()
-    for name in ("docs", "conversations", "seed_examples", "tools"):
+    if "docs" in outputs:
+        outputs["docs"] = redact_chunks(outputs["docs"], redacted)
+    for name in ("conversations", "seed_examples", "tools"):
         if name in outputs:
             outputs[name] = redact_all(outputs[name], redacted)
-    report["redacted"] = dict(sorted(redacted.items()))
 
-    with atomic_path(out_dir) as tmp:
+    with atomic_path(paths.parsed) as tmp:
         tmp.mkdir()
+        written = paths.model_copy(update={"parsed": tmp})
         for name, data in outputs.items():
-            target = tmp / SOURCE_FILES[name]
+            target = written.parsed_file(name)
             if isinstance(data, str):
                 write_text(target, data)
             elif name == "tools":
                 write_json(target, data)
             else:
                 write_jsonl(target, data)
-    return report
+    return {"sources": report, "redacted": dict(sorted(redacted.items()))}
 
 
 def main(argv: list[str] | None = None) -> None:

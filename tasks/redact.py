@@ -142,32 +142,77 @@ def _phones(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def _replace(text: str, spans: list[tuple[int, int, str]], counts: Counter) -> str:
+def placeholder(kind: str) -> str:
+    return f"[{kind}]"
+
+
+def _resolve(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Overlapping findings become one: the earliest start, then the longest, wins."""
-    out, pos = [], 0
+    out: list[tuple[int, int, str]] = []
     for start, end, kind in sorted(spans, key=lambda s: (s[0], -(s[1] - s[0]))):
-        if start < pos:
-            continue
-        out += [text[pos:start], f"[{kind}]"]
-        counts[kind] += 1
+        if not out or start >= out[-1][1]:
+            out.append((start, end, kind))
+    return out
+
+
+def apply_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end, kind) span, in order and not overlapping, replaced by its placeholder."""
+    out, pos = [], 0
+    for start, end, kind in spans:
+        out += [text[pos:start], placeholder(kind)]
         pos = end
     return "".join(out) + text[pos:]
 
 
+def source_offset(offset: int, spans: list[tuple[int, int, str]], side: str) -> int:
+    """Where an offset into the redacted text falls in the original one. `spans` are the
+    redaction_spans() of the original; an offset inside a placeholder maps to the start of what it
+    replaced (side="start") or to its end (side="end").
+
+    >>> text = "mail ana@example.org today"
+    >>> spans = redaction_spans(text)
+    >>> red = apply_spans(text, spans)
+    >>> i = red.index("today")
+    >>> text[source_offset(i, spans, "start"):source_offset(i + 5, spans, "end")]
+    'today'
+    >>> text[source_offset(0, spans, "start"):source_offset(red.index("]") + 1, spans, "end")]
+    'mail ana@example.org'
+    """
+    shift = 0  # original offset minus redacted offset, after the placeholders passed so far
+    for start, end, kind in spans:
+        p0 = start - shift
+        p1 = p0 + len(placeholder(kind))
+        if offset < p0 or (side == "end" and offset == p0):
+            break
+        if offset < p1 or (side == "end" and offset == p1):
+            return start if side == "start" else end
+        shift += (end - start) - len(placeholder(kind))
+    return offset + shift
+
+
+def redaction_spans(text: str) -> list[tuple[int, int, str]]:
+    """Every (start, end, kind) that redact() replaces, in `text`'s own offsets, in order and not
+    overlapping. Credentials are found first and PII in what is left (so a password in a URL is not
+    read as an e-mail address); PII offsets are mapped back through the credential placeholders."""
+    if not ANYTHING.search(text):
+        return []
+    credentials = _resolve(find_credentials(text))
+    rest = apply_spans(text, credentials)
+    pii = [(source_offset(a, credentials, "start"), source_offset(b, credentials, "end"), kind)
+           for a, b, kind in find_pii(rest)]
+    return _resolve(credentials + pii)
+
+
 def redact(text: str) -> tuple[str, Counter]:
-    """Replace every finding with its placeholder: credentials first, then PII in what is left (so a
-    password in a URL is not read as an e-mail address). Returns the text and counts by kind.
+    """Replace every finding with its placeholder. Returns the text and counts by kind.
 
     >>> redact("mail ana@example.org or call +1 415-555-0132, key AKIAIOSFODNN7EXAMPLE")[0]
     'mail [EMAIL] or call [PHONE], key [AWS_KEY]'
     >>> redact("postgres://admin:hunter2hunter2@db.internal/app")[0]
     'postgres://admin:[PASSWORD]@db.internal/app'
     """
-    counts: Counter = Counter()
-    if not ANYTHING.search(text):
-        return text, counts
-    text = _replace(text, find_credentials(text), counts)
-    return _replace(text, find_pii(text), counts), counts
+    spans = redaction_spans(text)
+    return apply_spans(text, spans), Counter(kind for _, _, kind in spans)
 
 
 def redact_all(obj: Any, counts: Counter) -> Any:

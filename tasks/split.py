@@ -1,9 +1,10 @@
 """Split the validated examples into train/valid/test and write every export.
 
 Reads:  paths.validated
-Writes: paths.dataset/{train,valid,test}.jsonl (mlx-lm chat format), paths.export/
-        (training_data.jsonl, openai/, mistral/, hf/: a Hugging Face DatasetDict in dataset_dict/,
-        the same splits as parquet, and a dataset card README.md)
+Writes: paths.dataset (train/valid/test in mlx-lm's chat format) and paths.export (the typed
+        JSONL, OpenAI chat, Mistral text, a Hugging Face DatasetDict: see tasks/export.py), as one
+        set: everything is written aside first, then each folder is swapped in whole, so an
+        interrupted split leaves the last set as it was (never a new train beside an old test)
 Params: split.*
 
 The split is seeded, stratified by category and group-aware: examples from one doc section, and
@@ -15,9 +16,10 @@ from __future__ import annotations
 import random
 
 from tasks import dedup, export
-from tasks.config import CATEGORIES, Paths, SplitParams
+from tasks.config import CATEGORIES, SplitParams
 from tasks.examples import Example
-from tasks.io import atomic_path, read_jsonl, write_jsonl
+from tasks.io import atomic_paths, read_jsonl
+from tasks.layout import SPLITS, Paths
 from tasks.stage import StageFailed, stage_main
 
 
@@ -50,7 +52,7 @@ def assign_splits(examples: list[Example], p: SplitParams, rng: random.Random) -
     by_cat: dict[str, list[list[Example]]] = {}
     for g in sorted(members):
         by_cat.setdefault(members[g][0]["category"], []).append(members[g])
-    splits: dict[str, list[Example]] = {s: [] for s in export.SPLITS}
+    splits: dict[str, list[Example]] = {s: [] for s in SPLITS}
     for cat in sorted(by_cat):
         groups = by_cat[cat]
         rng.shuffle(groups)
@@ -78,20 +80,6 @@ def check_no_leaks(splits: dict[str, list[Example]], p: SplitParams) -> dict:
     return {"exact": 0, "near": 0, "threshold": p.near_dup_threshold}
 
 
-def write_hf(splits: dict[str, list[Example]], counts: dict, target) -> None:
-    """A DatasetDict saved with save_to_disk, plus one parquet file per split, each with its card."""
-    import datasets
-
-    dd = datasets.DatasetDict({s: datasets.Dataset.from_list([export.to_hf_row(ex) for ex in rows])
-                               for s, rows in splits.items() if rows})
-    card = export.dataset_card({s: counts[s] for s in dd})
-    with atomic_path(target) as tmp:
-        dd.save_to_disk(str(tmp / "dataset_dict"))
-        for s in dd:
-            dd[s].to_parquet(str(tmp / f"{s}.parquet"))
-        (tmp / "README.md").write_text(card)
-
-
 def check_openai(splits: dict[str, list[Example]]) -> None:
     for s, rows in splits.items():
         for ex in rows:
@@ -109,13 +97,8 @@ def run(p: SplitParams, paths: Paths) -> dict:
     check_openai(splits)
     counts = {s: {c: sum(1 for ex in rows if ex["category"] == c) for c in CATEGORIES} for s, rows in splits.items()}
 
-    for s, rows in splits.items():
-        write_jsonl(paths.dataset / f"{s}.jsonl", (export.to_mlx(ex) for ex in rows))
-        write_jsonl(paths.export / "openai" / f"{s}.jsonl", (export.to_openai(ex) for ex in rows))
-        write_jsonl(paths.export / "mistral" / f"{s}.jsonl", (export.to_mistral(ex) for ex in rows))
-    write_jsonl(paths.export / "training_data.jsonl",
-                (export.to_typed(ex, s) for s, rows in splits.items() for ex in rows))
-    write_hf(splits, counts, paths.export / "hf")
+    with atomic_paths(paths.dataset, paths.export) as (dataset, exports):
+        export.write_all(splits, counts, paths.model_copy(update={"dataset": dataset, "export": exports}))
     return {"n_in": len(examples), "n_out": sum(len(r) for r in splits.values()),
             "splits": {s: len(r) for s, r in splits.items()}, "by_category": counts,
             "contamination": contamination}

@@ -80,8 +80,13 @@ class Teacher:
                            "finished requests are cached and will not be repeated")
 
 
-def clean_line(text: str) -> str:
-    return " ".join(text.replace("<|end|>", " ").split()).strip().strip('"')
+def one_line(text: str) -> str:
+    r"""A reply as one line: whitespace runs collapsed, surrounding quotes dropped.
+
+    >>> one_line('  "Show my\n  files"  ')
+    'Show my files'
+    """
+    return " ".join(text.split()).strip('"')
 
 
 def paraphrases(teacher: Teacher, examples: list[Example], p: GenerateParams, seen: set[str],
@@ -90,7 +95,7 @@ def paraphrases(teacher: Teacher, examples: list[Example], p: GenerateParams, se
     out, rejected = [], {}
     for ex in examples[: teacher.p.paraphrases]:
         request, query = ex["messages"][1]["content"], ex["messages"][-1]["content"]
-        text = clean_line(teacher.complete([{"role": "system", "content": PARAPHRASE_PROMPT},
+        text = one_line(teacher.complete([{"role": "system", "content": PARAPHRASE_PROMPT},
                                             {"role": "user", "content": request}]))
         progress.update()
         reason = ("empty" if not text else "too long" if len(text) > 400 else
@@ -132,7 +137,7 @@ def grounded_qa(teacher: Teacher, chunks: list[dict], p: GenerateParams, seen: s
         if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not isinstance(item.get("answer"), str):
             rejected["not JSON with question and answer"] = rejected.get("not JSON with question and answer", 0) + 1
             continue
-        question = clean_line(item["question"])
+        question = one_line(item["question"])
         span = find_span(chunk["text"], item["answer"])
         reason = ("answer not found in the source" if span is None else "empty question" if not question else
                   "question already asked" if question in seen else None)
@@ -144,5 +149,5 @@ def grounded_qa(teacher: Teacher, chunks: list[dict], p: GenerateParams, seen: s
         out.append(make_example(qa.CATEGORY, chat(qa.system_prompt(p.product), question, answer),
                                 source=f"docs:{chunk['file']}#{' > '.join(chunk['heading_path'])}",
                                 meta={"kind": "teacher", "file": chunk["file"], "teacher": "qa",
-                                      "span": [chunk["start"] + span[0], chunk["start"] + span[1]]}))
+                                      "span": qa.source_span(chunk, *span)}))
     return out, rejected

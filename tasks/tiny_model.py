@@ -17,27 +17,8 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
+from tasks.chat_format import CHAT_TEMPLATE, END, PAD, SPECIAL_TOKENS
 from tasks.config import TinyModelParams
-
-END = "<|end|>"
-SPECIAL_TOKENS = ["<|pad|>", END, "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>", "<|tools|>", "<|call|>"]
-
-# Tools are rendered as compact signatures, name(arg, ...): description, so that a tiny model's
-# context is spent on the dialogue; tool-call arguments stay the JSON text they are in the data.
-CHAT_TEMPLATE = (
-    "{%- if tools %}<|tools|>"
-    "{%- for t in tools %}{% set f = t.function if t.function is defined else t %}"
-    "{{ f.name }}({{ ((f.parameters or {}).properties or {}).keys() | join(', ') }}): {{ f.description or '' }}\n"
-    "{% endfor %}<|end|>\n{% endif %}"
-    "{%- for m in messages %}<|{{ m.role }}|>"
-    "{%- if m.content %}{{ m.content }}{% endif %}"
-    "{%- for c in m.tool_calls or [] %}<|call|>{\"name\": \"{{ c.function.name }}\", \"arguments\": "
-    "{% if c.function.arguments is string %}{{ c.function.arguments }}{% else %}{{ c.function.arguments | tojson }}{% endif %}}"
-    "{%- endfor %}<|end|>\n"
-    "{% endfor %}"
-    "{%- if add_generation_prompt %}<|assistant|>{% endif %}"
-)
-
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: Path) -> None:
     """Byte-level BPE on `texts`; writes tokenizer.json and tokenizer_config.json (with the chat template)."""
@@ -62,7 +43,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: Path) -> Non
     config = {
         "tokenizer_class": "PreTrainedTokenizerFast",
         "eos_token": END,
-        "pad_token": "<|pad|>",
+        "pad_token": PAD,
         "model_max_length": 4096,
         "chat_template": CHAT_TEMPLATE,
     }
@@ -95,7 +76,8 @@ def build_model(p: TinyModelParams, vocab_size: int, seed: int, out_dir: Path) -
     return config
 
 
-def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: int, seed: int) -> dict:
+def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: int, seed: int,
+             max_seq_length: int) -> dict:
     """`p.pretrain_iters` steps of next-token training of every weight on `texts`, each one a
     document of its own; rewrites out_dir/model.safetensors. Returns the first and last loss."""
     import mlx.core as mx
@@ -106,7 +88,7 @@ def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: in
     from mlx_lm.tuner.datasets import CacheDataset, TextDataset
     from mlx_lm.tuner.trainer import TrainingArgs, train
 
-    from tasks.train import LossLog
+    from tasks.training import LossLog
 
     model, tokenizer = load(str(out_dir))
     docs = CacheDataset(TextDataset([{"text": t} for t in texts], tokenizer))
@@ -119,7 +101,7 @@ def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: in
     args = TrainingArgs(batch_size=batch_size, iters=p.pretrain_iters, val_batches=0,
                         steps_per_report=max(1, min(25, p.pretrain_iters)), steps_per_eval=p.pretrain_iters + 1,
                         steps_per_save=p.pretrain_iters + 1, adapter_file=str(out_dir / "pretrain.safetensors"),
-                        max_seq_length=512)
+                        max_seq_length=max_seq_length)
     train(model=model, optimizer=optimizer, train_dataset=docs, args=args, training_callback=log)
     (out_dir / "pretrain.safetensors").unlink(missing_ok=True)  # mlx-lm's own copy of the weights
     mx.save_safetensors(str(out_dir / "model.safetensors"), dict(tree_flatten(model.parameters())))
@@ -128,7 +110,7 @@ def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: in
 
 
 def build(tokenizer_texts: list[str], pretrain_texts: list[str], p: TinyModelParams, batch_size: int, seed: int,
-          out_dir: Path) -> dict:
+          out_dir: Path, max_seq_length: int) -> dict:
     """Tokenizer + model (+ pre-training pass) into `out_dir` (which must exist and be empty);
     returns the model's config and, when it ran, the pre-training pass's losses."""
     train_tokenizer(tokenizer_texts, p.vocab_size, out_dir)
@@ -141,4 +123,4 @@ def build(tokenizer_texts: list[str], pretrain_texts: list[str], p: TinyModelPar
         return {"config": config, "pretrain": None}
     if len(texts) < batch_size:
         return {"config": config, "pretrain": {"skipped": f"{len(texts)} texts, fewer than batch_size={batch_size}"}}
-    return {"config": config, "pretrain": pretrain(out_dir, texts, p, batch_size, seed)}
+    return {"config": config, "pretrain": pretrain(out_dir, texts, p, batch_size, seed, max_seq_length)}

@@ -1,13 +1,14 @@
 """Gate the examples with Great Expectations suites; drop duplicates; keep every rejected row with its reasons.
 
-Reads:  paths.generated, reports/generate.json, the suites in validate.suites (GX suites in JSON)
-Writes: paths.validated, paths.rejected, reports/coverage.md, reports/validation.html;
-        on failure reports/failures/validate.json and reports/failures/validation.html
+Reads:  paths.generated, generate's report, the suites in validate.suites (GX suites in JSON)
+Writes: paths.validated, paths.rejected, paths.coverage, paths.validation_page;
+        on failure the report and page in paths.failures
 Params: validate.*, generate.quotas
 
 Suites, by file name in validate.suites: examples.json for every row, <category>.json for the rows
 of that category, mix.json for the category mix (one row per category: its share against the
-quotas' share, each quota capped by what generate could make). Row-level facts are computed in polars and handed to GX as a pandas frame.
+quotas' share, each quota capped by what generate could make). Row-level facts are computed in
+polars and handed to GX as a pandas frame.
 Exact and near duplicates (validate.near_dup_threshold, MinHash LSH) are dropped first, each kept
 in paths.rejected with the id it repeats. A row failing any expectation goes to paths.rejected
 with the expectations it failed. An expectation that fails outright (more bad rows than its
@@ -20,12 +21,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from tasks.config import Paths, ValidateParams
-from tasks.examples import Example
 from tasks import dedup
-from tasks.config import CATEGORIES
+from tasks.config import CATEGORIES, ValidateParams
+from tasks.examples import Example
 from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
 from tasks.redact import redact_messages
+from tasks.layout import Paths
 from tasks.report_html import validation_html
 from tasks.stage import StageFailed, stage_main
 
@@ -112,10 +113,10 @@ def mix_facts(frame, targets: dict[str, int]):
     total = sum(counts.values()) or 1
     wanted = {c: n for c, n in targets.items() if n > 0}
     wanted_total = sum(wanted.values()) or 1
-    rows = [{"row": -1 - i, "id": c, "share": counts.get(c, 0) / total, "target_share": n / wanted_total,
+    rows = [{"id": c, "share": counts.get(c, 0) / total, "target_share": n / wanted_total,
              "deviation": abs(counts.get(c, 0) / total - n / wanted_total)}
-            for i, (c, n) in enumerate(sorted(wanted.items()))]
-    return pl.DataFrame(rows, schema={"row": pl.Int64, "id": pl.String, "share": pl.Float64,
+            for c, n in sorted(wanted.items())]
+    return pl.DataFrame(rows, schema={"id": pl.String, "share": pl.Float64,
                                       "target_share": pl.Float64, "deviation": pl.Float64})
 
 
@@ -149,7 +150,9 @@ def load_suite(path: Path):
 
 
 def check(frame, suite, name: str) -> list[dict]:
-    """Run a suite on a facts frame. One verdict per expectation, with failing row numbers."""
+    """Run a suite on a facts frame. One verdict per expectation, with the failing examples' row
+    numbers (a frame without a `row` column, such as the mix, fails no example: its verdicts are
+    about the whole set)."""
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
@@ -157,7 +160,8 @@ def check(frame, suite, name: str) -> list[dict]:
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
         batch_parameters={"dataframe": frame.to_pandas(use_pyarrow_extension_array=True)}
     )
-    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row", "id"]})
+    index = ["row", "id"] if "row" in frame.columns else ["id"]
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index})
     verdicts = []
     for r in result.results:
         cfg = r.expectation_config
@@ -167,7 +171,7 @@ def check(frame, suite, name: str) -> list[dict]:
             "expectation": cfg.type + (f"({cfg.kwargs['column']})" if "column" in cfg.kwargs else ""),
             "success": bool(r.success),
             "unexpected_count": r.result.get("unexpected_count", 0),
-            "rows": sorted({f["row"] for f in failing if f["row"] >= 0}),
+            "rows": sorted({f["row"] for f in failing if "row" in f}),
             "sample_ids": [f["id"] for f in failing[:SAMPLE_IDS]],
             "observed": r.result.get("observed_value"),
         })
@@ -211,23 +215,23 @@ def coverage_table(generate_report: dict | None, examples: list[Example], kept: 
     return "\n".join(lines) + "\n"
 
 
-def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
-    generated = read_jsonl(paths.generated)
-    # A last sweep: sources were redacted in parse, but generators and a teacher write text too.
-    late: Counter = Counter()
-    for ex in generated:
-        ex["messages"] = redact_messages(ex["messages"], late)
-    examples, duplicates = dedup.dedup(generated, p.near_dup_threshold, p.num_perm)
-    generate_report = read_json(paths.report("generate")) if paths.report("generate").exists() else None
-    frame = facts(examples)
-    verdicts = run_suites(frame, mix_facts(frame, mix_targets(quotas, generate_report)), p.suites)
+def late_sweep(examples: list[Example]) -> tuple[list[Example], Counter]:
+    """Sources were redacted in parse, but generators and a teacher write text too: one more pass."""
+    counts: Counter = Counter()
+    return [{**ex, "messages": redact_messages(ex["messages"], counts)} for ex in examples], counts
 
+
+def rejections(verdicts: list[dict]) -> dict[int, list[str]]:
+    """Row number -> every expectation that row failed, as "suite: expectation"."""
     reasons: dict[int, list[str]] = {}
     for v in verdicts:
         for row in v["rows"]:
             reasons.setdefault(row, []).append(f"{v['suite']}: {v['expectation']}")
-    failed = [v for v in verdicts if not v["success"]]
-    report = {
+    return reasons
+
+
+def build_report(p: ValidateParams, generated, examples, duplicates, reasons, verdicts, late: Counter) -> dict:
+    return {
         "suites": str(p.suites),
         "n_expectations": len(verdicts),
         "n_in": len(generated),
@@ -235,33 +239,48 @@ def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
         "n_rejected": len(reasons) + len(duplicates),
         "duplicates": {"exact": sum(1 for _, r in duplicates if r.startswith("exact")),
                        "near": sum(1 for _, r in duplicates if r.startswith("near"))},
-        "success": not failed,
+        "success": all(v["success"] for v in verdicts),
         "redacted_late": dict(sorted(late.items())),
         "expectations": [{k: v[k] for k in ("suite", "expectation", "success", "unexpected_count", "sample_ids")}
                          for v in verdicts],
     }
+
+
+def fail(report: dict, verdicts: list[dict], page: str, p: ValidateParams, paths: Paths) -> None:
+    """Write the failure report where it survives (outside the stage's outs), then stop the stage."""
+    failed = [v for v in verdicts if not v["success"]]
+    write_json(paths.failure_report("validate"), report)
+    write_text(paths.failure_page("validate"), page)
+    lines = [f"{len(failed)} of {len(verdicts)} expectations failed (suites in {p.suites}):"]
+    for v in failed:
+        ids = ", ".join(v["sample_ids"]) or "(table-level)"
+        lines.append(f"  {v['suite']}: {v['expectation']}: {v['unexpected_count']} rows, e.g. {ids}")
+    lines.append(f"Full report: {paths.failure_report('validate')} (and {paths.failure_page('validate').name} "
+                 "beside it). Fix the data or the suite, then rerun.")
+    raise StageFailed("\n".join(lines))
+
+
+def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
+    generated, late = late_sweep(read_jsonl(paths.generated))
+    examples, duplicates = dedup.dedup(generated, p.near_dup_threshold, p.num_perm)
+    generate_report = read_json(paths.report("generate")) if paths.report("generate").exists() else None
+    frame = facts(examples)
+    verdicts = run_suites(frame, mix_facts(frame, mix_targets(quotas, generate_report)), p.suites)
+    reasons = rejections(verdicts)
+    report = build_report(p, generated, examples, duplicates, reasons, verdicts, late)
     rejected = ([{"reasons": [why], "example": ex} for ex, why in duplicates]
                 + [{"reasons": reasons[i], "example": examples[i]} for i in sorted(reasons)])
     page = validation_html(report, verdicts, {ex["id"]: ex for ex in generated}, rejected)
-    failure_path = paths.failure_report("validate")
-    if failed:
-        write_json(failure_path, report)
-        write_text(failure_path.with_name("validation.html"), page)
-        lines = [f"{len(failed)} of {len(verdicts)} expectations failed (suites in {p.suites}):"]
-        for v in failed:
-            ids = ", ".join(v["sample_ids"]) or "(table-level)"
-            lines.append(f"  {v['suite']}: {v['expectation']}: {v['unexpected_count']} rows, e.g. {ids}")
-        lines.append(f"Full report: {failure_path} (and validation.html beside it). "
-                     "Fix the data or the suite, then rerun.")
-        raise StageFailed("\n".join(lines))
-    failure_path.unlink(missing_ok=True)  # a stale failure from an earlier run no longer applies
-    failure_path.with_name("validation.html").unlink(missing_ok=True)
+    if not report["success"]:
+        fail(report, verdicts, page, p, paths)
+    paths.failure_report("validate").unlink(missing_ok=True)  # a stale failure from an earlier run no longer applies
+    paths.failure_page("validate").unlink(missing_ok=True)
 
     kept = [ex for i, ex in enumerate(examples) if i not in reasons]
     write_jsonl(paths.validated, kept)
     write_jsonl(paths.rejected, rejected)
-    write_text(paths.reports / "coverage.md", coverage_table(generate_report, generated, kept))
-    write_text(paths.reports / "validation.html", page)
+    write_text(paths.coverage, coverage_table(generate_report, generated, kept))
+    write_text(paths.validation_page, page)
     report["rejected_by_reason"] = dict(Counter(r for row in rejected for r in row["reasons"]
                                                 if not r.startswith(("exact duplicate", "near duplicate"))))
     return report

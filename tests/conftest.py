@@ -92,6 +92,7 @@ def copy_project(dest: Path) -> Path:
         if src.is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
+    edit_params(dest, {"python": sys.executable})  # the copy has no .venv of its own
     git = ["git", "-c", "user.name=tunesmith-test", "-c", "user.email=test@localhost"]
     run(git[:1] + ["init", "-q"], dest)
     run(git + ["add", "-A"], dest)
@@ -108,14 +109,17 @@ def tiny_project(tmp_path) -> Path:
 
 
 def tmp_paths(root: Path):
-    """Every artifact path under `root`, in the shape of params.yaml's `paths`."""
-    from tasks.config import Paths
+    """The artifact layout of params.yaml, under `root` (tasks/layout.py names everything inside)."""
+    from tasks.config import load_params
 
-    return Paths(parsed=root / "data/parsed", generated=root / "data/generated/examples.jsonl",
-                 validated=root / "data/validated/examples.jsonl", rejected=root / "data/validated/rejected.jsonl",
-                 dataset=root / "data/dataset", export=root / "data/export", base_model=root / "models/base",
-                 adapter=root / "models/adapter", fused=root / "models/fused", reports=root / "reports",
-                 teacher_cache=root / ".cache/teacher", train_checkpoints=root / ".cache/train")
+    return load_params(ROOT / "params.yaml").paths.under(root)
+
+
+def project_paths(project: Path):
+    """The artifact layout of a project copy, as its own params.yaml says."""
+    from tasks.config import load_params
+
+    return load_params(project / "params.yaml").paths.under(project)
 
 
 EXAMPLE = ROOT / "examples" / "filebox"
@@ -123,8 +127,14 @@ EXAMPLE = ROOT / "examples" / "filebox"
 
 def example_sources(**overrides):
     """The bundled example's sources, with any of them replaced."""
+    from tasks.config import load_params
+
+    sources = load_params(ROOT / "params.yaml").sources
+    return sources.model_copy(update={**{k: ROOT / v for k, v in sources if v is not None}, **overrides})
+
+
+def only_sources(**given):
+    """Sources with just the ones given; every other source is null."""
     from tasks.config import Sources
 
-    base = dict(docs=EXAMPLE / "docs", graphql_schema=EXAMPLE / "schema.graphql", tools=EXAMPLE / "tools.json",
-                conversations=EXAMPLE / "conversations.db", seed_examples=EXAMPLE / "seed.jsonl")
-    return Sources(**{**base, **overrides})
+    return Sources(**{**{k: None for k in Sources.model_fields}, **given})

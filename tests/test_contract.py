@@ -1,31 +1,125 @@
-"""dvc.yaml, the stage modules, params.yaml and the flow agree with each other."""
-import importlib
+"""dvc.yaml, the stage modules, params.yaml, the typed config and the flow agree with each other."""
+import ast
 import re
+import typing
+from pathlib import Path
 
+import pytest
 import yaml
+from pydantic import BaseModel, TypeAdapter
 
 from conftest import ROOT
-from flows.pipeline import stage_names
 from tasks.config import Params, load_params
 
 DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 
 
-def test_the_six_stages_in_order():
-    assert list(DVC) == ["parse", "generate", "validate", "split", "train", "evaluate"]
-    assert stage_names(ROOT) == list(DVC)  # the flow reads them from dvc.yaml
+# --- code deps: each stage's real import closure ----------------------------------------------
 
+def module_file(name: str) -> Path | None:
+    """The project file a dotted module name refers to, or None (a library, or not a module)."""
+    base = ROOT.joinpath(*name.split("."))
+    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()), None)
+
+
+def imported(path: Path) -> set[Path]:
+    """The project files `path` imports anywhere in its code (function-level imports included),
+    plus each package __init__ on the way, since Python runs those too."""
+    found: set[Path] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            found |= {f for i in range(1, len(parts) + 1) if (f := module_file(".".join(parts[:i])))}
+    return found
+
+
+def closure(module: str) -> set[str]:
+    """Every project file that running `python -m <module>` can execute, as paths from the root."""
+    seen: set[Path] = set()
+    todo = [module_file(module)]
+    while todo:
+        f = todo.pop()
+        if f not in seen:
+            seen.add(f)
+            todo += imported(f) - seen
+    return {f.relative_to(ROOT).as_posix() for f in seen}
+
+
+def code_deps(stage: dict) -> set[str]:
+    """The deps of a stage that are project code (.py files)."""
+    deps = [d if isinstance(d, str) else next(iter(d)) for d in stage["deps"]]
+    return {d for d in deps if d.endswith(".py")}
+
+
+def stage_module(stage: dict) -> str:
+    m = re.fullmatch(r"(?:\$\{python\}|python) -m ([\w.]+)", stage["cmd"])
+    assert m, f"cmd {stage['cmd']!r} is not '${{python}} -m <module>'"
+    return m.group(1)
+
+
+def test_closure_follows_imports_inside_functions():
+    """Regression: generate imports the teacher inside a function body; dvc.yaml once missed it."""
+    assert "tasks/teacher.py" in closure("tasks.generate")
+    assert "tasks/blas.py" in closure("tasks.train")  # imported inside train.run only
+    assert "tasks/tiny_model.py" not in closure("tasks.evaluate")
+
+
+@pytest.mark.parametrize("name", list(DVC))
+def test_code_deps_equal_the_stage_import_closure(name):
+    stage = DVC[name]
+    real = closure(stage_module(stage))
+    listed = code_deps(stage)
+    missing, extra = sorted(real - listed), sorted(listed - real)
+    assert not missing and not extra, (
+        f"dvc.yaml stage {name}: code deps differ from what `python -m {stage_module(stage)}` imports;\n"
+        f"  missing: {missing}\n  extra:   {extra}")
+
+
+def test_the_contract_finds_a_missing_dep():
+    """The check above can fail: take a real import away from a stage's deps."""
+    stage = dict(DVC["generate"])
+    stage["deps"] = [d for d in stage["deps"] if d != "tasks/teacher.py"]
+    assert "tasks/teacher.py" in closure(stage_module(stage)) - code_deps(stage)
+
+
+# --- stages, params and the flow -----------------------------------------------------------
 
 def test_each_stage_runs_its_own_module_and_names_its_params_section():
     for name, stage in DVC.items():
-        assert stage["cmd"] == f"python -m tasks.{name}"
-        module = importlib.import_module(f"tasks.{name}")
-        assert callable(module.run) and callable(module.main)
-        assert f"tasks/{name}.py" in stage["deps"]
-        assert name in stage["params"]
-        assert name in PARAMS
+        assert stage_module(stage) == f"tasks.{name}"
+        assert name in stage["params"] and name in PARAMS
         assert f"${{paths.reports}}/{name}.json" in [next(iter(m)) for m in stage["metrics"]]
+
+
+def test_the_flow_orders_stages_by_dependency_not_by_file_order(tmp_path):
+    """The flow asks DVC's graph: listing evaluate first in dvc.yaml does not make it run first."""
+    import shutil
+
+    from conftest import run
+    from flows.pipeline import stage_order
+
+    run(["git", "init", "-q"], tmp_path)
+    for f in ("params.yaml", "dvc.yaml", ".dvcignore"):
+        shutil.copy(ROOT / f, tmp_path / f)
+    shutil.copytree(ROOT / ".dvc", tmp_path / ".dvc", ignore=shutil.ignore_patterns("tmp", "cache"))
+    stages = yaml.safe_load((tmp_path / "dvc.yaml").read_text())
+    stages["stages"] = dict(reversed(list(stages["stages"].items())))
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(stages, sort_keys=False))
+    assert list(stages["stages"])[0] == "evaluate"
+    assert stage_order(tmp_path) == ["parse", "generate", "validate", "split", "train", "evaluate"]
+
+
+def test_the_flow_reads_plots_as_dvc_resolves_them(tmp_path):
+    from flows.pipeline import plot_files
+
+    paths = load_params(ROOT / "params.yaml").paths
+    assert plot_files(ROOT, "train") == [ROOT / paths.train_loss, ROOT / paths.val_loss, ROOT / paths.loss_plot]
 
 
 def test_every_interpolated_key_exists_in_params():
@@ -35,6 +129,19 @@ def test_every_interpolated_key_exists_in_params():
         for part in key.split("."):
             assert part in node, f"dvc.yaml uses ${{{key}}} but params.yaml has no {key}"
             node = node[part]
+
+
+def test_every_artifact_path_is_declared_by_exactly_one_stage_or_is_a_cache():
+    """Each entry of params.yaml's paths is some stage's out, metric or plot, or a folder that holds
+    them (reports), or lives outside DVC on purpose (caches, failure reports)."""
+    text = (ROOT / "dvc.yaml").read_text()
+    outside_dvc = {"teacher_cache", "train_checkpoints", "failures"}
+    for key in PARAMS["paths"]:
+        uses = len(re.findall(r"- \$\{paths\." + key + r"\}(?:[:\s])", text))
+        if key in outside_dvc:
+            assert uses == 0, key
+        elif key != "reports":
+            assert uses >= 1, f"paths.{key} is declared by no stage in dvc.yaml"
 
 
 def test_each_stage_reads_a_dep_another_stage_writes_before_it():
@@ -47,11 +154,73 @@ def test_each_stage_reads_a_dep_another_stage_writes_before_it():
         outs_so_far += outs
 
 
+# --- params.yaml is the one config: every knob there, commented, equal to the code's defaults ----
+
+def model_of(annotation):
+    """The pydantic model inside an annotation such as `TeacherParams | None`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for a in typing.get_args(annotation) if (m := model_of(a))), None)
+
+
+def teacher_example() -> dict:
+    """The commented-out teacher block of params.yaml, as YAML: it must be a complete, valid example."""
+    lines = (ROOT / "params.yaml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "# teacher:")
+    block = []
+    for line in lines[start + 1:]:
+        if not line.strip().startswith("#   "):
+            break
+        block.append(line.strip()[2:])
+    return yaml.safe_load("\n".join(block))
+
+
+def compare(model: type[BaseModel], values: dict, where: str) -> list[str]:
+    problems = []
+    fields = {f.alias or name: (name, f) for name, f in model.model_fields.items()}
+    for key, (_, field) in fields.items():
+        if key not in values:
+            problems.append(f"{where}{key}: in the code, not in params.yaml")
+            continue
+        sub = model_of(field.annotation)
+        if sub is not None and isinstance(values[key], dict):
+            problems += compare(sub, values[key], f"{where}{key}.")
+        elif not field.is_required():
+            default = field.get_default(call_default_factory=True)
+            if TypeAdapter(field.annotation).validate_python(values[key]) != default:
+                problems.append(f"{where}{key}: params.yaml says {values[key]!r}, the code's default is {default!r}")
+    return problems
+
+
+def test_every_knob_is_in_params_yaml_with_the_codes_default():
+    problems = compare(Params, PARAMS, "")
+    from tasks.config import TeacherParams
+
+    problems += compare(TeacherParams, teacher_example(), "generate.teacher (commented example).")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_key_in_params_yaml_has_a_comment():
+    """A comment on the key's line or on the line above it (nanoGPT's config files are the model)."""
+    lines = (ROOT / "params.yaml").read_text().splitlines()
+    bare = []
+    for i, line in enumerate(lines):
+        if re.match(r"\s*(- )?[\w-]+:", line) and "#" not in line:
+            above = lines[i - 1].strip() if i else ""
+            if not above.startswith("#"):
+                bare.append(f"params.yaml:{i + 1}: {line.strip()}")
+    # keys of the second curriculum stage repeat the first's, which is commented
+    bare = [b for b in bare if not re.search(r": (categories|iters|learning_rate):", b)]
+    assert not bare, "\n".join(bare)
+
+
+def test_the_check_catches_a_default_that_drifts():
+    drifted = yaml.safe_load((ROOT / "params.yaml").read_text())
+    drifted["train"]["tiny"]["pretrain_iters"] = 300
+    assert any("pretrain_iters" in p for p in compare(Params, drifted, ""))
+    del drifted["parse"]["doc_suffixes"]
+    assert any("doc_suffixes: in the code" in p for p in compare(Params, drifted, ""))
+
+
 def test_params_yaml_loads_into_the_typed_models():
     assert isinstance(load_params(ROOT / "params.yaml"), Params)
-
-
-def test_the_flow_finds_every_declared_plot():
-    from flows.pipeline import plot_files
-
-    assert [p.name for p in plot_files(ROOT, "train")] == ["train_loss.json", "val_loss.json", "loss.svg"]

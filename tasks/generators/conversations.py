@@ -26,8 +26,8 @@ def clean(messages: list[dict]) -> tuple[list[dict], str | None]:
     return out, None
 
 
-def from_log(conversations: list[dict], p: GenerateParams, quota: int) -> tuple[list[Example], dict[str, int]]:
-    """Conversations rated >= min_rating -> examples. Returns (examples, dropped counts by reason)."""
+def from_log(conversations: list[dict], p: GenerateParams, quota: int) -> tuple[list[Example], dict]:
+    """Conversations rated >= min_rating -> examples. Returns the examples and {"dropped": {reason: count}}."""
     examples, dropped = [], {}
 
     def drop(reason: str) -> None:
@@ -50,4 +50,4 @@ def from_log(conversations: list[dict], p: GenerateParams, quota: int) -> tuple[
         system = {"role": "system", "content": system_prompt(p.product)}
         examples.append(make_example(CATEGORY, [system] + messages, source=f"log:{conv['id']}",
                                      meta={"rating": conv["rating"]}))
-    return examples, dropped
+    return examples, {"dropped": dropped}

@@ -12,7 +12,6 @@ import itertools
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from graphql import (
     GraphQLEnumType,
@@ -545,40 +544,42 @@ def roots_of(schema: GraphQLSchema) -> list[Root]:
     return roots
 
 
-def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: int,
-                      coverage: dict | None = None) -> Iterator[Example]:
+def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: int) -> tuple[list[Example], dict]:
     """Up to `quota` distinct NL -> GraphQL examples, cycling through the constructs so each one
-    the schema allows is covered, and through the root fields that allow it. `coverage`, if given,
-    is filled with {construct: count} and {"arg_kinds": {kind: count}}."""
+    the schema allows is covered, and through the root fields that allow it. Returns the examples
+    and {"constructs": {construct: count}, "arg_kinds": {kind: count}}. Gives up after
+    generate.max_repeats draws in a row whose request repeats an earlier one."""
     schema = build_schema(sdl)
     drafter = Drafter(schema, rng, p.reference_date)
     roots = roots_of(schema)
     by_construct = {c: [r for r in roots if c in applicable(r, schema)] for c in CONSTRUCTS}
     cycle = [c for c in CONSTRUCTS if by_construct[c]]
-    coverage = coverage if coverage is not None else {}
+    constructs: dict[str, int] = {}
+    arg_kinds: dict[str, int] = {}
     seen: set[str] = set()
-    made = misses = 0
+    examples: list[Example] = []
+    repeats = 0
     turns = itertools.count()
-    while made < quota and cycle and misses < 30 * quota + 100:
+    while len(examples) < quota and cycle and repeats < p.max_repeats:
         turn = next(turns)
         construct = cycle[turn % len(cycle)]
         root = by_construct[construct][(turn // len(cycle)) % len(by_construct[construct])]
-        query, words, constructs = drafter.draft(root, construct)
+        query, words, used = drafter.draft(root, construct)
         words = sentence_case(" ".join(words.split()))
         if words in seen:
-            misses += 1
+            repeats += 1
             continue
+        repeats = 0
         query = " ".join(query.split())
         errors = validate(schema, parse(query))
         if errors:
             raise AssertionError(f"generated an invalid query (a bug in tunesmith): {query}\n{errors[0].message}")
         seen.add(words)
-        made += 1
-        for c in constructs:
-            coverage[c] = coverage.get(c, 0) + 1
-        kinds = coverage.setdefault("arg_kinds", {})
+        for c in used:
+            constructs[c] = constructs.get(c, 0) + 1
         for k in drafter.kinds:
-            kinds[k] = kinds.get(k, 0) + 1
-        yield make_example(CATEGORY, chat(system_prompt(p.product), words, query),
-                           source=f"schema:{root.op}.{root.name}",
-                           meta={"graphql_valid": True, "constructs": sorted(constructs), "root_field": root.name})
+            arg_kinds[k] = arg_kinds.get(k, 0) + 1
+        examples.append(make_example(CATEGORY, chat(system_prompt(p.product), words, query),
+                                     source=f"schema:{root.op}.{root.name}",
+                                     meta={"graphql_valid": True, "constructs": sorted(used), "root_field": root.name}))
+    return examples, {"constructs": constructs, "arg_kinds": arg_kinds}

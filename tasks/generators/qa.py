@@ -8,7 +8,9 @@ Kinds of question, each from a pattern in the text:
 - compare: a sentence contrasting two emphasised terms -> "What is the difference between viewer and editor?"
 - about:   the section itself -> "Tell me about sharing files in Filebox."
 The answer is always text copied from the chunk (whitespace unwrapped), and `meta.span` gives its
-character range in the source file, so a test can check every answer against what it cites.
+character range in the source file, so a test can check every answer against what it cites (after
+redaction: a chunk's text may hold placeholders where the file holds an e-mail address; the span
+is mapped back through them, see redact.source_offset).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Iterator
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
 from tasks.generators.words import sentence_case
+from tasks.redact import source_offset
 
 CATEGORY = "qa"
 KINDS = ("define", "how", "why", "list", "compare", "about")
@@ -146,61 +149,98 @@ def _lower_first(s: str) -> str:
     return s if len(first) > 1 and first.isupper() else s[:1].lower() + s[1:]
 
 
-def candidates(chunk: dict, product: str) -> Iterator[tuple[str, int, int, str]]:
-    """(question, answer start, answer end, kind), offsets within the chunk's text."""
+Candidate = tuple[str, int, int, str]  # (question, answer start, answer end, kind), offsets within the chunk text
+
+
+def section_questions(text: str, topic: str, prose: list[Block], product: str) -> Iterator[Candidate]:
+    """From the heading: "Why ..."/"How ..." headings, "Adding a location" -> how, and "about"."""
+    first = prose[0]
+    sents = sentences(text, first.start, first.end)
+    answer_end = sents[min(1, len(sents) - 1)][1] if sents else first.end
+    words = topic.split()
+    if topic.lower().startswith(("why ", "how ")):
+        kind = "why" if topic.lower().startswith("why") else "how"
+        yield heading_question(topic), first.start, answer_end, kind
+    elif len(words) > 1 and words[0].lower().endswith("ing"):
+        goal = f"{base_verb(words[0])} {' '.join(words[1:])}"
+        where = "" if product.lower() in goal.lower() else f" in {product}"
+        yield f"How do I {_lower_first(goal)}{where}?", first.start, answer_end, "how"
+        yield f"How can I {_lower_first(goal)}?", first.start, answer_end, "how"
+    for template in ABOUT_TEMPLATES:
+        yield template.format(product=product, topic=_lower_first(topic)), first.start, answer_end, "about"
+
+
+def list_candidates(text: str, topic: str, blks: list[Block], i: int, product: str) -> Iterator[Candidate]:
+    """A list or table, with the prose line before it when that line introduces it ("... are:")."""
+    b = blks[i]
+    before = blks[i - 1] if i > 0 else None
+    intro = before if before is not None and before.kind == "prose" and text[:before.end].rstrip().endswith(":") else None
+    start = intro.start if intro else b.start
+    for question in list_questions(topic, text[intro.start:intro.end] if intro else "", product):
+        yield question, start, b.end, "list"
+
+
+def define_questions(sentence: str, product: str) -> Iterator[tuple[str, str]]:
+    """'A smart folder is a saved search.' -> What is a smart folder in <product>? / Define smart folder."""
+    if m := _DEFINITION.match(sentence) or _NAMED_DEFINITION.match(sentence):
+        term = m.group(1).strip()
+        article = "" if term == product or term[:1].isupper() else "an " if term[0] in "aeiou" else "a "
+        yield f"What is {article}{term}{'' if term == product else ' in ' + product}?", "define"
+        yield f"Define {term}.", "define"
+
+
+def how_questions(sentence: str, topic: str | None, product: str) -> Iterator[tuple[str, str]]:
+    """'To add one, open ...' -> How do I add a location in <product>? (the pronoun from the heading)."""
+    if m := _HOW_TO.match(sentence):
+        goal = re.sub(r"\b(one|it)\b", _noun(topic), m.group(1).strip(), count=1)
+        yield f"How do I {goal} in {product}?", "how"
+
+
+def why_questions(sentence: str) -> Iterator[tuple[str, str]]:
+    """'Links are read-only because ...' -> Why are links read-only?"""
+    if m := _BECAUSE.match(sentence):
+        verb, subj = m.group("verb"), _lower_first(m.group("subj"))
+        if verb in ("is", "are", "can", "does", "do"):
+            question = f"Why {verb} {subj} {m.group('rest')}?"
+        else:
+            question = f"Why does {subj} {verb[:-1]} {m.group('rest')}?"
+        yield sentence_case(question), "why"
+
+
+def compare_questions(sentence: str, product: str) -> Iterator[tuple[str, str]]:
+    """A sentence contrasting two emphasised terms -> What is the difference between A and B?"""
+    terms = [a or b for a, b in _EMPHASIS.findall(sentence)]
+    if len(set(terms)) >= 2 and _CONTRAST.search(sentence):
+        a, b = terms[0], next(t for t in terms[1:] if t != terms[0])
+        yield f"What is the difference between {a} and {b} in {product}?", "compare"
+        yield f"How does {a} differ from {b}?", "compare"
+
+
+def sentence_candidates(text: str, block: Block, topic: str | None, product: str) -> Iterator[Candidate]:
+    """The questions single sentences answer; definitions and how-tos take the next sentence too."""
+    sents = sentences(text, block.start, block.end)
+    for j, (s, e) in enumerate(sents):
+        sentence = text[s:e]
+        with_next = sents[j + 1][1] if j + 1 < len(sents) else e
+        for question, kind in (*define_questions(sentence, product), *how_questions(sentence, topic, product)):
+            yield question, s, with_next, kind
+        for question, kind in (*why_questions(sentence), *compare_questions(sentence, product)):
+            yield question, s, e, kind
+
+
+def candidates(chunk: dict, product: str) -> Iterator[Candidate]:
+    """Every question the chunk answers, with its answer's offsets in the chunk's text."""
     text = chunk["text"]
     blks = [b for b in blocks(text) if b.kind != "heading"]
     prose = [b for b in blks if b.kind == "prose"]
     topic = chunk["heading_path"][-1] if chunk["heading_path"] else None
-
     if topic and prose:
-        first = prose[0]
-        sents = sentences(text, first.start, first.end)
-        answer_end = sents[min(1, len(sents) - 1)][1] if sents else first.end
-        words = topic.split()
-        if topic.lower().startswith(("why ", "how ")):
-            kind = "why" if topic.lower().startswith("why") else "how"
-            yield heading_question(topic), first.start, answer_end, kind
-        elif len(words) > 1 and words[0].lower().endswith("ing"):
-            goal = f"{base_verb(words[0])} {' '.join(words[1:])}"
-            where = "" if product.lower() in goal.lower() else f" in {product}"
-            yield f"How do I {_lower_first(goal)}{where}?", first.start, answer_end, "how"
-            yield f"How can I {_lower_first(goal)}?", first.start, answer_end, "how"
-        for template in ABOUT_TEMPLATES:
-            yield template.format(product=product, topic=_lower_first(topic)), first.start, answer_end, "about"
-
+        yield from section_questions(text, topic, prose, product)
     for i, b in enumerate(blks):
         if b.kind in ("list", "table") and topic:
-            intro = blks[i - 1] if i > 0 and blks[i - 1].kind == "prose" and text[:blks[i - 1].end].rstrip().endswith(":") else None
-            start = intro.start if intro else b.start
-            for question in list_questions(topic, text[intro.start:intro.end] if intro else "", product):
-                yield question, start, b.end, "list"
-        if b.kind != "prose":
-            continue
-        sents = sentences(text, b.start, b.end)
-        for j, (s, e) in enumerate(sents):
-            sentence = text[s:e]
-            answer_end = sents[j + 1][1] if j + 1 < len(sents) else e
-            if m := _DEFINITION.match(sentence) or _NAMED_DEFINITION.match(sentence):
-                term = m.group(1).strip()
-                article = "" if term == product or term[:1].isupper() else "an " if term[0] in "aeiou" else "a "
-                yield f"What is {article}{term}{'' if term == product else ' in ' + product}?", s, answer_end, "define"
-                yield f"Define {term}.", s, answer_end, "define"
-            if m := _HOW_TO.match(sentence):
-                goal = re.sub(r"\b(one|it)\b", _noun(topic), m.group(1).strip(), count=1)
-                yield f"How do I {goal} in {product}?", s, answer_end, "how"
-            if m := _BECAUSE.match(sentence):
-                verb, subj = m.group("verb"), _lower_first(m.group("subj"))
-                if verb in ("is", "are", "can", "does", "do"):
-                    question = f"Why {verb} {subj} {m.group('rest')}?"
-                else:
-                    question = f"Why does {subj} {verb[:-1]} {m.group('rest')}?"
-                yield sentence_case(question), s, e, "why"
-            terms = [a or b_ for a, b_ in _EMPHASIS.findall(sentence)]
-            if len(set(terms)) >= 2 and _CONTRAST.search(sentence):
-                a, b_ = terms[0], next(t for t in terms[1:] if t != terms[0])
-                yield f"What is the difference between {a} and {b_} in {product}?", s, e, "compare"
-                yield f"How does {a} differ from {b_}?", s, e, "compare"
+            yield from list_candidates(text, topic, blks, i, product)
+        if b.kind == "prose":
+            yield from sentence_candidates(text, b, topic, product)
 
 
 def _noun(topic: str | None) -> str:
@@ -213,10 +253,17 @@ def _noun(topic: str | None) -> str:
     return " ".join(words).lower()
 
 
-def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random, quota: int,
-                    coverage: dict | None = None) -> list[Example]:
-    """Up to `quota` QA examples with distinct questions. When there are more candidates than the
-    quota, every kind keeps its share (round-robin over kinds) before any kind gets more."""
+def source_span(chunk: dict, start: int, end: int) -> list[int]:
+    """Offsets in the chunk's (redacted) text -> the character range in its source file."""
+    spans = [tuple(r) for r in chunk.get("redactions", [])]
+    return [chunk["start"] + source_offset(start, spans, "start"), chunk["start"] + source_offset(end, spans, "end")]
+
+
+def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
+                    quota: int) -> tuple[list[Example], dict]:
+    """Up to `quota` QA examples with distinct questions, and {"kinds": {kind: count}}. When there
+    are more candidates than the quota, every kind keeps its share (round-robin over kinds) before
+    any kind gets more."""
     by_kind: dict[str, list[Example]] = {k: [] for k in KINDS}
     seen: set[str] = set()
     for chunk in chunks:
@@ -229,7 +276,7 @@ def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random, q
                 CATEGORY,
                 chat(system_prompt(p.product), question, answer),
                 source=f"docs:{chunk['file']}#{' > '.join(chunk['heading_path'])}",
-                meta={"kind": kind, "file": chunk["file"], "span": [chunk["start"] + s, chunk["start"] + e]},
+                meta={"kind": kind, "file": chunk["file"], "span": source_span(chunk, s, e)},
             ))
     for pool in by_kind.values():
         rng.shuffle(pool)
@@ -238,7 +285,7 @@ def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random, q
         for kind in KINDS:
             if len(picked) < quota and round_ < len(by_kind[kind]):
                 picked.append(by_kind[kind][round_])
-    if coverage is not None:
-        for ex in picked:
-            coverage[ex["meta"]["kind"]] = coverage.get(ex["meta"]["kind"], 0) + 1
-    return picked
+    kinds: dict[str, int] = {}
+    for ex in picked:
+        kinds[ex["meta"]["kind"]] = kinds.get(ex["meta"]["kind"], 0) + 1
+    return picked, {"kinds": kinds}

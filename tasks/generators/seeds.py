@@ -14,10 +14,25 @@ REQUIRED = {
 }
 
 
-def from_seeds(rows: list[dict], p: GenerateParams, path: str, project_tools: list[dict] | None) -> list[Example]:
+def graphql_verdict(query: str, schema) -> bool:
+    """Whether a seed's query parses and is valid against the project's schema (None: no schema)."""
+    from graphql import GraphQLError, parse, validate
+
+    try:
+        return schema is not None and not validate(schema, parse(query))
+    except GraphQLError:
+        return False
+
+
+def from_seeds(rows: list[dict], p: GenerateParams, path: str, project_tools: list[dict] | None,
+               sdl: str | None) -> list[Example]:
     """Each typed seed row -> an example of its own category, with the same system prompt as
     generated examples of that category. A tool-use seed without its own `tools` gets the
-    project's. A row of unknown type or missing a field is an error."""
+    project's; a text-to-graphql seed carries its GraphQL verdict, as generated ones do. A row of
+    unknown type or missing a field is an error."""
+    from graphql import build_schema
+
+    schema = build_schema(sdl) if sdl else None
     out = []
     for row in rows:
         where = f"{path}:{row.get('line', '?')}"
@@ -36,6 +51,8 @@ def from_seeds(rows: list[dict], p: GenerateParams, path: str, project_tools: li
             if messages and messages[0]["role"] != "system" and kind == "tool_use":
                 messages = [{"role": "system", "content": tools.system_prompt(p.product)}] + messages
         row_tools = row.get("tools") or (project_tools if kind == "tool_use" else None)
-        out.append(make_example(kind, messages, source=f"seed:{where}", tools=row_tools,
-                                meta={"seed": True}))
+        meta: dict = {"seed": True}
+        if kind == "text-to-graphql":
+            meta["graphql_valid"] = graphql_verdict(row["graphql_query"], schema)
+        out.append(make_example(kind, messages, source=f"seed:{where}", tools=row_tools, meta=meta))
     return out

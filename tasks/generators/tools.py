@@ -1,14 +1,17 @@
 """Tool-use dialogues from OpenAI-style tool definitions.
 
-Three shapes: a single call, two calls in parallel, and error recovery (the tool returns an
-error and the assistant calls again with a corrected argument). Arguments are drawn from each
-tool's JSON schema and checked against it with jsonschema when they are made.
+Four shapes (SHAPES): a single call; two calls in parallel; a multi-turn exchange (a call, its
+result and answer, then a follow-up request and a second call); error recovery (the tool returns
+an error and the assistant calls again with a corrected argument). Argument values are drawn by
+each property's JSON-schema type (enum, integer and number with their bounds, boolean, and for
+strings a name-based guess: folder, path or a plain word); other keywords (formats, patterns,
+arrays, nested objects) are not read, which is why every argument set is checked against its
+tool's schema with jsonschema when it is made: a set that does not validate raises.
 """
 from __future__ import annotations
 
 import json
 import random
-from typing import Iterator
 
 from jsonschema import Draft202012Validator
 
@@ -68,63 +71,53 @@ def ask(fn: dict, args: dict, rng: random.Random) -> str:
 
 
 SHAPES = ("single", "parallel", "multi_turn", "error_recovery")
+OK = json.dumps({"ok": True})
 
 
-def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: int,
-              coverage: dict | None = None) -> Iterator[Example]:
-    """Up to `quota` distinct dialogues, the shapes in turn: a single call; two calls in parallel;
-    a multi-turn exchange (a call, its result and answer, then a follow-up request and a second
-    call); error recovery (the tool fails, the assistant corrects the argument and calls again)."""
-    validators = {t["function"]["name"]: Draft202012Validator(t["function"].get("parameters", {})) for t in tools}
-    system = {"role": "system", "content": system_prompt(p.product)}
-    seen: set[str] = set()
-    made = misses = 0
-    while made < quota and misses < 100 + quota:
-        shape = SHAPES[(made + misses) % len(SHAPES)]
-        picked = rng.sample(tools, k=2 if shape in ("parallel", "multi_turn") and len(tools) > 1 else 1)
-        calls = []
-        for t in picked:
-            args = draw_arguments(t["function"].get("parameters", {}), rng)
-            validators[t["function"]["name"]].validate(args)  # a failure here is a bug, not a row to drop
-            calls.append((t["function"], args))
-        if shape == "multi_turn":
-            user = ask(*calls[0], rng) + " || " + ask(*calls[-1], rng)
-        else:
-            user = " Also, ".join(ask(fn, args, rng) for fn, args in calls)
-        if user in seen:
-            misses += 1
-            continue
-        seen.add(user)
-        messages = [system]
-        if shape == "error_recovery":
-            messages += [{"role": "user", "content": user}] + recovery_turns(calls[0], rng, validators)
-        elif shape == "multi_turn":
-            first_ask, follow_up = user.split(" || ")
-            for i, ((fn, args), text) in enumerate(zip(calls, (first_ask, follow_up))):
-                call_id = f"call_{i}"
-                messages += [
-                    {"role": "user", "content": text if i == 0 else f"Thanks. Now: {text[:1].lower() + text[1:]}"},
-                    {"role": "assistant", "content": "", "tool_calls": [tool_call(call_id, fn["name"], args)]},
-                    {"role": "tool", "tool_call_id": call_id, "content": json.dumps({"ok": True})},
-                    {"role": "assistant", "content": f"Done: {humanize(fn['name'])} ({describe(args)})."},
-                ]
-        else:
-            messages.append({"role": "user", "content": user})
-            ids = [f"call_{i}" for i in range(len(calls))]
-            messages.append({"role": "assistant", "content": "",
-                             "tool_calls": [tool_call(i, fn["name"], a) for i, (fn, a) in zip(ids, calls)]})
-            for i in ids:
-                messages.append({"role": "tool", "tool_call_id": i, "content": json.dumps({"ok": True})})
-            done = "; ".join(f"{humanize(fn['name'])} ({describe(a)})" for fn, a in calls)
-            messages.append({"role": "assistant", "content": f"Done: {done}."})
-        made += 1
-        if coverage is not None:
-            coverage[shape] = coverage.get(shape, 0) + 1
-        yield make_example(CATEGORY, messages, source=f"tools:{'+'.join(fn['name'] for fn, _ in calls)}",
-                           tools=tools, meta={"shape": shape})
+def draw_calls(tools: list[dict], shape: str, rng: random.Random, validators: dict) -> list[tuple[dict, dict]]:
+    """The (function, arguments) pairs one dialogue makes: two different tools for the parallel and
+    multi-turn shapes when there are two, else one (twice, with new arguments, for multi-turn)."""
+    k = 2 if shape in ("parallel", "multi_turn") and len(tools) > 1 else 1
+    picked = rng.sample(tools, k=k)
+    if shape == "multi_turn" and k == 1:
+        picked = picked * 2
+    calls = []
+    for t in picked:
+        args = draw_arguments(t["function"].get("parameters", {}), rng)
+        validators[t["function"]["name"]].validate(args)  # a failure here is a bug, not a row to drop
+        calls.append((t["function"], args))
+    return calls
 
 
-def recovery_turns(call: tuple[dict, dict], rng: random.Random, validators: dict) -> list[dict]:
+def done_text(calls: list[tuple[dict, dict]]) -> str:
+    return "Done: " + "; ".join(f"{humanize(fn['name'])} ({describe(a)})" for fn, a in calls) + "."
+
+
+def single_or_parallel(calls: list[tuple[dict, dict]], requests: list[str]) -> list[dict]:
+    """One user turn asking for every call; the calls in one assistant turn; their results; done."""
+    ids = [f"call_{i}" for i in range(len(calls))]
+    return ([{"role": "user", "content": " Also, ".join(requests)},
+             {"role": "assistant", "content": "",
+              "tool_calls": [tool_call(i, fn["name"], a) for i, (fn, a) in zip(ids, calls)]}]
+            + [{"role": "tool", "tool_call_id": i, "content": OK} for i in ids]
+            + [{"role": "assistant", "content": done_text(calls)}])
+
+
+def multi_turn(calls: list[tuple[dict, dict]], requests: list[str]) -> list[dict]:
+    """Two user turns, each answered by a call, its result and a reply."""
+    messages = []
+    for i, ((fn, args), text) in enumerate(zip(calls, requests)):
+        call_id = f"call_{i}"
+        messages += [
+            {"role": "user", "content": text if i == 0 else f"Thanks. Now: {text[:1].lower() + text[1:]}"},
+            {"role": "assistant", "content": "", "tool_calls": [tool_call(call_id, fn["name"], args)]},
+            {"role": "tool", "tool_call_id": call_id, "content": OK},
+            {"role": "assistant", "content": done_text([(fn, args)])},
+        ]
+    return messages
+
+
+def error_recovery(call: tuple[dict, dict], request: str, rng: random.Random, validators: dict) -> list[dict]:
     """The first call fails with an error naming a bad value; the assistant retries with a new one."""
     fn, args = call
     params = fn.get("parameters", {})
@@ -139,10 +132,42 @@ def recovery_turns(call: tuple[dict, dict], rng: random.Random, validators: dict
     validators[fn["name"]].validate(fixed)
     error = {"error": f"{humanize(key or 'input')} {args.get(key)!s} was not found"}
     return [
+        {"role": "user", "content": request},
         {"role": "assistant", "content": "", "tool_calls": [tool_call("call_0", fn["name"], args)]},
         {"role": "tool", "tool_call_id": "call_0", "content": json.dumps(error)},
         {"role": "assistant", "content": f"{args.get(key)} was not found; trying {fixed.get(key)} instead.",
          "tool_calls": [tool_call("call_1", fn["name"], fixed)]},
-        {"role": "tool", "tool_call_id": "call_1", "content": json.dumps({"ok": True})},
-        {"role": "assistant", "content": f"Done: {humanize(fn['name'])} ({describe(fixed)})."},
+        {"role": "tool", "tool_call_id": "call_1", "content": OK},
+        {"role": "assistant", "content": done_text([(fn, fixed)])},
     ]
+
+
+def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: int) -> tuple[list[Example], dict]:
+    """Up to `quota` dialogues with distinct requests, the shapes in turn. Returns the examples and
+    {"shapes": {shape: count}}. Gives up after generate.max_repeats draws in a row that repeat."""
+    validators = {t["function"]["name"]: Draft202012Validator(t["function"].get("parameters", {})) for t in tools}
+    system = {"role": "system", "content": system_prompt(p.product)}
+    seen: set[tuple[str, ...]] = set()
+    examples: list[Example] = []
+    shapes: dict[str, int] = {}
+    turn = repeats = 0
+    while len(examples) < quota and repeats < p.max_repeats:
+        shape = SHAPES[turn % len(SHAPES)]
+        turn += 1
+        calls = draw_calls(tools, shape, rng, validators)
+        requests = [ask(fn, args, rng) for fn, args in calls]
+        if tuple(requests) in seen:
+            repeats += 1
+            continue
+        seen.add(tuple(requests))
+        repeats = 0
+        if shape == "error_recovery":
+            body = error_recovery(calls[0], requests[0], rng, validators)
+        elif shape == "multi_turn":
+            body = multi_turn(calls, requests)
+        else:
+            body = single_or_parallel(calls, requests)
+        shapes[shape] = shapes.get(shape, 0) + 1
+        examples.append(make_example(CATEGORY, [system] + body, tools=tools, meta={"shape": shape},
+                                     source=f"tools:{'+'.join(fn['name'] for fn, _ in calls)}"))
+    return examples, {"shapes": shapes}

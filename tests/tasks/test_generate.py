@@ -1,9 +1,9 @@
 import datetime as dt
 
 
-from conftest import EXAMPLE, example_sources, tmp_paths
+from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
 from tasks import generate, parse as parse_stage
-from tasks.config import GenerateParams, ParseParams, Sources
+from tasks.config import GenerateParams, ParseParams
 from tasks.io import read_jsonl
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox",
@@ -28,7 +28,7 @@ def test_generate_stage_is_deterministic_and_reports_shortfalls(tmp_path):
 
 def test_missing_sources_skip_their_generators(tmp_path):
     paths = tmp_paths(tmp_path)
-    parse_stage.run(ParseParams(), Sources(docs=EXAMPLE / "docs"), paths)
+    parse_stage.run(ParseParams(), only_sources(docs=EXAMPLE / "docs"), paths)
     report = generate.run(P, paths)
     assert report["generators"]["qa"]["status"] == "ran"
     assert report["generators"]["tool_use"] == {"status": "skipped", "reason": "no tools (sources.tools is null)"}

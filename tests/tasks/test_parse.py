@@ -2,9 +2,9 @@ import sqlite3
 
 import pytest
 
-from conftest import EXAMPLE, example_sources, tmp_paths
+from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
 from tasks import parse
-from tasks.config import ParseParams, Sources
+from tasks.config import ParseParams
 from tasks.io import InputError, read_jsonl
 
 P = ParseParams()
@@ -33,7 +33,7 @@ def test_parse_writes_every_source_and_reports_counts(tmp_path):
     report = parse.run(P, example_sources(), paths)
     assert {s["status"] for s in report["sources"].values()} == {"parsed"}
     assert report["sources"]["conversations"]["conversations"] == 50
-    chunks = read_jsonl(paths.parsed / "docs.jsonl")
+    chunks = read_jsonl(paths.parsed_file("docs"))
     text = (EXAMPLE / "docs" / chunks[0]["file"]).read_text()
     assert text[chunks[0]["start"]:chunks[0]["end"]] == chunks[0]["text"]
 
@@ -48,7 +48,7 @@ def test_image_beside_docs_is_skipped_and_counted(tmp_path):
     docs.mkdir()
     (docs / "a.md").write_text("# A\n\nText.\n")
     (docs / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    report = parse.run(P, Sources(docs=docs), tmp_paths(tmp_path))
+    report = parse.run(P, only_sources(docs=docs), tmp_paths(tmp_path))
     assert report["sources"]["docs"]["skipped_files"] == {"not a document type (.png)": 1}
 
 
@@ -86,7 +86,7 @@ def test_bad_input_names_the_file_and_writes_nothing(tmp_path, case):
         expected = "tool #0 is not OpenAI-style"
     paths = tmp_paths(tmp_path)
     with pytest.raises(InputError, match=expected):
-        parse.run(P, Sources(**sources), paths)
+        parse.run(P, only_sources(**sources), paths)
     assert not paths.parsed.exists()
 
 
@@ -105,3 +105,17 @@ def test_unrated_and_rated_conversations_are_read(tmp_path):
     assert [r["rating"] for r in records] == [5, None]
     assert records[0]["messages"] == [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Hello."}]
     assert counts == {"conversations": 2, "messages": 2}
+
+
+def test_redacted_chunks_say_where_each_placeholder_stands_in_the_file(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    text = "# Support\n\nWrite to ana.lopez@example.org or call +1 415-555-0132 for help.\n"
+    (docs / "a.md").write_text(text)
+    paths = tmp_paths(tmp_path)
+    report = parse.run(P, only_sources(docs=docs), paths)
+    [chunk] = read_jsonl(paths.parsed_file("docs"))
+    assert report["redacted"] == {"EMAIL": 1, "PHONE": 1}
+    assert "ana.lopez" not in chunk["text"] and "[EMAIL]" in chunk["text"]
+    assert [text[chunk["start"] + a:chunk["start"] + b] for a, b, _ in chunk["redactions"]] == \
+        ["ana.lopez@example.org", "+1 415-555-0132"]

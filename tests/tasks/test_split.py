@@ -1,5 +1,7 @@
 import datetime as dt
+import re
 import shutil
+import sys
 from collections import Counter
 
 import pytest
@@ -8,7 +10,8 @@ from conftest import example_sources, tmp_paths
 from tasks import export, generate, parse, split, tiny_model
 from tasks.config import GenerateParams, ParseParams, SplitParams
 from tasks.io import read_jsonl
-from tasks.train import DataConfig
+from tasks.layout import SPLITS
+from tasks.training import DataConfig
 
 GEN = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox",
                      quotas={"qa": 40, "text-to-graphql": 80, "tool_use": 40, "conversation": 20})
@@ -30,7 +33,7 @@ def split_project(tmp_path_factory):
 def test_split_is_stratified_and_complete(split_project):
     paths, report = split_project
     examples = read_jsonl(paths.validated)
-    rows = {s: read_jsonl(paths.dataset / f"{s}.jsonl") for s in export.SPLITS}
+    rows = {s: read_jsonl(paths.split_file(s)) for s in SPLITS}
     ids = [r["id"] for s in rows.values() for r in s]
     assert sorted(ids) == sorted(ex["id"] for ex in examples)  # every example in exactly one split
     total = Counter(ex["category"] for ex in examples)
@@ -46,12 +49,12 @@ def test_same_params_give_identical_files_and_another_seed_differs(split_project
     other.validated.parent.mkdir(parents=True)
     shutil.copy(paths.validated, other.validated)
     split.run(SplitParams(seed=3), other)
-    for s in export.SPLITS:
-        assert (other.dataset / f"{s}.jsonl").read_bytes() == (paths.dataset / f"{s}.jsonl").read_bytes()
+    for s in SPLITS:
+        assert (other.dataset / f"{s}.jsonl").read_bytes() == (paths.split_file(s)).read_bytes()
     for f in sorted(p for p in paths.export.rglob("*") if p.is_file()):  # every export, byte for byte
         assert (other.export / f.relative_to(paths.export)).read_bytes() == f.read_bytes(), f
     split.run(SplitParams(seed=4), other)
-    assert (other.dataset / "test.jsonl").read_bytes() != (paths.dataset / "test.jsonl").read_bytes()
+    assert (other.split_file("test")).read_bytes() != (paths.split_file("test")).read_bytes()
 
 
 def test_mlx_lm_loads_the_dataset_with_its_own_loader(split_project, tmp_path):
@@ -59,7 +62,7 @@ def test_mlx_lm_loads_the_dataset_with_its_own_loader(split_project, tmp_path):
     from mlx_lm.utils import load_tokenizer
 
     paths, _ = split_project
-    texts = [m["content"] for r in read_jsonl(paths.dataset / "train.jsonl") for m in r["messages"]]
+    texts = [m["content"] for r in read_jsonl(paths.split_file("train")) for m in r["messages"]]
     tiny_model.train_tokenizer(texts, 500, tmp_path)
     tokenizer = load_tokenizer(tmp_path)
     train, valid, test = load_local_dataset(paths.dataset, tokenizer, DataConfig(mask_prompt=True))
@@ -72,35 +75,35 @@ def test_mlx_lm_loads_the_dataset_with_its_own_loader(split_project, tmp_path):
 
 def test_typed_export_has_the_documented_lines(split_project):
     paths, _ = split_project
-    lines = read_jsonl(paths.export / "training_data.jsonl")
+    lines = read_jsonl(paths.typed_export())
     by_type = {line["type"]: line for line in lines}
     assert set(by_type) == {"qa", "text-to-graphql", "tool_use", "conversation"}
     assert {"question", "answer", "id", "split", "category"} <= set(by_type["qa"])
     assert {"natural_language_query", "graphql_query"} <= set(by_type["text-to-graphql"])
     assert {"messages", "tools"} <= set(by_type["tool_use"])
-    assert all(line["split"] in export.SPLITS for line in lines)
+    assert all(line["split"] in SPLITS for line in lines)
 
 
 def test_hugging_face_exports_reload_with_datasets_and_carry_a_card(split_project):
     import datasets
 
     paths, _ = split_project
-    want = {s: len(read_jsonl(paths.dataset / f"{s}.jsonl")) for s in export.SPLITS}
-    dd = datasets.load_from_disk(str(paths.export / "hf" / "dataset_dict"))
+    want = {s: len(read_jsonl(paths.split_file(s))) for s in SPLITS}
+    dd = datasets.load_from_disk(str(paths.hf_dir() / "dataset_dict"))
     assert {s: len(dd[s]) for s in dd} == want
-    files = {s: str(paths.export / "hf" / f"{s}.parquet") for s in export.SPLITS}
+    files = {s: str(paths.hf_dir() / f"{s}.parquet") for s in SPLITS}
     parquet = datasets.load_dataset("parquet", data_files=files)
     assert {s: len(parquet[s]) for s in parquet} == want
     assert parquet["train"][0]["messages"][0]["role"] in ("system", "user")
-    card = (paths.export / "hf" / "README.md").read_text()
-    qa_train = sum(1 for r in read_jsonl(paths.dataset / "train.jsonl") if r["category"] == "qa")
+    card = (paths.hf_dir() / "README.md").read_text()
+    qa_train = sum(1 for r in read_jsonl(paths.split_file("train")) if r["category"] == "qa")
     assert f"| qa | {qa_train} |" in card
 
 
 def test_openai_export_follows_the_published_format_rules(split_project):
     paths, _ = split_project
-    for s in export.SPLITS:
-        for row in read_jsonl(paths.export / "openai" / f"{s}.jsonl"):
+    for s in SPLITS:
+        for row in read_jsonl(paths.openai_file(s)):
             assert export.openai_errors(row) == [], row
 
 
@@ -141,9 +144,9 @@ def test_mistral_export_is_what_mistral_common_renders(split_project):
         return pieces.replace("\u2581", " ").replace("<0x0A>", "\n")
 
     paths, _ = split_project
-    for s in export.SPLITS:
-        examples = {r["id"]: r for r in read_jsonl(paths.dataset / f"{s}.jsonl")}
-        texts = [r["text"] for r in read_jsonl(paths.export / "mistral" / f"{s}.jsonl")]
+    for s in SPLITS:
+        examples = {r["id"]: r for r in read_jsonl(paths.split_file(s))}
+        texts = [r["text"] for r in read_jsonl(paths.mistral_file(s))]
         assert len(texts) == len(examples)
         for ex, text in zip(examples.values(), texts):
             assert text == rendered(ex)
@@ -152,8 +155,8 @@ def test_mistral_export_is_what_mistral_common_renders(split_project):
 def test_a_doc_section_stays_in_one_split(split_project):
     paths, _ = split_project
     where = {}
-    for s in export.SPLITS:
-        for row in read_jsonl(paths.dataset / f"{s}.jsonl"):
+    for s in SPLITS:
+        for row in read_jsonl(paths.split_file(s)):
             where[row["id"]] = s
     by_section: dict = {}
     for ex in read_jsonl(paths.validated):
@@ -171,20 +174,78 @@ def test_no_prompt_leaks_between_train_and_held_out_on_the_bundled_example(tmp_p
     from tasks.dedup import jaccard, prompt_text, shingles
 
     params = load_params(ROOT / "params.yaml")
-    paths = tmp_paths(tmp_path)
+    paths = tmp_paths(tmp_path)  # the default params on the bundled example, as `make run` has them
     parse.run(params.parse, example_sources(), paths)
     generate.run(params.generate, paths)
     validate.run(params.validate_, params.generate.quotas, paths)
     split.run(params.split, paths)
-    rows = {s: read_jsonl(paths.dataset / f"{s}.jsonl") for s in export.SPLITS}
+    rows = {s: read_jsonl(paths.split_file(s)) for s in SPLITS}
 
-    def prompt(row):
-        return prompt_text({"messages": row["messages"]})
+    def trigrams(row) -> set:
+        """Word 3-grams of everything the user said, lower-cased: written here, apart from tasks.dedup,
+        so that a bug in dedup's normalisation cannot hide a leak it caused."""
+        words = re.findall(r"\w+", " ".join(m["content"] for m in row["messages"] if m["role"] == "user").lower())
+        return {tuple(words[i:i + 3]) for i in range(max(1, len(words) - 2))}
 
-    train = [shingles(prompt(r)) for r in rows["train"]]
-    train_exact = {prompt(r) for r in rows["train"]}
-    for r in rows["valid"] + rows["test"]:
-        assert prompt(r) not in train_exact
-        mine = shingles(prompt(r))
-        worst = max(jaccard(mine, t) for t in train)
-        assert worst < params.split.near_dup_threshold, (prompt(r), worst)
+    def exact(row) -> str:
+        return " ".join(re.findall(r"\w+", " ".join(m["content"] for m in row["messages"] if m["role"] == "user").lower()))
+
+    held_out = rows["valid"] + rows["test"]
+    assert len(held_out) > 50
+    train_exact = {exact(r) for r in rows["train"]}
+    assert not [exact(r) for r in held_out if exact(r) in train_exact]
+    train = [trigrams(r) for r in rows["train"]]
+    worst = 0.0
+    for r in held_out:  # every held-out prompt against every train prompt: no LSH, no sampling
+        mine = trigrams(r)
+        worst = max(worst, max(len(mine & t) / len(mine | t) for t in train))
+    assert worst < params.split.near_dup_threshold, worst
+
+
+def test_an_interrupted_split_leaves_the_last_set_whole(split_project, tmp_path):
+    """Killed while it writes a new set, split leaves every file of the old set as it was: never a
+    new train.jsonl beside an old test.jsonl."""
+    import hashlib
+    import os
+    import signal
+    import subprocess
+    import time
+
+    import yaml
+
+    from conftest import ROOT, project_env
+
+    paths, _ = split_project
+    project = tmp_path / "project"
+    mine = tmp_paths(project)
+    mine.validated.parent.mkdir(parents=True)
+    shutil.copy(paths.validated, mine.validated)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    command = [sys.executable, "-m", "tasks.split"]
+    subprocess.run(command, cwd=project, env={**project_env(), "PYTHONPATH": str(ROOT)}, check=True,
+                   capture_output=True)
+
+    def snapshot() -> dict:
+        return {str(f.relative_to(project)): hashlib.sha1(f.read_bytes()).hexdigest()
+                for folder in (mine.dataset, mine.export) for f in sorted(folder.rglob("*")) if f.is_file()}
+
+    before = snapshot()
+    params["split"]["seed"] = 99
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    proc = subprocess.Popen(command, cwd=project, env={**project_env(), "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    staged = []
+    while not staged and proc.poll() is None and time.monotonic() < deadline:
+        staged = [f for d in mine.dataset.parent.glob(f".{mine.dataset.name}.*") for f in d.rglob("*.jsonl")]
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert staged and proc.returncode == -signal.SIGKILL, "split finished before it could be interrupted"
+    assert snapshot() == before
+
+    subprocess.run(command, cwd=project, env={**project_env(), "PYTHONPATH": str(ROOT)}, check=True,
+                   capture_output=True)
+    after = snapshot()
+    assert set(after) == set(before) and after != before  # the new set, whole

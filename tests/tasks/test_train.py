@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import BIN, edit_params, project_env, run
-from tasks.train import per_turn
+from tasks.training import per_turn
 
 
 def test_dialogues_become_one_row_per_assistant_turn():

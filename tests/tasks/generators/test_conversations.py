@@ -9,9 +9,9 @@ P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox", quotas
 def test_conversations_are_kept_only_at_or_above_min_rating():
     log = [{"id": f"c{r}", "rating": r, "messages": [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": f"A{r}"}]}
            for r in (1, 2, 3, 4, 5)] + [{"id": "cn", "rating": None, "messages": []}]
-    examples, dropped = conversations.from_log(log, P, quota=10)
+    examples, report = conversations.from_log(log, P, quota=10)
     assert sorted(ex["meta"]["rating"] for ex in examples) == [4, 5]
-    assert dropped == {"rated below 4": 3, "unrated": 1}
+    assert report == {"dropped": {"rated below 4": 3, "unrated": 1}}
 
 
 def test_min_rating_is_a_param():

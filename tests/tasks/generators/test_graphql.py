@@ -17,9 +17,9 @@ ALL = set(graphql.CONSTRUCTS)
 
 
 def generate(sdl: str, n: int, seed: int = 0):
-    coverage: dict = {}
-    examples = list(graphql.pairs_from_schema(sdl, P, random.Random(seed), n, coverage))
-    return examples, coverage
+    """Examples and one flat coverage dict: {construct: count, "arg_kinds": {kind: count}}."""
+    examples, coverage = graphql.pairs_from_schema(sdl, P, random.Random(seed), n)
+    return examples, {**coverage["constructs"], "arg_kinds": coverage["arg_kinds"]}
 
 
 def check_all_valid_and_distinct(sdl: str, examples) -> None:

@@ -15,9 +15,8 @@ DEFS = json.loads((EXAMPLE / "tools.json").read_text())
 
 def test_every_shape_and_every_call_validates_against_its_json_schema():
     validators = {t["function"]["name"]: Draft202012Validator(t["function"]["parameters"]) for t in DEFS}
-    coverage: dict = {}
-    examples = list(tools.dialogues(DEFS, P, random.Random(0), 200, coverage))
-    assert set(coverage) == set(tools.SHAPES)
+    examples, coverage = tools.dialogues(DEFS, P, random.Random(0), 200)
+    assert set(coverage["shapes"]) == set(tools.SHAPES) and len(examples) == 200
     for ex in examples:
         assert roles_ok(ex["messages"])
         calls = [c for m in ex["messages"] for c in m.get("tool_calls") or []]
@@ -30,7 +29,8 @@ def test_every_shape_and_every_call_validates_against_its_json_schema():
 
 
 def test_error_recovery_retries_with_a_corrected_argument():
-    examples = [ex for ex in tools.dialogues(DEFS, P, random.Random(1), 40) if ex["meta"]["shape"] == "error_recovery"]
+    examples = [ex for ex in tools.dialogues(DEFS, P, random.Random(1), 40)[0] if ex["meta"]["shape"] == "error_recovery"]
+    assert len(examples) == 10  # every fourth dialogue
     for ex in examples:
         calls = [m["tool_calls"][0] for m in ex["messages"] if m.get("tool_calls")]
         results = [json.loads(m["content"]) for m in ex["messages"] if m["role"] == "tool"]
@@ -40,7 +40,15 @@ def test_error_recovery_retries_with_a_corrected_argument():
 
 
 def test_multi_turn_has_two_user_turns_each_answered_by_a_call():
-    examples = [ex for ex in tools.dialogues(DEFS, P, random.Random(2), 40) if ex["meta"]["shape"] == "multi_turn"]
+    examples = [ex for ex in tools.dialogues(DEFS, P, random.Random(2), 40)[0] if ex["meta"]["shape"] == "multi_turn"]
+    assert len(examples) == 10
     for ex in examples:
         roles = [m["role"] for m in ex["messages"]]
         assert roles.count("user") == 2 and roles.count("tool") == 2
+        assert all(" || " not in m["content"] for m in ex["messages"] if m["role"] == "user")
+
+
+def test_a_single_tool_still_makes_two_turns_of_multi_turn():
+    examples, _ = tools.dialogues(DEFS[:1], P, random.Random(3), 8)
+    multi = [ex for ex in examples if ex["meta"]["shape"] == "multi_turn"]
+    assert multi and all([m["role"] for m in ex["messages"]].count("user") == 2 for ex in multi)

@@ -1,0 +1,142 @@
+"""The pieces of training that the train stage, the tiny model's pre-training pass, evaluation and
+the benchmarks share: which base model to load, how rows become training rows, the batches, the
+loss log and resumable checkpoints. Heavy imports (mlx, mlx-lm) stay inside the functions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks.config import TrainParams
+from tasks.io import read_jsonl, write_json
+from tasks.layout import Paths
+
+
+def base_model_path(p: TrainParams, paths: Paths) -> str:
+    """Where train, evaluation and the `mlx_lm.*` commands find the base model."""
+    return str(paths.base_model) if p.base_model == "tiny" else p.base_model
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """The attributes mlx-lm's dataset builder reads (it uses getattr on a namespace)."""
+    mask_prompt: bool
+    chat_feature: str = "messages"
+
+
+def corpus_texts(rows: list[dict], tool_specs: bool = True) -> list[str]:
+    """Each message's text and each tool call on its own, and (for the tokenizer, which must learn
+    to spell them) the tool specs.
+
+    >>> corpus_texts([{"messages": [{"content": "hi"}, {"content": "", "tool_calls": [
+    ...     {"function": {"name": "f", "arguments": "{}"}}]}]}])
+    ['hi', '', 'f {}']
+    """
+    texts = []
+    for row in rows:
+        for m in row["messages"]:
+            texts.append(m.get("content") or "")
+            texts += [c["function"]["name"] + " " + c["function"]["arguments"] for c in m.get("tool_calls") or []]
+        if tool_specs and row.get("tools"):
+            texts.append(json.dumps(row["tools"]))
+    return texts
+
+
+def docs_texts(docs_file: Path) -> list[str]:
+    """The parsed documentation sections (none when the project has no docs source)."""
+    return [section["text"] for section in read_jsonl(docs_file)] if docs_file.exists() else []
+
+
+def per_turn(rows: list[dict]) -> list[dict]:
+    """One training row per assistant turn, each ending at that turn.
+
+    mlx-lm's prompt masking trains only a row's last message; a tool-use dialogue whose last
+    message is "Done." would never teach the tool calls before it. Single-turn rows are unchanged.
+
+    >>> rows = [{"messages": [{"role": "user"}, {"role": "assistant"}, {"role": "tool"}, {"role": "assistant"}]}]
+    >>> [len(r["messages"]) for r in per_turn(rows)]
+    [2, 4]
+    """
+    out = []
+    for row in rows:
+        for i, m in enumerate(row["messages"]):
+            if m["role"] == "assistant":
+                out.append({**row, "messages": row["messages"][: i + 1]})
+    return out
+
+
+def trimmed_batches(pad_multiple: int):
+    """mlx-lm's batch iterator, each batch cut to its longest row rounded up to `pad_multiple`
+    (mlx-lm rounds up to 32): fewer padded positions to compute, a few more shapes to compile."""
+    from mlx_lm.tuner.trainer import iterate_batches
+
+    def iterate(*args, **kwargs):
+        for batch, lengths in iterate_batches(*args, **kwargs):
+            longest = int(lengths[:, 1].max().item())
+            yield batch[:, : min(batch.shape[1], 1 + pad_multiple * -(-longest // pad_multiple))], lengths
+
+    return iterate
+
+
+def trainable_parameters(model) -> dict:
+    """Trainable and total parameter counts (mlx-lm's print_trainable_parameters prints to stdout)."""
+    from mlx.utils import tree_flatten
+
+    def count(tree) -> int:
+        return sum(v.size for _, v in tree_flatten(tree))
+
+    return {"trainable": count(model.trainable_parameters()), "total": count(model.parameters())}
+
+
+class LossLog:
+    """mlx-lm training callback: keeps every reported train and validation loss, numbered across
+    stages and resumed chunks (`offset` is the iterations done before the current call)."""
+
+    def __init__(self, train: list[dict] | None = None, val: list[dict] | None = None) -> None:
+        self.train: list[dict] = train or []
+        self.val: list[dict] = val or []
+        self.offset = 0
+
+    def on_train_loss_report(self, info: dict) -> None:
+        row = {k: info[k] for k in ("iteration", "train_loss", "tokens_per_second", "learning_rate")}
+        self.train.append({**row, "iteration": info["iteration"] + self.offset})
+
+    def on_val_loss_report(self, info: dict) -> None:
+        self.val.append({"iteration": info["iteration"] + self.offset, "val_loss": info["val_loss"]})
+
+
+class Checkpoint:
+    """Adapter weights, optimizer state and progress after every `checkpoint_every` iterations,
+    in a folder named by a hash of the params and the data, so only the very same run resumes."""
+
+    def __init__(self, root: Path, p: TrainParams, inputs: list[Path]):
+        digest = hashlib.sha256(json.dumps(p.model_dump(mode="json"), sort_keys=True).encode())
+        for path in inputs:
+            digest.update(path.read_bytes() if path.exists() else b"")
+        self.dir = Path(root) / digest.hexdigest()[:16]
+        self.base = self.dir / "base"  # the tiny base model this run trains on, kept for a resume
+
+    def load(self) -> dict | None:
+        state = self.dir / "state.json"
+        return json.loads(state.read_text()) if state.exists() else None
+
+    def save(self, model, optimizer, state: dict) -> None:
+        import mlx.core as mx
+        from mlx.utils import tree_flatten
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for name, tree in (("adapters", model.trainable_parameters()), ("optimizer", optimizer.state)):
+            tmp = self.dir / f"{name}.tmp.safetensors"
+            mx.save_safetensors(str(tmp), dict(tree_flatten(tree)))
+            os.replace(tmp, self.dir / f"{name}.safetensors")
+        write_json(self.dir / "state.json", state)  # written last: it says the files above are whole
+
+    def restore(self, model, optimizer) -> None:
+        import mlx.core as mx
+        from mlx.utils import tree_unflatten
+
+        model.load_weights(str(self.dir / "adapters.safetensors"), strict=False)
+        optimizer.state = tree_unflatten(list(mx.load(str(self.dir / "optimizer.safetensors")).items()))
