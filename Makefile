@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test bench bench-train server deploy clean
+.PHONY: setup run test test-fast bench bench-train server deploy clean
 
 setup: $(STAMP)
 
@@ -28,8 +28,11 @@ run: setup  ## run every stage that is out of date, then print a summary
 	$(BIN)/dvc repro
 	$(BIN)/python -m tasks.summary
 
-test: setup
+test: setup  ## the whole suite, as CI runs it (end-to-end DVC, Prefect, training and model-server tests included)
 	$(BIN)/python -m pytest
+
+test-fast: setup  ## the inner loop: everything not marked slow (unit tests, doctests, contracts)
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: setup  ## benchmarks with their baselines (installs the baselines into .venv)
 	$(BIN)/python -m pip install -q autographql

@@ -53,8 +53,9 @@ def to_typed(ex: Example, split: str) -> dict:
 def mistral_call_id(example_id: str, call_id: str) -> str:
     """Mistral requires tool-call ids of exactly nine letters or digits.
 
-    >>> mistral_call_id("tool_use-1", "call_0")
-    '0cbdc74b5'
+    >>> a = mistral_call_id("tool_use-1", "call_0")
+    >>> len(a) == 9 and a.isalnum(), a == mistral_call_id("tool_use-1", "call_0") != mistral_call_id("tool_use-2", "call_0")
+    (True, True)
     """
     return hashlib.sha1(f"{example_id}/{call_id}".encode()).hexdigest()[:9]
 

@@ -1,42 +1,94 @@
-"""Print a short summary of the last run from reports/: examples per category, validation, metrics.
+"""Print a summary of the last run from its reports: examples per category, validation, split,
+and the test metrics of the base and the tuned model.
 
-    python -m tasks.summary
+    python -m tasks.summary              # for the terminal (make run prints it)
+    python -m tasks.summary --markdown   # the metrics as the Markdown table README shows
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
-from tasks.config import load_params
+from tasks.config import ParamsError, load_params
+from tasks.layout import Paths
+
+# The metrics README's table shows, per category, in this order (loss: lower is better).
+SHOWN = {
+    "text-to-graphql": ["loss", "parsed", "valid", "exact_match", "shape_match"],
+    "tool_use": ["loss", "tool_name_match", "tool_call_exact"],
+    "qa": ["loss", "token_f1", "rouge_l"],
+    "conversation": ["loss", "token_f1", "rouge_l"],
+}
 
 
-def main() -> None:
-    paths = load_params().paths
+def load_reports(paths: Paths) -> dict:
+    """The reports a complete run leaves; a missing one ends the program with what to run."""
     try:
-        gen = json.loads(paths.report("generate").read_text())
-        val = json.loads(paths.report("validate").read_text())
-        split = json.loads(paths.report("split").read_text())
-        metrics = json.loads(paths.metrics.read_text())
+        return {"generate": json.loads(paths.report("generate").read_text()),
+                "validate": json.loads(paths.report("validate").read_text()),
+                "split": json.loads(paths.report("split").read_text()),
+                "evaluate": json.loads(paths.report("evaluate").read_text()),
+                "metrics": json.loads(paths.metrics.read_text())}
     except FileNotFoundError as e:
         sys.exit(f"tunesmith: no complete run yet ({e.filename} missing); run `make run` or `dvc repro`")
-    print("\nExamples per category (target / produced):")
+
+
+def markdown_table(metrics: dict) -> str:
+    """Base and tuned side by side, one row per category and metric.
+
+    >>> print(markdown_table({"base": {"qa": {"n": 3, "loss": 2.0, "token_f1": 0.1, "rouge_l": 0.2}},
+    ...                       "tuned": {"qa": {"n": 3, "loss": 1.0, "token_f1": 0.5, "rouge_l": 0.25}}}))
+    | category (n) | metric | base | tuned |
+    | --- | --- | ---: | ---: |
+    | qa (3) | loss | 2.00 | 1.00 |
+    |  | token_f1 | 0.10 | 0.50 |
+    |  | rouge_l | 0.20 | 0.25 |
+    """
+    lines = ["| category (n) | metric | base | tuned |", "| --- | --- | ---: | ---: |"]
+    for cat, tuned in metrics["tuned"].items():
+        base = metrics["base"][cat]
+        keys = [k for k in SHOWN.get(cat, []) if k in tuned] or [k for k in tuned if k not in ("n", "perplexity")]
+        for i, key in enumerate(keys):
+            label = f"{cat} ({tuned['n']})" if i == 0 else ""
+            lines.append(f"| {label} | {key} | {base[key]:.2f} | {tuned[key]:.2f} |")
+    return "\n".join(lines)
+
+
+def terminal(reports: dict) -> str:
+    gen, val, split, metrics = reports["generate"], reports["validate"], reports["split"], reports["metrics"]
+    lines = ["", "Examples per category (target / produced):"]
     for cat, row in gen["categories"].items():
         note = f"  short by {row['shortfall']}: {row['why']}" if row.get("shortfall") else ""
-        print(f"  {cat:16} {row['target']:5} / {row['produced']:5}{note}")
+        lines.append(f"  {cat:16} {row['target']:5} / {row['produced']:5}{note}")
     verdict = "passed" if val["success"] else "FAILED"
-    print(f"\nValidation: {verdict}, {val['n_expectations']} expectations; "
-          f"{val['n_out']} kept, {val['n_rejected']} rejected")
-    print(f"Split: {split['splits']}")
-    print("\nTest metrics, base -> tuned:")
+    lines += ["", f"Validation: {verdict}, {val['n_expectations']} expectations; "
+                  f"{val['n_out']} kept, {val['n_rejected']} rejected",
+              f"Split: {split['splits']}", "", "Test metrics, base -> tuned:"]
     for cat in metrics["tuned"]:
         base, tuned = metrics["base"][cat], metrics["tuned"][cat]
         parts = [f"{k} {base[k]:.3g} -> {tuned[k]:.3g}" for k in tuned if k not in ("n", "perplexity")]
-        print(f"  {cat:16} (n={tuned['n']}) " + ", ".join(parts))
-    worse = json.loads(paths.report("evaluate").read_text()).get("tuned_not_better")
+        lines.append(f"  {cat:16} (n={tuned['n']}) " + ", ".join(parts))
+    worse = reports["evaluate"].get("tuned_not_better")
     if worse:
-        print(f"The tuned model does not beat the base model on: {', '.join(worse)}")
+        lines.append(f"The tuned model does not beat the base model on: {', '.join(worse)}")
     elif worse is not None:
-        print("The tuned model beats the base model on every metric.")
+        lines.append("The tuned model beats the base model on every metric.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tasks.summary", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", default="params.yaml", help="the config file (default: %(default)s)")
+    parser.add_argument("--markdown", action="store_true", help="print the metrics as a Markdown table")
+    args = parser.parse_args(argv)
+    try:
+        paths = load_params(args.params).paths
+    except ParamsError as e:
+        sys.exit(f"tunesmith summary: error: {e}")
+    reports = load_reports(paths)
+    print(markdown_table(reports["metrics"]) if args.markdown else terminal(reports))
 
 
 if __name__ == "__main__":

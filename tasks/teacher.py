@@ -75,7 +75,8 @@ class Teacher:
                     break
             except (urllib.error.URLError, TimeoutError, ConnectionError, KeyError, json.JSONDecodeError) as e:
                 last = str(e)
-            time.sleep(min(2 ** attempt, 10))
+            if attempt < self.p.retries:  # no wait after the last try
+                time.sleep(min(2 ** attempt, 10))
         raise TeacherError(f"teacher at {url} failed: {last}. Start the server or set generate.teacher to null; "
                            "finished requests are cached and will not be repeated")
 

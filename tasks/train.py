@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 
 from tasks.config import CurriculumStage, TrainParams
 from tasks.io import atomic_path, read_json, read_jsonl, write_json, write_text
@@ -97,39 +98,58 @@ def stage_rows(stage: CurriculumStage, splits: dict[str, list[dict]], p: TrainPa
     return rows
 
 
-def train_stage(model, tokenizer, rows: dict[str, list[dict]], stage: CurriculumStage, index: int, p: TrainParams,
-                checkpoint: Checkpoint, resumed: dict | None, log: LossLog, done_before: int, adapter_file: str) -> int:
-    """Run one curriculum stage in chunks of checkpoint_every iterations, resuming where a
-    checkpoint says; returns the iterations this call ran."""
-    import mlx.optimizers as optim
-    from mlx_lm.tuner.datasets import CacheDataset, create_dataset
-    from mlx_lm.tuner.trainer import TrainingArgs, train
+@dataclass
+class Trainer:
+    """What every curriculum stage shares: the model being tuned, the checkpoint it resumes from,
+    one loss log across stages, and where the adapter file goes."""
+    model: object
+    tokenizer: object
+    p: TrainParams
+    checkpoint: Checkpoint
+    resumed: dict | None  # the checkpoint's state when this run resumes one
+    log: LossLog
+    adapter_file: str
 
-    data_config = DataConfig(mask_prompt=p.mask_prompt)
-    train_set, valid_set = (CacheDataset(create_dataset(rows[s], tokenizer, data_config)) for s in ("train", "valid"))
-    # Adam with bias correction: without it the first steps of a fresh LoRA barely move.
-    optimizer = optim.Adam(learning_rate=stage.learning_rate, bias_correction=True)
-    done = 0
-    if resumed is not None and index < resumed["stage"]:
-        done = stage.iters
-    elif resumed is not None and index == resumed["stage"]:
-        done = resumed["iteration"]
-        checkpoint.restore(model, optimizer)
-        print(f"tunesmith train: resuming stage {stage.name!r} at iteration {done} from {checkpoint.dir}",
-              file=sys.stderr)
-    ran = 0
-    while done < stage.iters:
-        chunk = min(p.checkpoint_every, stage.iters - done)
-        log.offset = done_before + done
-        args = TrainingArgs(batch_size=p.batch_size, iters=chunk, val_batches=p.val_batches,
-                            steps_per_report=min(p.steps_per_report, chunk), steps_per_eval=p.steps_per_eval,
-                            steps_per_save=chunk + 1, adapter_file=adapter_file, max_seq_length=p.max_seq_length)
-        train(model=model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
-              args=args, training_callback=log, iterate_batches=trimmed_batches(p.pad_multiple))
-        done += chunk
-        ran += chunk
-        checkpoint.save(model, optimizer, {"stage": index, "iteration": done, "loss": [log.train, log.val]})
-    return ran
+    def run_stage(self, index: int, stage: CurriculumStage, rows: dict[str, list[dict]], done_before: int) -> int:
+        """One curriculum stage, in chunks of checkpoint_every iterations, from where a checkpoint
+        says; returns the iterations this call ran."""
+        import mlx.optimizers as optim
+        from mlx_lm.tuner.datasets import CacheDataset, create_dataset
+        from mlx_lm.tuner.trainer import TrainingArgs, train
+
+        p = self.p
+        config = DataConfig(mask_prompt=p.mask_prompt)
+        train_set, valid_set = (CacheDataset(create_dataset(rows[s], self.tokenizer, config)) for s in ("train", "valid"))
+        # Adam with bias correction: without it the first steps of a fresh LoRA barely move.
+        optimizer = optim.Adam(learning_rate=stage.learning_rate, bias_correction=True)
+        done = self.resume_point(index, stage, optimizer)
+        ran = 0
+        while done < stage.iters:
+            chunk = min(p.checkpoint_every, stage.iters - done)
+            self.log.offset = done_before + done
+            args = TrainingArgs(batch_size=p.batch_size, iters=chunk, val_batches=p.val_batches,
+                                steps_per_report=min(p.steps_per_report, chunk), steps_per_eval=p.steps_per_eval,
+                                steps_per_save=chunk + 1, adapter_file=self.adapter_file,
+                                max_seq_length=p.max_seq_length)
+            train(model=self.model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
+                  args=args, training_callback=self.log, iterate_batches=trimmed_batches(p.pad_multiple))
+            done += chunk
+            ran += chunk
+            self.checkpoint.save(self.model, optimizer,
+                                 {"stage": index, "iteration": done, "loss": [self.log.train, self.log.val]})
+        return ran
+
+    def resume_point(self, index: int, stage: CurriculumStage, optimizer) -> int:
+        """Iterations of this stage already done: all of a stage before the checkpoint's, the
+        checkpoint's count (weights and optimizer restored) for its own stage, else none."""
+        if self.resumed is None or index > self.resumed["stage"]:
+            return 0
+        if index < self.resumed["stage"]:
+            return stage.iters
+        self.checkpoint.restore(self.model, optimizer)
+        print(f"tunesmith train: resuming stage {stage.name!r} at iteration {self.resumed['iteration']} "
+              f"from {self.checkpoint.dir}", file=sys.stderr)
+        return self.resumed["iteration"]
 
 
 def save_adapter(model, p: TrainParams, paths: Paths, folder) -> None:
@@ -181,10 +201,10 @@ def run(p: TrainParams, paths: Paths) -> dict:
     stages_report, iterations_run, done_before = [], 0, 0
     with atomic_path(paths.adapter) as tmp:
         tmp.mkdir()
+        trainer = Trainer(model, tokenizer, p, checkpoint, resumed, log, str(tmp / "adapters.safetensors"))
         for index, stage in enumerate(p.stages):
             rows = stage_rows(stage, splits, p)
-            iterations_run += train_stage(model, tokenizer, rows, stage, index, p, checkpoint, resumed, log,
-                                          done_before, str(tmp / "adapters.safetensors"))
+            iterations_run += trainer.run_stage(index, stage, rows, done_before)
             done_before += stage.iters
             stages_report.append({"name": stage.name, "categories": stage.categories, "iters": stage.iters,
                                   "learning_rate": stage.learning_rate, "train_rows": len(rows["train"])})

@@ -1,5 +1,6 @@
-"""Bad input, case by case, through `dvc repro`: each ends the way a user would expect, and the
-last good dataset is never touched."""
+"""Bad input, case by case, through `dvc repro` up to the dataset (or further): each ends the way a
+user would expect, and the last good dataset and exports are never touched, though DVC would have
+rebuilt them had the failing stage let it."""
 import hashlib
 import json
 import subprocess
@@ -7,16 +8,17 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import BIN, run
+from conftest import BIN, project_paths, run
 
 pytestmark = pytest.mark.slow
 
 EX = "examples/filebox"
 
 
-def snapshot(project) -> dict[str, str]:
+def snapshot(project, paths) -> dict[str, str]:
+    """Every file of the dataset and the exports, by content."""
     return {str(p.relative_to(project)): hashlib.sha1(p.read_bytes()).hexdigest()
-            for p in sorted((project / "data/dataset").glob("*.jsonl"))}
+            for folder in (paths.dataset, paths.export) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def edit_yaml(path, change) -> None:
@@ -30,41 +32,42 @@ def write(path, data) -> None:
     (path.write_bytes if isinstance(data, bytes) else path.write_text)(data)
 
 
-# (name, how to break the project, stage to run, expected exit: 0 or "error", text the user must see)
+# (name, how to break the project, stage to run to, expected exit: 0 or "error", text the user must see).
+# Every error case runs to split at least, so that the dataset is downstream of the failure.
 CASES = [
     ("image beside the docs", lambda p: write(p / EX / "docs/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(64)),
-     "parse", 0, None),
+     "split", 0, None),
     ("binary file named .md", lambda p: write(p / EX / "docs/blob.md", bytes(range(256)) * 4),
-     "parse", "error", "blob.md: not UTF-8"),
+     "split", "error", "blob.md: not UTF-8"),
     ("non-UTF-8 text", lambda p: write(p / EX / "docs/latin.txt", "Caf\xe9 cr\xe8me".encode("latin-1")),
-     "parse", "error", "latin.txt: not UTF-8"),
+     "split", "error", "latin.txt: not UTF-8"),
     ("empty docs folder", lambda p: [f.unlink() for f in (p / EX / "docs").glob("*")],
-     "parse", "error", "no documents"),
+     "split", "error", "no documents"),
     ("invalid SDL", lambda p: write(p / EX / "schema.graphql", "type Query {\n  files: [File!\n}\n"),
-     "parse", "error", "schema.graphql:2: invalid GraphQL schema"),
+     "split", "error", "schema.graphql:2: invalid GraphQL schema"),
     ("malformed introspection JSON", lambda p: write(p / EX / "schema.graphql", '{"data": {"__schema": \n'),
-     "parse", "error", "schema.graphql: not a GraphQL SDL file nor an introspection result"),
+     "split", "error", "schema.graphql: not a GraphQL SDL file nor an introspection result"),
     ("malformed JSONL line", lambda p: write(p / EX / "seed.jsonl", (p / EX / "seed.jsonl").read_text() + "{oops\n"),
-     "parse", "error", "seed.jsonl:9: not valid JSON"),
+     "split", "error", "seed.jsonl:9: not valid JSON"),
     ("seed of unknown type", lambda p: write(p / EX / "seed.jsonl", '{"type": "essay", "text": "x"}\n'),
-     "generate", "error", "seed_examples:1: unknown type 'essay'"),
+     "split", "error", "seed_examples:1: unknown type 'essay'"),
     ("SQLite file that is not a database", lambda p: write(p / EX / "conversations.db", "not a database\n" * 100),
-     "parse", "error", "conversations.db: cannot read the conversation log"),
+     "split", "error", "conversations.db: cannot read the conversation log"),
     ("database without the log tables", lambda p: (p / EX / "conversations.db").unlink() or
      subprocess.run(["python3", "-c", f"import sqlite3; sqlite3.connect('{p / EX / 'conversations.db'}').execute('create table t (x)')"], check=True),
-     "parse", "error", "tables conversations(id, started_at, rating)"),
+     "split", "error", "tables conversations(id, started_at, rating)"),
     ("missing source path", lambda p: (p / EX / "tools.json").unlink(),
-     "parse", "error", "No such file or directory: '{project}/examples/filebox/tools.json'"),  # DVC says it first
+     "split", "error", "No such file or directory: '{project}/examples/filebox/tools.json'"),  # DVC says it first
     ("tools.json not JSON", lambda p: write(p / EX / "tools.json", "[\n  {\"type\": \"function\",\n  oops\n]"),
-     "parse", "error", "tools.json:3: not valid JSON"),
+     "split", "error", "tools.json:3: not valid JSON"),
     ("tool without a name", lambda p: write(p / EX / "tools.json", '[{"type": "function", "function": {}}]'),
-     "parse", "error", "tool #0 is not OpenAI-style"),
+     "split", "error", "tool #0 is not OpenAI-style"),
     ("wrong param type", lambda p: edit_yaml(p / "params.yaml", lambda d: d["split"].update(seed="abc")),
      "split", "error", "split.seed: Input should be a valid integer"),
     ("misspelt param", lambda p: edit_yaml(p / "params.yaml", lambda d: d["train"].update(learning_rte=0.1)),
      "train", "error", "train.learning_rte: Extra inputs are not permitted"),
     ("negative quota", lambda p: edit_yaml(p / "params.yaml", lambda d: d["generate"]["quotas"].update(qa=-5)),
-     "generate", "error", "generate.quotas.qa"),
+     "split", "error", "generate.quotas.qa"),
     ("quotas that cannot be met", lambda p: edit_yaml(p / "params.yaml", lambda d: d["generate"]["quotas"].update(qa=100000)),
      "validate", 0, None),
 ]
@@ -85,7 +88,8 @@ def built(tmp_path_factory):
 @pytest.mark.parametrize("name, breaks, stage, expected, message", CASES, ids=[c[0] for c in CASES])
 def test_bad_input(built, name, breaks, stage, expected, message):
     project = built
-    before = snapshot(project)
+    paths = project_paths(project)  # read before the case may break params.yaml
+    before = snapshot(project, paths)
     assert before
     try:
         breaks(project)
@@ -96,14 +100,18 @@ def test_bad_input(built, name, breaks, stage, expected, message):
             assert result.returncode != 0
             assert message.format(project=project) in result.stderr, result.stderr[-3000:]
             assert "Traceback" not in result.stderr  # a message for a person, not a stack trace
-        assert snapshot(project) == before  # the last good dataset is untouched
+        if name == "quotas that cannot be met":  # it runs to validate only: a new dataset would be right
+            report = json.loads(paths.report("generate").read_text())
+            qa = report["categories"]["qa"]
+            assert qa["shortfall"] > 0 and qa["why"]
+            coverage = paths.coverage.read_text()
+            assert f"| qa | 100000 | {qa['produced']} |" in coverage and qa["why"] in coverage
+        else:
+            assert snapshot(project, paths) == before  # the last good dataset and exports are untouched
         if name == "image beside the docs":
-            report = json.loads((project / "reports/parse.json").read_text())
+            assert "Running stage 'split'" not in result.stdout  # nothing changed for the examples
+            report = json.loads(paths.report("parse").read_text())
             assert report["sources"]["docs"]["skipped_files"] == {"not a document type (.png)": 1}
-        if name == "quotas that cannot be met":
-            report = json.loads((project / "reports/generate.json").read_text())
-            assert report["categories"]["qa"]["shortfall"] > 0 and report["categories"]["qa"]["why"]
-            assert "short by" in (project / "reports/coverage.md").read_text() or "qa | 100000" in (project / "reports/coverage.md").read_text()
     finally:
         run(["git", "checkout", "-q", "--", "."], project)
         run(["git", "clean", "-fdq", "examples"], project)

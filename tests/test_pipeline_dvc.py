@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, edit_params, run
+from conftest import BIN, edit_params, project_paths, run
 
 pytestmark = pytest.mark.slow
 
@@ -32,28 +32,36 @@ def skipped(output: str) -> list[str]:
     return [s for s in STAGES if f"Stage '{s}' didn't change, skipping" in output]
 
 
+def fingerprint(paths) -> dict:
+    """What a run produced that must not depend on the run: the adapter's bytes and the metrics."""
+    return {"adapter": (paths.adapter / "adapters.safetensors").read_bytes(),
+            "base": (paths.base_model / "model.safetensors").read_bytes(),
+            "metrics": json.loads(paths.metrics.read_text())}
+
+
 def test_repro_builds_every_artifact_and_reruns_only_what_changed(tiny_project):
+    paths = project_paths(tiny_project)
     # The first, full run has no network at all (where unshare is permitted): nothing may need one.
     first = run(NO_NETWORK + [str(BIN / "dvc"), "repro"], tiny_project)
     assert ran(first.stdout) == STAGES
+    first_run = fingerprint(paths)
 
     # artifacts of the interface (DESIGN.md)
     for s in ("train", "valid", "test"):
-        assert (tiny_project / "data/dataset" / f"{s}.jsonl").stat().st_size > 0
-    typed = [json.loads(line) for line in (tiny_project / "data/export/training_data.jsonl").read_text().splitlines()]
+        assert paths.split_file(s).stat().st_size > 0
+    typed = [json.loads(line) for line in paths.typed_export().read_text().splitlines()]
     assert {t["type"] for t in typed} == {"qa", "text-to-graphql", "tool_use", "conversation"}
-    assert (tiny_project / "models/adapter/adapters.safetensors").stat().st_size > 0
-    assert json.loads((tiny_project / "models/adapter/adapter_config.json").read_text())["fine_tune_type"] == "lora"
+    assert json.loads((paths.adapter / "adapter_config.json").read_text())["fine_tune_type"] == "lora"
     for stage in STAGES:
-        assert json.loads((tiny_project / "reports" / f"{stage}.json").read_text())["stage"] == stage
-    metrics = json.loads((tiny_project / "reports/metrics.json").read_text())
-    assert set(metrics) == {"base", "tuned"} and "text-to-graphql" in metrics["tuned"]
-    shown = run([str(BIN / "dvc"), "metrics", "show", "--json"], tiny_project)
-    assert "metrics.json" in shown.stdout
+        assert json.loads(paths.report(stage).read_text())["stage"] == stage
+    assert set(first_run["metrics"]) == {"base", "tuned"} and "text-to-graphql" in first_run["metrics"]["tuned"]
+    shown = json.loads(run([str(BIN / "dvc"), "metrics", "show", "--json"], tiny_project).stdout)
+    [workspace] = shown.values()
+    assert workspace["data"][str(paths.metrics.relative_to(tiny_project))]["data"] == first_run["metrics"]
     # the loss curves as an image plot: DVC embeds it in its page, nothing to fetch
     page = tiny_project.parent / "plots-page"
     run([str(BIN / "dvc"), "plots", "show", "-o", str(page)], tiny_project)
-    [svg] = (page / "static").glob("*loss.svg")
+    [svg] = (page / "static").glob(f"*{paths.loss_plot.name}")
     assert svg.read_text().count("<polyline") == 2
     assert f'<img src="static/{svg.name}">' in (page / "index.html").read_text()
 
@@ -62,15 +70,39 @@ def test_repro_builds_every_artifact_and_reruns_only_what_changed(tiny_project):
     second = run([str(BIN / "dvc"), "repro"], tiny_project)
     assert ran(second.stdout) == ["split", "train", "evaluate"]
     assert skipped(second.stdout) == ["parse", "generate", "validate"]
+    assert fingerprint(paths)["adapter"] != first_run["adapter"]
 
     third = run([str(BIN / "dvc"), "repro"], tiny_project)
     assert ran(third.stdout) == []
     assert "Data and pipelines are up to date" in third.stdout
 
+    # The same params twice give the same model and the same metrics: back to the first seed, and
+    # really run again (not restored from DVC's run cache), in a fresh process.
+    edit_params(tiny_project, {"split": {"seed": 0}})
+    fourth = run([str(BIN / "dvc"), "repro", "--no-run-cache"], tiny_project)
+    assert ran(fourth.stdout) == ["split", "train", "evaluate"]
+    assert fingerprint(paths) == first_run
+
+
+def test_stage_commands_run_with_a_clean_path(tiny_project):
+    """`env -i PATH=/usr/bin:/bin .venv/bin/dvc repro`: each cmd names its Python (params.yaml's
+    `python`, .venv/bin/python by default), so a bare `python` that is not on PATH is never needed."""
+    import os
+    import sys
+
+    (tiny_project / ".venv").symlink_to(sys.prefix)  # where `make` puts the environment
+    edit_params(tiny_project, {"python": ".venv/bin/python"})
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
+    result = subprocess.run([str(tiny_project / ".venv/bin/dvc"), "repro", "generate"], cwd=tiny_project, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert ran(result.stdout) == ["parse", "generate"]
+
 
 def test_the_base_model_and_adapter_load_in_mlx_lm_commands(tiny_project):
     run([str(BIN / "dvc"), "repro", "train"], tiny_project)
-    out = run([str(BIN / "mlx_lm.generate"), "--model", "models/base", "--adapter-path", "models/adapter",
+    paths = project_paths(tiny_project)
+    out = run([str(BIN / "mlx_lm.generate"), "--model", str(paths.base_model), "--adapter-path", str(paths.adapter),
                "--prompt", "hello", "--max-tokens", "5", "--ignore-chat-template"], tiny_project)
     assert "Generation:" in out.stdout or "tokens-per-sec" in out.stdout
 
@@ -85,7 +117,7 @@ def test_a_failing_expectation_fails_validate_and_its_report_survives(tiny_proje
     assert result.returncode != 0
     assert "expect_column_values_to_be_between(total_chars)" in result.stderr
     assert "e.g. qa-" in result.stderr or "e.g. text-to-graphql-" in result.stderr or "e.g. tool_use-" in result.stderr
-    report = json.loads((tiny_project / "reports/failures/validate.json").read_text())
+    report = json.loads(project_paths(tiny_project).failure_report("validate").read_text())
     failed = [e for e in report["expectations"] if not e["success"]]
     assert [e["expectation"] for e in failed] == ["expect_column_values_to_be_between(total_chars)"]
     assert failed[0]["sample_ids"]

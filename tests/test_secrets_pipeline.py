@@ -1,11 +1,10 @@
 """Secrets seeded into docs, the conversation log and seeds never reach any output."""
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 
-from conftest import BIN, run
+from conftest import BIN, project_paths, run
 from fixtures.secrets import in_a_sentence, must_not_survive, seeded_secrets
 
 pytestmark = pytest.mark.slow
@@ -39,7 +38,7 @@ def test_seeded_secrets_are_redacted_in_every_output(tiny_project):
     leaks = [(kind, str(p.relative_to(tiny_project))) for p in outputs for kind, v in secrets
              if must_not_survive(kind, v).encode() in p.read_bytes()]
     assert leaks == []
-    parse_report = json.loads((tiny_project / "reports/parse.json").read_text())
+    parse_report = json.loads(project_paths(tiny_project).report("parse").read_text())
     assert sum(parse_report["redacted"].values()) >= len(secrets)
-    seeds_out = Path(tiny_project / "data/parsed/seeds.jsonl").read_text()
+    seeds_out = project_paths(tiny_project).parsed_file("seed_examples").read_text()
     assert all(f"[{kind}]" in seeds_out for kind, _ in seeds)  # replaced, not dropped

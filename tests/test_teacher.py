@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, edit_params, free_port, project_env, run
+from conftest import BIN, edit_params, free_port, project_env, project_paths, run
 from tasks import teacher
 from tasks.config import TeacherParams, TinyModelParams
 
@@ -72,7 +72,7 @@ def test_an_interrupted_generate_resumes_without_repeating_finished_requests(tin
             "base_url": f"http://127.0.0.1:{port}/v1", "model": str(model_dir),
             "paraphrases": 30, "qa_chunks": 10, "max_tokens": 16, "retries": 5}}})
         run([str(BIN / "python"), "-m", "tasks.parse"], tiny_project)
-        cache = tiny_project / ".cache/teacher"
+        cache = project_paths(tiny_project).teacher_cache
 
         # first run: killed once a few answers are cached
         proc = subprocess.Popen([str(BIN / "python"), "-m", "tasks.generate"], cwd=tiny_project, env=project_env(),
@@ -92,14 +92,14 @@ def test_an_interrupted_generate_resumes_without_repeating_finished_requests(tin
         cached_2, served_2 = cache_files(cache), served()
         assert cached_2 == 40  # 30 paraphrases + 10 chunks, each asked once
         assert served_2 - served_1 == cached_2 - cached_1
-        report = json.loads((tiny_project / "reports/generate.json").read_text())["generators"]["teacher"]
+        report = json.loads(project_paths(tiny_project).report("generate").read_text())["generators"]["teacher"]
         assert report["cached"] == cached_1 and report["requested"] == cached_2 - cached_1
-        output = (tiny_project / "data/generated/examples.jsonl").read_bytes()
+        output = project_paths(tiny_project).generated.read_bytes()
 
         # third run: nothing asked, same output
         run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
         assert served() == served_2
-        assert (tiny_project / "data/generated/examples.jsonl").read_bytes() == output
+        assert project_paths(tiny_project).generated.read_bytes() == output
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)

@@ -166,6 +166,7 @@ def test_a_doc_section_stays_in_one_split(split_project):
     assert all(len(splits) == 1 for splits in by_section.values())
 
 
+@pytest.mark.slow
 def test_no_prompt_leaks_between_train_and_held_out_on_the_bundled_example(tmp_path):
     """Exact and near-duplicate prompts, checked pair by pair (not by LSH) on the default params."""
     from conftest import ROOT
@@ -202,6 +203,7 @@ def test_no_prompt_leaks_between_train_and_held_out_on_the_bundled_example(tmp_p
     assert worst < params.split.near_dup_threshold, worst
 
 
+@pytest.mark.slow
 def test_an_interrupted_split_leaves_the_last_set_whole(split_project, tmp_path):
     """Killed while it writes a new set, split leaves every file of the old set as it was: never a
     new train.jsonl beside an old test.jsonl."""

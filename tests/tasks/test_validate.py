@@ -57,6 +57,24 @@ def test_bad_rows_are_quarantined_with_reasons(tmp_path):
     assert len(read_jsonl(paths.validated)) == 60
 
 
+def test_the_late_sweep_redacts_what_generators_and_a_teacher_wrote(tmp_path):
+    """Sources are redacted in parse; text made after it (a teacher's answer, a tool argument) is
+    swept again here, counted in the report, and never reaches the kept or the rejected rows."""
+    paths = tmp_paths(tmp_path)
+    rows = [good(i) for i in range(60)]
+    leaky = make_example("tool_use", [
+        {"role": "user", "content": "Share the report with ana.lopez@example.org"},
+        {"role": "assistant", "content": "", "tool_calls": [tool_call("c0", "move_file", {"to": "ana.lopez@example.org"})]},
+        {"role": "tool", "tool_call_id": "c0", "content": "{\"ok\": true}"},
+        {"role": "assistant", "content": "Shared; the key is AKIAIOSFODNN7EXAMPLE."}], source="t", tools=TOOLS)
+    write_jsonl(paths.generated, rows + [leaky])
+    report = validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
+    assert report["redacted_late"] == {"AWS_KEY": 1, "EMAIL": 2}
+    written = paths.validated.read_text() + paths.rejected.read_text()
+    assert "ana.lopez" not in written and "AKIAIOSFODNN7EXAMPLE" not in written
+    assert "[EMAIL]" in written
+
+
 def test_a_failing_expectation_stops_the_stage_naming_it_and_the_ids(tmp_path):
     paths = tmp_paths(tmp_path)
     rows = [good(i) for i in range(5)]

@@ -55,6 +55,7 @@ def test_every_construct_the_schema_allows_is_produced(tmp_path, name, as_intros
     assert set(coverage["arg_kinds"]) >= kinds
 
 
+@pytest.mark.slow
 def test_a_large_schema_of_over_a_thousand_types():
     sdl = synthetic_schema(180, seed=1)
     assert len(build_schema(sdl).type_map) > 1000
