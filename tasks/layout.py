@@ -84,3 +84,15 @@ class Paths(BaseModel):
 
     def hf_dir(self) -> Path:
         return self.export / "hf"
+
+    # --- inside the model folders (mlx-lm's names for an adapter; ours for the base's record) ---
+    def adapter_weights(self, folder: Path | None = None) -> Path:
+        return (folder or self.adapter) / "adapters.safetensors"
+
+    def adapter_config(self, folder: Path | None = None) -> Path:
+        return (folder or self.adapter) / "adapter_config.json"
+
+    @staticmethod
+    def base_record(folder: Path) -> Path:
+        """What train knows of the base model in `folder`: built (tiny, with its config) or external."""
+        return folder / "tunesmith_base.json"

@@ -23,7 +23,8 @@ def _prompt(ex: dict | None) -> str:
     return escape(text[:160] + ("..." if len(text) > 160 else ""))
 
 
-def validation_html(report: dict, verdicts: list[dict], by_id: dict[str, dict], rejected: list[dict]) -> str:
+def validation_html(report: dict, verdicts: list[dict], by_id: dict[str, dict], rejected: list[dict],
+                    rejected_file: str) -> str:
     verdict = '<span class="ok">passed</span>' if report["success"] else '<span class="fail">FAILED</span>'
     counts = _table(["", "examples"], [
         ["generated", str(report["n_in"])],
@@ -49,6 +50,6 @@ def validation_html(report: dict, verdicts: list[dict], by_id: dict[str, dict], 
 Redacted in this last sweep: {escape(redacted)}.</p>
 <h2>Counts</h2>{counts}
 <h2>Expectations</h2>{expectations}
-<h2>Rejected rows (first 50 of {len(rejected)}; all in rejected.jsonl)</h2>{quarantine}
+<h2>Rejected rows (first 50 of {len(rejected)}; all in {escape(rejected_file)})</h2>{quarantine}
 </body></html>
 """

@@ -2,7 +2,7 @@
 
 Reads:  paths.dataset (train and valid splits), paths.parsed (the docs, for the tiny model's pre-training)
 Writes: paths.base_model/ (the tiny base model, when train.base_model is "tiny"),
-        paths.adapter/ (adapters.safetensors + adapter_config.json), paths.fused/ (when
+        paths.adapter/ (the LoRA weights + adapter_config.json), paths.fused/ (when
         train.export asks), the loss curves paths.train_loss, paths.val_loss and paths.loss_plot
 Params: train.*
 
@@ -47,9 +47,9 @@ def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict], che
     from tasks import tiny_model
 
     with atomic_path(paths.base_model) as tmp:
-        if p.base_model == "tiny" and (checkpoint.base / "tunesmith_base.json").exists():
+        if p.base_model == "tiny" and Paths.base_record(checkpoint.base).exists():
             shutil.copytree(checkpoint.base, tmp)
-            return read_json(tmp / "tunesmith_base.json")
+            return read_json(Paths.base_record(tmp))
         tmp.mkdir()
         if p.base_model == "tiny":
             pretrain_texts = docs_texts(paths.parsed_file("docs")) + corpus_texts(train_rows, tool_specs=False)
@@ -57,7 +57,7 @@ def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict], che
                                                        p.batch_size, p.seed, tmp, p.max_seq_length)}
         else:
             info = {"kind": "external", "model": p.base_model}
-        write_json(tmp / "tunesmith_base.json", info)
+        write_json(Paths.base_record(tmp), info)
         if p.base_model == "tiny":
             with atomic_path(checkpoint.base) as kept_tmp:
                 shutil.copytree(tmp, kept_tmp)
@@ -153,12 +153,12 @@ class Trainer:
 
 
 def save_adapter(model, p: TrainParams, paths: Paths, folder) -> None:
-    """adapters.safetensors and the adapter_config.json that mlx_lm.load(adapter_path=) reads."""
+    """The adapter's weights and the adapter_config.json that mlx_lm.load(adapter_path=) reads."""
     import mlx.core as mx
     from mlx.utils import tree_flatten
 
-    mx.save_safetensors(str(folder / "adapters.safetensors"), dict(tree_flatten(model.trainable_parameters())))
-    write_json(folder / "adapter_config.json", {"fine_tune_type": "lora", "num_layers": len(model.layers),
+    mx.save_safetensors(str(paths.adapter_weights(folder)), dict(tree_flatten(model.trainable_parameters())))
+    write_json(paths.adapter_config(folder), {"fine_tune_type": "lora", "num_layers": len(model.layers),
                                                 "lora_parameters": lora_config(p),
                                                 "base_model": base_model_path(p, paths)})
 
@@ -201,7 +201,7 @@ def run(p: TrainParams, paths: Paths) -> dict:
     stages_report, iterations_run, done_before = [], 0, 0
     with atomic_path(paths.adapter) as tmp:
         tmp.mkdir()
-        trainer = Trainer(model, tokenizer, p, checkpoint, resumed, log, str(tmp / "adapters.safetensors"))
+        trainer = Trainer(model, tokenizer, p, checkpoint, resumed, log, str(paths.adapter_weights(tmp)))
         for index, stage in enumerate(p.stages):
             rows = stage_rows(stage, splits, p)
             iterations_run += trainer.run_stage(index, stage, rows, done_before)

@@ -193,7 +193,8 @@ def run_suites(frame, mix, suites_dir: Path) -> list[dict]:
     return verdicts
 
 
-def coverage_table(generate_report: dict | None, examples: list[Example], kept: list[Example]) -> str:
+def coverage_table(generate_report: dict | None, examples: list[Example], kept: list[Example],
+                   rejected_file: str) -> str:
     """Markdown: per category the quota, what was produced, what validation kept, and why a quota was
     missed; then the finer coverage each generator reported (constructs, question kinds, shapes)."""
     cats = (generate_report or {}).get("categories", {})
@@ -205,7 +206,7 @@ def coverage_table(generate_report: dict | None, examples: list[Example], kept: 
         row = cats.get(c, {})
         notes = [row["why"]] if row.get("why") else []
         if n_kept < produced:
-            notes.append(f"{produced - n_kept} rejected: duplicates or failed expectations (see rejected.jsonl)")
+            notes.append(f"{produced - n_kept} rejected: duplicates or failed expectations (see {rejected_file})")
         lines.append(f"| {c} | {row.get('target', '')} | {produced} | {n_kept} | {'; '.join(notes)} |")
     for name, gen in (generate_report or {}).get("generators", {}).items():
         for key in ("constructs", "arg_kinds", "kinds", "shapes"):
@@ -270,7 +271,7 @@ def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
     report = build_report(p, generated, examples, duplicates, reasons, verdicts, late)
     rejected = ([{"reasons": [why], "example": ex} for ex, why in duplicates]
                 + [{"reasons": reasons[i], "example": examples[i]} for i in sorted(reasons)])
-    page = validation_html(report, verdicts, {ex["id"]: ex for ex in generated}, rejected)
+    page = validation_html(report, verdicts, {ex["id"]: ex for ex in generated}, rejected, paths.rejected.name)
     if not report["success"]:
         fail(report, verdicts, page, p, paths)
     paths.failure_report("validate").unlink(missing_ok=True)  # a stale failure from an earlier run no longer applies
@@ -279,7 +280,7 @@ def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
     kept = [ex for i, ex in enumerate(examples) if i not in reasons]
     write_jsonl(paths.validated, kept)
     write_jsonl(paths.rejected, rejected)
-    write_text(paths.coverage, coverage_table(generate_report, generated, kept))
+    write_text(paths.coverage, coverage_table(generate_report, generated, kept, paths.rejected.name))
     write_text(paths.validation_page, page)
     report["rejected_by_reason"] = dict(Counter(r for row in rejected for r in row["reasons"]
                                                 if not r.startswith(("exact duplicate", "near duplicate"))))

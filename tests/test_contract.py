@@ -52,9 +52,13 @@ def closure(module: str) -> set[str]:
 
 
 def code_deps(stage: dict) -> set[str]:
-    """The deps of a stage that are project code (.py files)."""
+    """The deps of a stage that are project code: .py files, and those inside a listed code folder."""
     deps = [d if isinstance(d, str) else next(iter(d)) for d in stage["deps"]]
-    return {d for d in deps if d.endswith(".py")}
+    files = {d for d in deps if d.endswith(".py")}
+    for d in deps:
+        if d.split("/")[0] in ("tasks", "flows") and (ROOT / d).is_dir():
+            files |= {f.relative_to(ROOT).as_posix() for f in (ROOT / d).rglob("*.py")}
+    return files
 
 
 def stage_module(stage: dict) -> str:

@@ -34,7 +34,7 @@ def skipped(output: str) -> list[str]:
 
 def fingerprint(paths) -> dict:
     """What a run produced that must not depend on the run: the adapter's bytes and the metrics."""
-    return {"adapter": (paths.adapter / "adapters.safetensors").read_bytes(),
+    return {"adapter": paths.adapter_weights().read_bytes(),
             "base": (paths.base_model / "model.safetensors").read_bytes(),
             "metrics": json.loads(paths.metrics.read_text())}
 
@@ -51,7 +51,7 @@ def test_repro_builds_every_artifact_and_reruns_only_what_changed(tiny_project):
         assert paths.split_file(s).stat().st_size > 0
     typed = [json.loads(line) for line in paths.typed_export().read_text().splitlines()]
     assert {t["type"] for t in typed} == {"qa", "text-to-graphql", "tool_use", "conversation"}
-    assert json.loads((paths.adapter / "adapter_config.json").read_text())["fine_tune_type"] == "lora"
+    assert json.loads(paths.adapter_config().read_text())["fine_tune_type"] == "lora"
     for stage in STAGES:
         assert json.loads(paths.report(stage).read_text())["stage"] == stage
     assert set(first_run["metrics"]) == {"base", "tuned"} and "text-to-graphql" in first_run["metrics"]["tuned"]

@@ -55,7 +55,7 @@ def test_an_interrupted_generate_resumes_without_repeating_finished_requests(tin
     model_dir.mkdir()
     texts = [p.read_text() for p in (tiny_project / "examples/filebox/docs").glob("*.md")]
     tiny_model.build(texts, texts, TinyModelParams(vocab_size=400, hidden_size=64, num_layers=2, num_heads=2,
-                                                   intermediate_size=128, pretrain_iters=0), 4, 0, model_dir)
+                                                   intermediate_size=128, pretrain_iters=0), 4, 0, model_dir, 512)
     (tmp_path / "hf").mkdir()
     port = free_port()
     env = {**project_env(), "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hf")}

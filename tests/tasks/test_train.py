@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import BIN, edit_params, project_env, run
+from conftest import BIN, edit_params, project_env, project_paths, run
 from tasks.training import per_turn
 
 
@@ -25,7 +25,8 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
                                                     {"name": "all", "iters": 30, "learning_rate": 2.5e-4}],
                                          "checkpoint_every": 5}})
     run([str(BIN / "dvc"), "repro", "split"], tiny_project)
-    checkpoints = tiny_project / ".cache/train"
+    paths = project_paths(tiny_project)
+    checkpoints = paths.train_checkpoints
 
     def progress() -> tuple[int, int]:
         states = list(checkpoints.glob("*/state.json"))
@@ -48,17 +49,17 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
 
     result = run([str(BIN / "python"), "-m", "tasks.train"], tiny_project)
     assert f"resuming stage 'all' at iteration {iteration}" in result.stderr
-    report = json.loads((tiny_project / "reports/train.json").read_text())
+    report = json.loads(paths.report("train").read_text())
     assert report["resumed_from"] == {"stage": 1, "iteration": iteration}
     assert report["iterations_run"] == 30 - iteration  # not from zero
     # ...on the very base model the adapter was trained on, pre-trained once, not rebuilt
-    assert (tiny_project / "models/base/model.safetensors").read_bytes() == kept_base
+    assert (paths.base_model / "model.safetensors").read_bytes() == kept_base
     assert report["base_model"]["pretrain"]["iters"] == 4
     assert [s["name"] for s in report["stages"]] == ["tools first", "all"]
     assert report["stages"][0]["train_rows"] < report["stages"][1]["train_rows"]
-    losses = json.loads((tiny_project / "reports/plots/train_loss.json").read_text())
+    losses = json.loads(paths.train_loss.read_text())
     assert losses[-1]["iteration"] == 40  # one curve across both stages and the interruption
-    assert (tiny_project / "models/adapter/adapters.safetensors").exists()
+    assert paths.adapter_weights().exists()
 
 
 @pytest.mark.slow
@@ -68,9 +69,10 @@ def test_the_fused_model_and_gguf_match_base_plus_adapter(tiny_project):
 
     edit_params(tiny_project, {"train": {"export": {"fused": True, "gguf": True}}})
     run([str(BIN / "dvc"), "repro", "train"], tiny_project)
-    fused = tiny_project / "models/fused"
+    paths = project_paths(tiny_project)
+    fused = paths.fused
     assert (fused / "ggml-model-f16.gguf").stat().st_size > 0
-    tuned, tokenizer = load(str(tiny_project / "models/base"), adapter_path=str(tiny_project / "models/adapter"))
+    tuned, tokenizer = load(str(paths.base_model), adapter_path=str(paths.adapter))
     merged, _ = load(str(fused))
     tokens = mx.array(tokenizer.encode("How do I share a folder?"))[None]
     assert mx.allclose(tuned(tokens), merged(tokens), atol=1e-3).item()

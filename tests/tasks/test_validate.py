@@ -130,7 +130,7 @@ def test_the_validation_report_is_self_contained_html(tmp_path):
     paths = tmp_paths(tmp_path)
     write_jsonl(paths.generated, [good(i) for i in range(30)])
     validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
-    page = (paths.reports / "validation.html").read_text()
+    page = paths.validation_page.read_text()
     assert page.startswith("<!doctype html>") and "Validation" in page
     assert "<script" not in page and "http" not in page.replace("http-equiv", "")
 
