@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test test-fast bench bench-train server deploy clean
+.PHONY: setup run test test-fast bench bench-train bench-variance server deploy clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,9 @@ bench: setup  ## benchmarks with their baselines (installs the baselines into .v
 bench-train: run  ## training tokens/s: train stage vs raw mlx_lm.lora, stock BLAS vs OpenBLAS, MLX vs torch + peft
 	$(BIN)/python -m pip install -q torch==2.13.0 peft==0.21.2
 	$(BIN)/python -m bench.train
+
+bench-variance: run  ## the default run's metrics: the same params again (must be identical), then other train seeds
+	$(BIN)/python -m bench.variance
 
 server: setup  ## the Prefect server and dashboard, on http://127.0.0.1:4200
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200

@@ -49,7 +49,7 @@ def loaded() -> str:
 def warn_if_slow() -> str:
     which = loaded()
     if which == "bundled":
-        print(f"tunesmith: warning: mlx is using its bundled reference BLAS, ~20x slower; fix: {FIX}", file=sys.stderr)
+        print(f"tunesmith: warning: mlx is using its bundled reference BLAS, training ~8x slower (bench/train.py); fix: {FIX}", file=sys.stderr)
     return which
 
 
@@ -59,7 +59,7 @@ def install() -> int:
         return 0
     lib = find_openblas()
     if lib is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        print("tunesmith: installing OpenBLAS with apt-get (mlx's bundled BLAS is ~20x slower)")
+        print("tunesmith: installing OpenBLAS with apt-get (training with mlx's bundled BLAS is ~8x slower)")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         cmd = ["apt-get", "install", "-y", "-qq", "libopenblas0-pthread"]
         if subprocess.run(cmd, env=env).returncode != 0:

@@ -1,1 +1,2 @@
-"""Example generators: each is a pure function from parsed sources (+ params, + an rng) to examples."""
+"""Example generators. Each is a function of its parsed source, the params, a seeded rng and a quota
+that returns (examples, coverage) and changes none of its inputs but the rng's state."""
