@@ -40,6 +40,8 @@ def _exchange(a: Path, b: Path) -> bool:
 def _replace(tmp: Path, target: Path) -> None:
     """Put `tmp` at `target`. A folder that exists is swapped in one step where the OS can, so a
     reader (or a kill) never sees it missing or half old, half new."""
+    if not tmp.exists():  # nothing was written: keep what is there rather than move it aside
+        raise RuntimeError(f"{tmp}: nothing was written to replace {target} with (a bug in the stage)")
     if target.is_dir() and not target.is_symlink():
         if _exchange(tmp, target):
             shutil.rmtree(tmp)  # now the old folder

@@ -15,7 +15,7 @@ REQUIRED = {
 
 
 def graphql_verdict(query: str, schema) -> bool:
-    """Whether a seed's query parses and is valid against the project's schema (None: no schema)."""
+    """Whether a seed's query parses and is valid against the project's schema (False without one)."""
     from graphql import GraphQLError, parse, validate
 
     try:
