@@ -8,9 +8,8 @@ Each run is the train and evaluate stages themselves (`python -m tasks.<stage>`)
 dataset, with params.yaml's values but for train.seed, writing into a scratch folder. The run with
 the seed params.yaml has is compared with the project's own models/ and reports/: the same params on
 the same machine must give the same adapter, byte for byte, and the same metrics. The other seeds
-change only the LoRA initialisation and the batch order, which is the size of change a different
-CPU's float rounding makes after a thousand steps: their spread is what "the same params" can give
-on another machine.
+change only the LoRA initialisation and the batch order: a small nudge, as a different CPU's float
+rounding is, and their spread shows how far a thousand steps carry such a nudge.
 """
 from __future__ import annotations
 
