@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test test-fast bench bench-train bench-variance server deploy clean
+.PHONY: setup run test test-fast bench bench-train bench-convert bench-variance server deploy clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
 	$(BIN)/python -m tasks.blas install
+	$(BIN)/python -m tasks.smollm2 fetch
 	touch $(STAMP)
 
 run: setup  ## run every stage that is out of date, then print a summary
@@ -42,6 +43,10 @@ bench: setup  ## benchmarks with their baselines (installs the baselines into .v
 bench-train: run  ## training tokens/s: train stage vs raw mlx_lm.lora, stock BLAS vs OpenBLAS, MLX vs torch + peft
 	$(BIN)/python -m pip install -q torch==2.13.0 peft==0.21.2
 	$(BIN)/python -m bench.train
+
+bench-convert: setup  ## the SmolLM2 conversion against transformers' own GGUF loader (installs torch, gguf, accelerate)
+	$(BIN)/python -m pip install -q torch==2.13.0 gguf==0.19.0 accelerate==1.15.0
+	$(BIN)/python -m bench.smollm2_check
 
 bench-variance: run  ## the default run's metrics: the same params again (must be identical), then other train seeds
 	$(BIN)/python -m bench.variance

@@ -1,18 +1,25 @@
-"""The tiny base model's chat format, in one place: its special tokens, its chat template, and how
-a reply is written (for training and as an evaluation reference) and read back (from generated
-text) with its tool calls.
+"""Chat formats: one object per kind of base model that turns an example (system, user, assistant,
+tool specs, tool calls, tool results) into what that model's chat template renders, and reads a
+generated reply back into text and tool calls. Train, evaluate and the teacher all go through one.
 
-    <|system|>...<|end|>
-    <|user|>...<|end|>
-    <|assistant|>text<|call|>{"name": "f", "arguments": {...}}<|end|>
+- TinyFormat: the tiny base model's own tokens; its template renders tools and tool calls itself:
 
-Tools are rendered as compact signatures, name(arg, ...): description, so that a tiny model's
-context is spent on the dialogue; tool-call arguments stay the JSON text they are in the data.
+      <|tools|>name(arg, ...): description<|end|>
+      <|system|>...<|end|><|user|>...<|end|>
+      <|assistant|>text<|call|>{"name": "f", "arguments": {...}}<|end|>
+
+- TaggedToolsFormat: for a template with no tool support (SmolLM2's ChatML drops `tools` and
+  `tool_calls`), a documented convention in plain text: the tool specs go at the end of the system
+  message, each call is a line `<tool_call>{"name": ..., "arguments": {...}}</tool_call>` in the
+  assistant's message, and tool results stay messages of role "tool".
+
+`for_model(base_model)` picks one: "tiny" -> TinyFormat; anything else -> TaggedToolsFormat.
 """
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 END = "<|end|>"
 CALL = "<|call|>"
@@ -33,46 +40,123 @@ CHAT_TEMPLATE = (
     "{%- if add_generation_prompt %}<|assistant|>{% endif %}"
 )
 
-_CALLS = re.compile(re.escape(CALL) + r"(\{.*?\})(?=" + re.escape(CALL) + "|" + re.escape(END) + r"|$)", re.S)
+
+@dataclass(frozen=True)
+class Reply:
+    """A generated reply, read back: its prose and its tool calls (None: a call that did not parse)."""
+    text: str
+    calls: list[dict] | None
 
 
-def render_reply(message: dict) -> str:
-    """An assistant message as the template writes it, without the role and end tokens.
-
-    >>> render_reply({"content": "On it.", "tool_calls": [{"function": {"name": "f", "arguments": '{"a": 1}'}}]})
-    'On it.<|call|>{"name": "f", "arguments": {"a": 1}}'
-    """
-    calls = "".join(f'{CALL}{{"name": "{c["function"]["name"]}", "arguments": {c["function"]["arguments"]}}}'
-                    for c in message.get("tool_calls") or [])
-    return (message.get("content") or "") + calls
+def _calls_json(calls: list[dict]) -> list[str]:
+    return [f'{{"name": "{c["function"]["name"]}", "arguments": {c["function"]["arguments"]}}}' for c in calls]
 
 
-def reply_text(generated: str) -> str:
-    """The prose of a generated reply: everything before its first tool call, end token removed.
-
-    >>> reply_text("Files stay 30 days.<|end|>")
-    'Files stay 30 days.'
-    """
-    return generated.split(CALL, 1)[0].replace(END, "")
-
-
-def parse_calls(generated: str) -> list[dict] | None:
-    """The tool calls in a generated reply, as [{"name", "arguments"}]; None if any is malformed.
-
-    >>> parse_calls(render_reply({"tool_calls": [{"function": {"name": "f", "arguments": '{"a": 1}'}}]}) + END)
-    [{'name': 'f', 'arguments': {'a': 1}}]
-    >>> parse_calls('<|call|>{"name": "f", "arguments": ') is None
-    True
-    """
+def _parse_objects(chunks: list[str]) -> list[dict] | None:
+    """Each chunk as a {"name", "arguments"} call; None if any is not a JSON object."""
     calls = []
-    for m in _CALLS.finditer(generated):
+    for chunk in chunks:
         try:
-            call = json.loads(m.group(1))
+            call = json.loads(chunk)
         except json.JSONDecodeError:
             return None
         if not isinstance(call, dict):
             return None
         calls.append({"name": call.get("name"), "arguments": call.get("arguments")})
-    if generated.count(CALL) != len(calls):
-        return None  # a call marker with no complete JSON object after it
     return calls
+
+
+class TinyFormat:
+    """The tiny model's tokens: its template renders tools and calls, so messages pass unchanged."""
+
+    name = "tiny"
+    stop = END
+    _CALLS = re.compile(re.escape(CALL) + r"(\{.*?\})(?=" + re.escape(CALL) + "|" + re.escape(END) + r"|$)", re.S)
+
+    def prepare(self, messages: list[dict], tools: list[dict] | None) -> tuple[list[dict], list[dict] | None]:
+        """(messages, tools) as the model's tokenizer.apply_chat_template takes them."""
+        return messages, tools
+
+    def render_reply(self, message: dict) -> str:
+        """An assistant message as the model writes it, without role and end tokens.
+
+        >>> TinyFormat().render_reply({"content": "On it.", "tool_calls": [
+        ...     {"function": {"name": "f", "arguments": '{"a": 1}'}}]})
+        'On it.<|call|>{"name": "f", "arguments": {"a": 1}}'
+        """
+        return (message.get("content") or "") + "".join(CALL + c for c in _calls_json(message.get("tool_calls") or []))
+
+    def parse(self, generated: str) -> Reply:
+        """Prose before the first call marker, and the calls; a marker without a whole JSON object
+        after it makes `calls` None.
+
+        >>> TinyFormat().parse('Moving it.<|call|>{"name": "f", "arguments": {"a": 1}}<|end|>')
+        Reply(text='Moving it.', calls=[{'name': 'f', 'arguments': {'a': 1}}])
+        >>> TinyFormat().parse('<|call|>{"name": "f", "arguments": ').calls is None
+        True
+        """
+        found = [m.group(1) for m in self._CALLS.finditer(generated)]
+        calls = _parse_objects(found) if generated.count(CALL) == len(found) else None
+        return Reply(generated.split(CALL, 1)[0].replace(END, "").strip(), calls)
+
+
+class TaggedToolsFormat:
+    """Any other template: tools in the system message, calls as <tool_call>...</tool_call> lines."""
+
+    name = "tagged-tools"
+    stop = None  # the tokenizer's own end of turn
+    OPEN, CLOSE = "<tool_call>", "</tool_call>"
+    TOOLS_INTRO = ("You can call these tools. To call one, write a line "
+                   '<tool_call>{"name": <tool name>, "arguments": <JSON object>}</tool_call>; '
+                   "results come back as tool messages.\nTools:\n")
+    _CALLS = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
+
+    def tools_text(self, tools: list[dict]) -> str:
+        specs = [{k: t["function"][k] for k in ("name", "description", "parameters") if k in t["function"]}
+                 for t in tools]
+        return self.TOOLS_INTRO + "\n".join(json.dumps(s, ensure_ascii=False, sort_keys=True) for s in specs)
+
+    def prepare(self, messages: list[dict], tools: list[dict] | None) -> tuple[list[dict], None]:
+        """Plain-text messages: tool specs appended to the system message (one is added if there
+        is none), each assistant's calls appended to its content as tagged lines.
+
+        >>> msgs, _ = TaggedToolsFormat().prepare([{"role": "user", "content": "Move it"},
+        ...     {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "mv", "arguments": "{}"}}]},
+        ...     {"role": "tool", "tool_call_id": "c0", "content": "ok"}], [{"function": {"name": "mv"}}])
+        >>> [m["role"] for m in msgs], msgs[2]["content"]
+        (['system', 'user', 'assistant', 'tool'], '<tool_call>{"name": "mv", "arguments": {}}</tool_call>')
+        """
+        out = [{"role": m["role"], "content": self.render_reply(m) if m["role"] == "assistant" else m.get("content") or ""}
+               for m in messages]
+        if tools:
+            if out and out[0]["role"] == "system":
+                out[0] = {"role": "system", "content": out[0]["content"] + "\n\n" + self.tools_text(tools)}
+            else:
+                out.insert(0, {"role": "system", "content": self.tools_text(tools)})
+        return out, None
+
+    def render_reply(self, message: dict) -> str:
+        lines = [message["content"]] if message.get("content") else []
+        lines += [self.OPEN + c + self.CLOSE for c in _calls_json(message.get("tool_calls") or [])]
+        return "\n".join(lines)
+
+    def parse(self, generated: str) -> Reply:
+        """Prose before the first tag, and the tagged calls; an opened tag that never closes, or
+        one holding no JSON object, makes `calls` None.
+
+        >>> TaggedToolsFormat().parse('Sure.\\n<tool_call>{"name": "mv", "arguments": {"to": "/a"}}</tool_call>')
+        Reply(text='Sure.', calls=[{'name': 'mv', 'arguments': {'to': '/a'}}])
+        >>> TaggedToolsFormat().parse('<tool_call>{"name": "mv"').calls is None
+        True
+        """
+        found = [m.group(1).strip() for m in self._CALLS.finditer(generated)]
+        calls = _parse_objects(found) if generated.count(self.OPEN) == len(found) else None
+        return Reply(generated.split(self.OPEN, 1)[0].strip(), calls)
+
+
+ChatFormat = TinyFormat | TaggedToolsFormat
+
+
+def for_model(base_model: str) -> ChatFormat:
+    """The chat format of a train.base_model value."""
+    return TinyFormat() if base_model == "tiny" else TaggedToolsFormat()

@@ -138,48 +138,64 @@ def graphql_scores(prediction: str, reference: str, schema) -> dict:
     return {"parsed": 1.0, "valid": float(valid), "exact_match": float(same), "shape_match": float(shape)}
 
 
-def tool_scores(prediction: str, reference_calls: list[dict]) -> dict:
+def tool_scores(reply: chat_format.Reply, reference_calls: list[dict]) -> dict:
+    """Tool names and whole calls (name and parsed arguments, in any order) against the reference;
+    `unparsed` is 1 when the reply held a call that could not be read (then nothing else matches).
+
+    >>> ref = [{"function": {"name": "mv", "arguments": '{"to": "/a"}'}}]
+    >>> tool_scores(chat_format.Reply("", [{"name": "mv", "arguments": {"to": "/a"}}]), ref)
+    {'tool_name_match': 1.0, 'tool_call_exact': 1.0, 'unparsed': 0.0}
+    >>> tool_scores(chat_format.Reply("", None), ref)["unparsed"]
+    1.0
+    """
     ref = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])} for c in reference_calls]
-    got = chat_format.parse_calls(prediction) or []
-    names = sorted(c["name"] or "" for c in got) == sorted(c["name"] for c in ref)
+    got = reply.calls or []
+    names = sorted(str(c["name"]) for c in got) == sorted(c["name"] for c in ref)
     key = lambda c: json.dumps(c, sort_keys=True)  # noqa: E731 - order of parallel calls does not matter
-    return {"tool_name_match": float(names), "tool_call_exact": float(sorted(map(key, got)) == sorted(map(key, ref)))}
+    return {"tool_name_match": float(names), "tool_call_exact": float(sorted(map(key, got)) == sorted(map(key, ref))),
+            "unparsed": float(reply.calls is None)}
 
 
-def score(category: str, prediction: str, reference: dict, schema) -> dict:
+def score(category: str, prediction: str, reference: dict, schema, fmt: chat_format.ChatFormat) -> dict:
     if category == "text-to-graphql":
         return graphql_scores(prediction.strip(), reference["content"], schema)
+    reply = fmt.parse(prediction)
     if category == "tool_use" and reference.get("tool_calls"):
-        return tool_scores(prediction, reference["tool_calls"])
-    text = chat_format.reply_text(prediction)
-    return {"token_f1": token_f1(text, reference.get("content") or ""),
-            "rouge_l": rouge_l(text, reference.get("content") or "")}
+        return tool_scores(reply, reference["tool_calls"])
+    return {"token_f1": token_f1(reply.text, reference.get("content") or ""),
+            "rouge_l": rouge_l(reply.text, reference.get("content") or "")}
 
 
 # --- model side -------------------------------------------------------------------------------
 
-def example_loss(model, tokenizer, row: dict) -> tuple[float, int]:
+def chat_tokens(tokenizer, fmt: chat_format.ChatFormat, messages: list[dict], tools, prompt: bool) -> list[int]:
+    """Token ids of messages as the model's template renders them through its chat format."""
+    messages, tools = fmt.prepare(messages, tools)
+    return tokenizer.apply_chat_template(messages, tools=tools, add_generation_prompt=prompt, return_dict=False)
+
+
+def example_loss(model, tokenizer, row: dict, fmt: chat_format.ChatFormat) -> tuple[float, int]:
     """Summed loss and token count over the first assistant reply, given everything before it."""
     import mlx.core as mx
     import mlx.nn as nn
 
     prompt, reference = prompt_and_reference(row)
-    tools = row.get("tools")
-    context = tokenizer.apply_chat_template(prompt, tools=tools, add_generation_prompt=True, return_dict=False)
-    full = tokenizer.apply_chat_template(prompt + [reference], tools=tools, return_dict=False)
+    context = chat_tokens(tokenizer, fmt, prompt, row.get("tools"), prompt=True)
+    full = chat_tokens(tokenizer, fmt, prompt + [reference], row.get("tools"), prompt=False)
     tokens = mx.array(full)[None]
     logits = model(tokens[:, :-1])
     losses = nn.losses.cross_entropy(logits, tokens[:, 1:])[0, len(context) - 1:]
     return losses.sum().item(), int(losses.shape[0])
 
 
-def generate_reply(model, tokenizer, row: dict, max_new_tokens: int) -> str:
-    """Greedy decoding of the first assistant reply; special tokens are kept (tool calls use them)."""
+def generate_reply(model, tokenizer, row: dict, max_new_tokens: int, fmt: chat_format.ChatFormat) -> str:
+    """Greedy decoding of the first assistant reply, to the end token; special tokens are kept
+    (the tiny model's tool calls are special tokens)."""
     import mlx.core as mx
     from mlx_lm.generate import generate_step
 
     prompt, _ = prompt_and_reference(row)
-    tokens = tokenizer.apply_chat_template(prompt, tools=row.get("tools"), add_generation_prompt=True, return_dict=False)
+    tokens = chat_tokens(tokenizer, fmt, prompt, row.get("tools"), prompt=True)
     out = []
     for token, _ in generate_step(mx.array(tokens), model, max_tokens=max_new_tokens):
         if token in tokenizer.eos_token_ids:
@@ -213,6 +229,7 @@ def summarize(per_example: list[dict]) -> dict:
 
 
 LOWER_IS_BETTER = ("loss", "perplexity")
+DIAGNOSTICS = ("n", "unparsed")  # reported beside the scores, not scores the tuned model must beat
 
 
 def not_better(metrics: dict) -> list[str]:
@@ -226,7 +243,7 @@ def not_better(metrics: dict) -> list[str]:
     for cat, tuned in metrics["tuned"].items():
         for key, value in tuned.items():
             base = metrics["base"][cat][key]
-            if key != "n" and not (value < base if key in LOWER_IS_BETTER else value > base):
+            if key not in DIAGNOSTICS and not (value < base if key in LOWER_IS_BETTER else value > base):
                 worse.append(f"{cat}.{key}")
     return worse
 
@@ -239,26 +256,27 @@ def load_schema(paths: Paths):
     return build_schema(schema_file.read_text()) if schema_file.exists() else None
 
 
-def evaluate_model(model, tokenizer, rows: list[dict], schema, p: EvaluateParams, name: str) -> list[dict]:
+def evaluate_model(model, tokenizer, rows: list[dict], schema, p: EvaluateParams, name: str,
+                   fmt: chat_format.ChatFormat) -> list[dict]:
     """Loss on each reference reply, then a greedy reply scored by its category."""
     from tqdm import tqdm
 
     results = []
     for row in tqdm(rows, desc=f"evaluate {name}", unit="example", mininterval=2.0):
         _, reference = prompt_and_reference(row)
-        loss_sum, n_tokens = example_loss(model, tokenizer, row)
-        text = generate_reply(model, tokenizer, row, p.max_new_tokens)
+        loss_sum, n_tokens = example_loss(model, tokenizer, row, fmt)
+        text = generate_reply(model, tokenizer, row, p.max_new_tokens, fmt)
         results.append({"category": row["category"], "loss_sum": loss_sum, "loss_tokens": n_tokens,
-                        "output": text, "scores": score(row["category"], text, reference, schema)})
+                        "output": text, "scores": score(row["category"], text, reference, schema, fmt)})
     return results
 
 
-def prediction_rows(rows: list[dict], results: dict[str, list[dict]]):
+def prediction_rows(rows: list[dict], results: dict[str, list[dict]], fmt: chat_format.ChatFormat):
     """One line per test example: the prompt, the reference, each model's reply and scores."""
     for i, row in enumerate(rows):
         prompt, reference = prompt_and_reference(row)
         yield {"id": row["id"], "category": row["category"], "prompt": prompt[-1].get("content"),
-               "reference": chat_format.render_reply(reference),
+               "reference": fmt.render_reply(reference),
                **{name: results[name][i]["output"] for name in results},
                **{f"{name}_scores": results[name][i]["scores"] for name in results}}
 
@@ -269,11 +287,12 @@ def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
     rows = pick_rows(read_jsonl(paths.split_file("test")), p.max_examples_per_category)
     schema = load_schema(paths)
     base = base_model_path(train, paths)
+    fmt = chat_format.for_model(train.base_model)
     models = {"base": lambda: load(base), "tuned": lambda: load(base, adapter_path=str(paths.adapter))}
-    results = {name: evaluate_model(*loader(), rows, schema, p, name) for name, loader in models.items()}
+    results = {name: evaluate_model(*loader(), rows, schema, p, name, fmt) for name, loader in models.items()}
     metrics = {name: summarize(results[name]) for name in results}
     write_json(paths.metrics, metrics)
-    write_jsonl(paths.predictions, prediction_rows(rows, results))
+    write_jsonl(paths.predictions, prediction_rows(rows, results, fmt))
     return {"n_examples": len(rows), "metrics": metrics, "tuned_not_better": not_better(metrics)}
 
 

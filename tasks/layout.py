@@ -52,6 +52,7 @@ class Paths(BaseModel):
     failures: Path           # a failed stage's report; not a DVC out, so that it survives the failure
     teacher_cache: Path      # teacher answers by request hash; not a DVC out, kept across runs
     train_checkpoints: Path  # resumable training state; not a DVC out (DVC deletes outs before a run)
+    model_cache: Path        # downloaded model files and the models converted from them; not a DVC out
 
     def under(self, root: Path | str) -> "Paths":
         """The same layout with every relative path placed under `root` (a project directory)."""

@@ -20,13 +20,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from tasks import chat_format
 from tasks.config import CurriculumStage, TrainParams
 from tasks.io import atomic_path, read_json, read_jsonl, write_json, write_text
 from tasks.layout import Paths
 from tasks.plots import loss_svg
 from tasks.stage import StageFailed, stage_main
-from tasks.training import (Checkpoint, DataConfig, LossLog, base_model_path, corpus_texts, docs_texts, per_turn,
-                            trainable_parameters, trimmed_batches)
+from tasks.training import (Checkpoint, DataConfig, LossLog, as_chat, base_model_path, corpus_texts, docs_texts,
+                            per_turn, trainable_parameters, trimmed_batches)
 
 
 def read_splits(p: TrainParams, paths: Paths) -> dict[str, list[dict]]:
@@ -56,7 +57,7 @@ def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict], che
             info = {"kind": "tiny", **tiny_model.build(corpus_texts(train_rows), pretrain_texts, p.tiny,
                                                        p.batch_size, p.seed, tmp, p.max_seq_length)}
         else:
-            info = {"kind": "external", "model": p.base_model}
+            info = {"kind": "external", "model": p.base_model, "path": base_model_path(p, paths)}
         write_json(Paths.base_record(tmp), info)
         if p.base_model == "tiny":
             with atomic_path(checkpoint.base) as kept_tmp:
@@ -85,7 +86,8 @@ def lora_config(p: TrainParams) -> dict:
 
 def stage_rows(stage: CurriculumStage, splits: dict[str, list[dict]], p: TrainParams) -> dict[str, list[dict]]:
     """The rows of one curriculum stage: its categories (validation falls back to the whole valid
-    split when they are too few for a batch), one row per assistant turn when prompts are masked."""
+    split when they are too few for a batch), one row per assistant turn when prompts are masked,
+    each in the base model's chat format."""
     rows = {n: [r for r in rs if stage.categories is None or r["category"] in stage.categories]
             for n, rs in splits.items()}
     if len(rows["valid"]) < p.batch_size:
@@ -95,7 +97,8 @@ def stage_rows(stage: CurriculumStage, splits: dict[str, list[dict]], p: TrainPa
     if len(rows["train"]) < p.batch_size:
         raise StageFailed(f"train stage {stage.name!r}: {len(rows['train'])} training rows for "
                           f"categories {stage.categories}, fewer than train.batch_size={p.batch_size}")
-    return rows
+    fmt = chat_format.for_model(p.base_model)
+    return {n: [as_chat(r, fmt) for r in rs] for n, rs in rows.items()}
 
 
 @dataclass

@@ -10,14 +10,33 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from tasks.chat_format import ChatFormat, TinyFormat
 from tasks.config import TrainParams
 from tasks.io import read_jsonl, write_json
 from tasks.layout import Paths
 
 
 def base_model_path(p: TrainParams, paths: Paths) -> str:
-    """Where train, evaluation and the `mlx_lm.*` commands find the base model."""
-    return str(paths.base_model) if p.base_model == "tiny" else p.base_model
+    """Where train, evaluation and the `mlx_lm.*` commands find the base model: the tiny model the
+    train stage builds, SmolLM2 converted from the wheel `make` downloaded, or a folder of your own."""
+    from tasks import smollm2
+
+    if p.base_model == "tiny":
+        return str(paths.base_model)
+    if p.base_model == smollm2.NAME:
+        return str(smollm2.converted(paths.model_cache))
+    return p.base_model
+
+
+def as_chat(row: dict, fmt: ChatFormat) -> dict:
+    """A training row as the base model's chat template takes it (see tasks/chat_format.py).
+
+    >>> as_chat({"id": "x", "messages": [{"role": "user", "content": "hi"}], "tools": [{"function": {"name": "f"}}]},
+    ...         TinyFormat())["tools"]
+    [{'function': {'name': 'f'}}]
+    """
+    messages, tools = fmt.prepare(row["messages"], row.get("tools"))
+    return {"messages": messages, **({"tools": tools} if tools else {})}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import pytest
 from graphql import build_schema
 
 from conftest import EXAMPLE
-from tasks import evaluate
+from tasks import chat_format, evaluate
 from tasks.examples import tool_call
 
 SCHEMA = build_schema((EXAMPLE / "schema.graphql").read_text())
@@ -30,19 +30,34 @@ def test_unparseable_and_invalid_queries():
                                                                       "shape_match": 0.0}
 
 
-def test_tool_calls_match_on_names_and_parsed_arguments():
+FORMATS = [chat_format.TinyFormat(), chat_format.TaggedToolsFormat()]
+
+
+def written(fmt, calls) -> str:
+    """What a model using `fmt` writes for these calls (the reference renderer of the format)."""
+    return fmt.render_reply({"content": "", "tool_calls": calls}) + (fmt.stop or "")
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_tool_calls_match_on_names_and_parsed_arguments(fmt):
     ref = [tool_call("c0", "tag_file", {"path": "/a.pdf", "tag": "work"})]
-    reordered = '<|call|>{"name": "tag_file", "arguments": {"tag": "work", "path": "/a.pdf"}}'
-    assert evaluate.tool_scores(reordered, ref) == {"tool_name_match": 1.0, "tool_call_exact": 1.0}
+    reordered = written(fmt, [tool_call("c0", "tag_file", {"tag": "work", "path": "/a.pdf"})])
+    assert evaluate.score("tool_use", reordered, {"tool_calls": ref}, None, fmt) == \
+        {"tool_name_match": 1.0, "tool_call_exact": 1.0, "unparsed": 0.0}
     wrong_value = reordered.replace("work", "home")
-    assert evaluate.tool_scores(wrong_value, ref) == {"tool_name_match": 1.0, "tool_call_exact": 0.0}
-    assert evaluate.tool_scores("I moved it.", ref) == {"tool_name_match": 0.0, "tool_call_exact": 0.0}
+    assert evaluate.score("tool_use", wrong_value, {"tool_calls": ref}, None, fmt) == \
+        {"tool_name_match": 1.0, "tool_call_exact": 0.0, "unparsed": 0.0}
+    assert evaluate.score("tool_use", "I moved it.", {"tool_calls": ref}, None, fmt) == \
+        {"tool_name_match": 0.0, "tool_call_exact": 0.0, "unparsed": 0.0}
+    cut_short = reordered[: reordered.index("work")]
+    assert evaluate.score("tool_use", cut_short, {"tool_calls": ref}, None, fmt)["unparsed"] == 1.0  # counted, not hidden
 
 
-def test_parallel_calls_match_in_any_order():
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_parallel_calls_match_in_any_order(fmt):
     ref = [tool_call("c0", "a", {"x": 1}), tool_call("c1", "b", {})]
-    text = '<|call|>{"name": "b", "arguments": {}}<|call|>{"name": "a", "arguments": {"x": 1}}'
-    assert evaluate.tool_scores(text, ref)["tool_call_exact"] == 1.0
+    text = written(fmt, [tool_call("c1", "b", {}), tool_call("c0", "a", {"x": 1})])
+    assert evaluate.score("tool_use", text, {"tool_calls": ref}, None, fmt)["tool_call_exact"] == 1.0
 
 
 def test_summary_turns_token_losses_into_perplexity():
