@@ -111,6 +111,7 @@ class TrainParams(_Frozen):
     batch_size: int = Field(8, gt=0)
     pad_multiple: int = Field(8, gt=0)  # rows are padded to a multiple of this (mlx-lm's own: 32)
     lora_rank: int = Field(64, gt=0)
+    lora_layers: int | None = Field(None, gt=0)  # None: every layer; N: the top N (backward stops there: cheaper)
     lora_scale: float = 20.0
     max_seq_length: int = Field(512, gt=16)
     mask_prompt: bool = True

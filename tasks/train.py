@@ -76,8 +76,13 @@ def load_with_lora(p: TrainParams, paths: Paths):
     mx.random.seed(p.seed)  # mlx initialises LoRA weights from its global generator
     np.random.seed(p.seed)  # mlx-lm's batch iterator shuffles with numpy's global generator
     model.freeze()
-    linear_to_lora_layers(model, len(model.layers), lora_config(p))
+    linear_to_lora_layers(model, lora_depth(p, model), lora_config(p))
     return model, tokenizer
+
+
+def lora_depth(p: TrainParams, model) -> int:
+    """How many of the model's top layers get LoRA: train.lora_layers, or all of them."""
+    return min(p.lora_layers or len(model.layers), len(model.layers))
 
 
 def lora_config(p: TrainParams) -> dict:
@@ -161,7 +166,7 @@ def save_adapter(model, p: TrainParams, paths: Paths, folder) -> None:
     from mlx.utils import tree_flatten
 
     mx.save_safetensors(str(paths.adapter_weights(folder)), dict(tree_flatten(model.trainable_parameters())))
-    write_json(paths.adapter_config(folder), {"fine_tune_type": "lora", "num_layers": len(model.layers),
+    write_json(paths.adapter_config(folder), {"fine_tune_type": "lora", "num_layers": lora_depth(p, model),
                                                 "lora_parameters": lora_config(p),
                                                 "base_model": base_model_path(p, paths)})
 
