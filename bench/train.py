@@ -75,18 +75,15 @@ def raw_lora(iters: int, blas: str, adapter_dir: Path) -> dict:
 
 def stage_params(iters: int, out: Path) -> Path:
     """params.yaml for a timed run of the train stage: `iters` steps, no pre-training pass (it is
-    not what is timed), every artifact in `out` but the dataset and parsed docs it reads."""
-    import yaml
+    not what is timed), every artifact in `out` but the inputs it reads (bench/scratch.py)."""
+    from bench.scratch import scratch_params
 
     p = params()
     train = p.train.model_copy(update={
         "stages": [p.train.stages[0].model_copy(update={"iters": iters})],
         "tiny": p.train.tiny.model_copy(update={"pretrain_iters": 0}),
         "checkpoint_every": iters, "steps_per_report": 5, "val_batches": 1})
-    paths = p.paths.under(out).model_copy(update={"dataset": ROOT / p.paths.dataset, "parsed": ROOT / p.paths.parsed})
-    config = p.model_copy(update={"train": train, "paths": paths}).model_dump(mode="json", by_alias=True)
-    (out / "params.yaml").write_text(yaml.safe_dump(config))
-    return out / "params.yaml"
+    return scratch_params(out, train=train)
 
 
 def result_of(cmd: list[str], blas: str) -> dict:

