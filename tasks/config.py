@@ -102,7 +102,7 @@ class ExportParams(_Frozen):
 
 
 class TrainParams(_Frozen):
-    base_model: str = "tiny"
+    base_model: str = "smollm2-135m-instruct"  # or "tiny" (built here), or an mlx-lm folder
     seed: int = 0
     tiny: TinyModelParams = TinyModelParams()
     stages: list[CurriculumStage] = Field(min_length=1)  # each continues from the previous adapter
@@ -110,14 +110,14 @@ class TrainParams(_Frozen):
     export: ExportParams = ExportParams()
     batch_size: int = Field(8, gt=0)
     pad_multiple: int = Field(8, gt=0)  # rows are padded to a multiple of this (mlx-lm's own: 32)
-    lora_rank: int = Field(64, gt=0)
-    lora_layers: int | None = Field(None, gt=0)  # None: every layer; N: the top N (backward stops there: cheaper)
+    lora_rank: int = Field(8, gt=0)
+    lora_layers: int | None = Field(8, gt=0)  # None: every layer; N: the top N (backward stops there: cheaper)
     lora_scale: float = 20.0
-    max_seq_length: int = Field(512, gt=16)
+    max_seq_length: int = Field(1024, gt=16)
     mask_prompt: bool = True
     steps_per_report: int = Field(10, gt=0)
-    steps_per_eval: int = Field(50, gt=0)
-    val_batches: int = 10
+    steps_per_eval: int = Field(100, gt=0)
+    val_batches: int = 4
 
 
 class EvaluateParams(_Frozen):

@@ -5,7 +5,7 @@ Writes: paths.metrics (what `dvc metrics show` reads), paths.predictions
 Params: evaluate.*, train.base_model
 
 Per category: mean token loss and perplexity on the reference reply; then greedy generation
-(no sampling, a cap on new tokens) scored by what the category asks for: GraphQL parse rate,
+(no sampling; to the end token, evaluate.max_new_tokens or twice the reference's length) scored by what the category asks for: GraphQL parse rate,
 schema validity and exact match (compared as parsed, printed ASTs); token F1 (SQuAD's, with its
 answer normalisation) and ROUGE-L for QA and conversations; tool-name and argument match for tool use.
 """
@@ -23,7 +23,7 @@ from tasks.examples import prompt_and_reference
 from tasks.io import read_jsonl, write_json, write_jsonl
 from tasks.layout import Paths
 from tasks.stage import stage_main
-from tasks.training import base_model_path
+from tasks.training import load_base
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
@@ -188,20 +188,36 @@ def example_loss(model, tokenizer, row: dict, fmt: chat_format.ChatFormat) -> tu
     return losses.sum().item(), int(losses.shape[0])
 
 
-def generate_reply(model, tokenizer, row: dict, max_new_tokens: int, fmt: chat_format.ChatFormat) -> str:
-    """Greedy decoding of the first assistant reply, to the end token; special tokens are kept
-    (the tiny model's tool calls are special tokens)."""
-    import mlx.core as mx
-    from mlx_lm.generate import generate_step
+def reply_budget(tokenizer, fmt: chat_format.ChatFormat, row: dict, max_new_tokens: int) -> int:
+    """How many tokens a reply may run to: twice the reference's length and 16 more, at most
+    evaluate.max_new_tokens. A reply longer than that cannot match the reference exactly and its
+    token precision against it is under one half already, so a rambling model stops there."""
+    _, reference = prompt_and_reference(row)
+    return min(max_new_tokens, 2 * len(tokenizer.encode(fmt.render_reply(reference))) + 16)
 
-    prompt, _ = prompt_and_reference(row)
-    tokens = chat_tokens(tokenizer, fmt, prompt, row.get("tools"), prompt=True)
-    out = []
-    for token, _ in generate_step(mx.array(tokens), model, max_tokens=max_new_tokens):
-        if token in tokenizer.eos_token_ids:
-            break
-        out.append(token)
-    return tokenizer.decode(out, skip_special_tokens=False)
+
+def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fmt: chat_format.ChatFormat,
+                     desc: str) -> list[str]:
+    """Greedy decoding of each row's first assistant reply, many rows at once (mlx-lm's
+    BatchGenerator: the same tokens as one row at a time, ~3.5x faster on SmolLM2 here), to the end
+    token or reply_budget tokens; special tokens are kept (the tiny model's tool calls are some)."""
+    from mlx_lm.generate import BatchGenerator
+    from tqdm import tqdm
+
+    prompts = [chat_tokens(tokenizer, fmt, prompt_and_reference(r)[0], r.get("tools"), prompt=True) for r in rows]
+    generator = BatchGenerator(model, stop_tokens=[[t] for t in tokenizer.eos_token_ids],
+                               completion_batch_size=32, prefill_batch_size=8)
+    uids = generator.insert(prompts, [reply_budget(tokenizer, fmt, r, max_new_tokens) for r in rows])
+    out: dict[int, list[int]] = {uid: [] for uid in uids}
+    with tqdm(total=len(prompts), desc=desc, unit="example", mininterval=2.0) as bar:
+        while responses := generator.next_generated():
+            for r in responses:
+                if r.finish_reason != "stop":
+                    out[r.uid].append(r.token)
+                if r.finish_reason is not None:
+                    bar.update()
+    generator.close()
+    return [tokenizer.decode(out[uid], skip_special_tokens=False) for uid in uids]
 
 
 def pick_rows(rows: list[dict], per_category: int) -> list[dict]:
@@ -259,13 +275,11 @@ def load_schema(paths: Paths):
 def evaluate_model(model, tokenizer, rows: list[dict], schema, p: EvaluateParams, name: str,
                    fmt: chat_format.ChatFormat) -> list[dict]:
     """Loss on each reference reply, then a greedy reply scored by its category."""
-    from tqdm import tqdm
-
+    texts = generate_replies(model, tokenizer, rows, p.max_new_tokens, fmt, f"evaluate {name}")
     results = []
-    for row in tqdm(rows, desc=f"evaluate {name}", unit="example", mininterval=2.0):
+    for row, text in zip(rows, texts):
         _, reference = prompt_and_reference(row)
         loss_sum, n_tokens = example_loss(model, tokenizer, row, fmt)
-        text = generate_reply(model, tokenizer, row, p.max_new_tokens, fmt)
         results.append({"category": row["category"], "loss_sum": loss_sum, "loss_tokens": n_tokens,
                         "output": text, "scores": score(row["category"], text, reference, schema, fmt)})
     return results
@@ -282,13 +296,10 @@ def prediction_rows(rows: list[dict], results: dict[str, list[dict]], fmt: chat_
 
 
 def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
-    from mlx_lm import load
-
     rows = pick_rows(read_jsonl(paths.split_file("test")), p.max_examples_per_category)
     schema = load_schema(paths)
-    base = base_model_path(train, paths)
     fmt = chat_format.for_model(train.base_model)
-    models = {"base": lambda: load(base), "tuned": lambda: load(base, adapter_path=str(paths.adapter))}
+    models = {"base": lambda: load_base(train, paths), "tuned": lambda: load_base(train, paths, str(paths.adapter))}
     results = {name: evaluate_model(*loader(), rows, schema, p, name, fmt) for name, loader in models.items()}
     metrics = {name: summarize(results[name]) for name in results}
     write_json(paths.metrics, metrics)

@@ -40,7 +40,7 @@ def stage_main(
     except (ParamsError, InputError, StageFailed) as e:
         print(f"tunesmith {name}: error: {e}", file=sys.stderr)
         sys.exit(1)
-    report = {"stage": name, **report}
-    write_json(params.paths.report(name), report)
     seconds = time.perf_counter() - started
+    report = {"stage": name, **report, "seconds": round(seconds, 1)}  # wall time, loading params included
+    write_json(params.paths.report(name), report)
     print(f"tunesmith {name}: done in {seconds:.1f}s -> {params.paths.report(name)}", file=sys.stderr)

@@ -29,9 +29,16 @@ def load_reports(paths: Paths) -> dict:
                 "validate": json.loads(paths.report("validate").read_text()),
                 "split": json.loads(paths.report("split").read_text()),
                 "evaluate": json.loads(paths.report("evaluate").read_text()),
-                "metrics": json.loads(paths.metrics.read_text())}
+                "metrics": json.loads(paths.metrics.read_text()),
+                "stages": stage_reports(paths)}
     except FileNotFoundError as e:
         sys.exit(f"tunesmith: no complete run yet ({e.filename} missing); run `make run` or `dvc repro`")
+
+
+def stage_reports(paths: Paths) -> list[dict]:
+    """Every stage report in reports/, in the order the stages finished."""
+    files = sorted(paths.reports.glob("*.json"), key=lambda f: f.stat().st_mtime)
+    return [r for r in (json.loads(f.read_text()) for f in files) if isinstance(r, dict) and "stage" in r]
 
 
 def markdown_table(metrics: dict) -> str:
@@ -69,6 +76,12 @@ def terminal(reports: dict) -> str:
         base, tuned = metrics["base"][cat], metrics["tuned"][cat]
         parts = [f"{k} {base[k]:.3g} -> {tuned[k]:.3g}" for k in tuned if k not in ("n", "perplexity")]
         lines.append(f"  {cat:16} (n={tuned['n']}) " + ", ".join(parts))
+    timed = [f"{r['stage']} {r['seconds']:.0f}" for r in reports["stages"] if "seconds" in r]
+    if timed:
+        lines += ["", "Seconds per stage (the last time each ran): " + ", ".join(timed)]
+    train = next((r for r in reports["stages"] if r["stage"] == "train"), {})
+    if train.get("trained_tokens_per_second"):
+        lines.append(f"Training: {train['trained_tokens_per_second']:.0f} trained tokens/s on {train['base_model'].get('model', 'tiny')}")
     worse = reports["evaluate"].get("tuned_not_better")
     if worse:
         lines.append(f"The tuned model does not beat the base model on: {', '.join(worse)}")

@@ -3,7 +3,8 @@
 Each request is hashed (endpoint, model and body); a finished response is written to
 paths.teacher_cache/<hash>.json, atomically, and never asked again, so an interrupted generate
 stage resumes where it stopped. Failed requests are retried, then reported, and never cached.
-The teacher's output is checked before it is used: a paraphrase must be new and non-empty, and a
+The teacher's output is checked before it is used: a paraphrase must be a new request in words
+(not JSON or code) that keeps the request's words and every value the query takes from it, and a
 QA answer must be text found in its chunk; rejected outputs are counted with their reasons.
 """
 from __future__ import annotations
@@ -90,17 +91,74 @@ def one_line(text: str) -> str:
     return " ".join(text.split()).strip('"')
 
 
+def query_values(query: str) -> list[str]:
+    """The string and number literals of a GraphQL query.
+
+    >>> query_values('{ files(first: 5, filter: {nameContains: "q3 report"}) { id } }')
+    ['5', 'q3 report']
+    """
+    from graphql import parse, visit
+    from graphql.language import Visitor
+
+    found = []
+
+    class Values(Visitor):
+        def enter_int_value(self, node, *_):
+            found.append(node.value)
+
+        enter_float_value = enter_string_value = enter_int_value
+
+    visit(parse(query), Values())
+    return found
+
+
+def content_words(text: str) -> set[str]:
+    """Words of four letters or more, by their first four letters (a crude stem: files -> file,
+    colour -> colo), without the verbs every request starts with.
+
+    >>> sorted(content_words("Find tags and their file counts"))
+    ['coun', 'file', 'tags', 'thei']
+    """
+    return {w[:4] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in ("find", "show", "list", "give")}
+
+
+def paraphrase_problem(text: str, request: str, query: str, seen: set[str]) -> str | None:
+    """Why a teacher's rewording of `request` cannot stand beside `query`, or None.
+
+    >>> q = '{ file(id: "f_12") { name } }'
+    >>> paraphrase_problem("What is the name of file f_12?", "Find the file with id f_12 and its name", q, set())
+    >>> paraphrase_problem("What is the name of that file?", "Find the file with id f_12 and its name", q, set())
+    'drops a value of the query'
+    >>> paraphrase_problem("I'm ready to assist you.", "Find the file with id f_12 and its name", '{ files { id } }', set())
+    'not a rewording of the request'
+    """
+    words = content_words(request)
+    if not text:
+        return "empty"
+    if len(text) > 400:
+        return "too long"
+    if text[0] in "{[<`" or "```" in text:
+        return "not a request (JSON or code)"
+    if any(v in request and v.lower() not in text.lower() for v in query_values(query)):
+        return "drops a value of the query"
+    if words and len(words & content_words(text)) < len(words) / 2:
+        return "not a rewording of the request"
+    if text in seen:
+        return "same as an existing request"
+    return None
+
+
 def paraphrases(teacher: Teacher, examples: list[Example], p: GenerateParams, seen: set[str],
                 progress) -> tuple[list[Example], dict]:
-    """New NL -> GraphQL examples: the teacher's rewording of a request, with the same query."""
+    """New NL -> GraphQL examples: the teacher's rewording of a request, with the same query, kept
+    only when it passes paraphrase_problem."""
     out, rejected = [], {}
     for ex in examples[: teacher.p.paraphrases]:
         request, query = ex["messages"][1]["content"], ex["messages"][-1]["content"]
         text = one_line(teacher.complete([{"role": "system", "content": PARAPHRASE_PROMPT},
                                             {"role": "user", "content": request}]))
         progress.update()
-        reason = ("empty" if not text else "too long" if len(text) > 400 else
-                  "same as an existing request" if text in seen else None)
+        reason = paraphrase_problem(text, request, query, seen)
         if reason:
             rejected[reason] = rejected.get(reason, 0) + 1
             continue

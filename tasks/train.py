@@ -20,14 +20,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from tasks import chat_format
+from tasks import batches, chat_format
 from tasks.config import CurriculumStage, TrainParams
 from tasks.io import atomic_path, read_json, read_jsonl, write_json, write_text
 from tasks.layout import Paths
 from tasks.plots import loss_svg
 from tasks.stage import StageFailed, stage_main
-from tasks.training import (Checkpoint, DataConfig, LossLog, as_chat, base_model_path, corpus_texts, docs_texts,
-                            per_turn, trainable_parameters, trimmed_batches)
+from tasks.training import (Checkpoint, LossLog, as_chat, base_model_path, corpus_texts, docs_texts, load_base,
+                            trainable_parameters)
 
 
 def read_splits(p: TrainParams, paths: Paths) -> dict[str, list[dict]]:
@@ -66,13 +66,12 @@ def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict], che
 
 
 def load_with_lora(p: TrainParams, paths: Paths):
-    """The base model with fresh LoRA layers on every layer (seeded), and its tokenizer."""
+    """The base model with fresh LoRA layers on its top train.lora_layers layers (seeded), and its tokenizer."""
     import mlx.core as mx
     import numpy as np
-    from mlx_lm import load
     from mlx_lm.tuner.utils import linear_to_lora_layers
 
-    model, tokenizer = load(base_model_path(p, paths))
+    model, tokenizer = load_base(p, paths)
     mx.random.seed(p.seed)  # mlx initialises LoRA weights from its global generator
     np.random.seed(p.seed)  # mlx-lm's batch iterator shuffles with numpy's global generator
     model.freeze()
@@ -89,21 +88,26 @@ def lora_config(p: TrainParams) -> dict:
     return {"rank": p.lora_rank, "scale": p.lora_scale, "dropout": 0.0}
 
 
-def stage_rows(stage: CurriculumStage, splits: dict[str, list[dict]], p: TrainParams) -> dict[str, list[dict]]:
-    """The rows of one curriculum stage: its categories (validation falls back to the whole valid
-    split when they are too few for a batch), one row per assistant turn when prompts are masked,
-    each in the base model's chat format."""
-    rows = {n: [r for r in rs if stage.categories is None or r["category"] in stage.categories]
-            for n, rs in splits.items()}
-    if len(rows["valid"]) < p.batch_size:
-        rows["valid"] = splits["valid"]
-    if p.mask_prompt:
-        rows = {n: per_turn(rs) for n, rs in rows.items()}
-    if len(rows["train"]) < p.batch_size:
-        raise StageFailed(f"train stage {stage.name!r}: {len(rows['train'])} training rows for "
+def stage_rows(stage: CurriculumStage, train_rows: list[dict], p: TrainParams) -> list[dict]:
+    """The training rows of one curriculum stage: its categories, in the base model's chat format."""
+    rows = [r for r in train_rows if stage.categories is None or r["category"] in stage.categories]
+    if len(rows) < p.batch_size:
+        raise StageFailed(f"train stage {stage.name!r}: {len(rows)} training rows for "
                           f"categories {stage.categories}, fewer than train.batch_size={p.batch_size}")
     fmt = chat_format.for_model(p.base_model)
-    return {n: [as_chat(r, fmt) for r in rs] for n, rs in rows.items()}
+    return [as_chat(r, fmt) for r in rows]
+
+
+def batch_set(rows: list[dict], tokenizer, model, p: TrainParams, seed: int) -> tuple[batches.BatchSet, dict]:
+    """Chat rows as token ids in batches (tasks/batches.py), and what encoding them counted: rows,
+    target tokens, tokens the max_seq_length cut dropped."""
+    encoded, cut = [], 0
+    for row in rows:
+        pieces, dropped = batches.encode(row, tokenizer, p.mask_prompt, p.max_seq_length)
+        encoded += pieces
+        cut += dropped
+    counts = {"rows": len(encoded), "target_tokens": sum(e - s for r in encoded for s, e in r.spans), "tokens_cut": cut}
+    return batches.BatchSet(encoded, p.batch_size, p.pad_multiple, seed, batches.can_share_prefix(model)), counts
 
 
 @dataclass
@@ -118,43 +122,60 @@ class Trainer:
     log: LossLog
     adapter_file: str
 
-    def run_stage(self, index: int, stage: CurriculumStage, rows: dict[str, list[dict]], done_before: int) -> int:
-        """One curriculum stage, in chunks of checkpoint_every iterations, from where a checkpoint
-        says; returns the iterations this call ran."""
+    def run_stage(self, index: int, stage: CurriculumStage, sets: dict, done_before: int, last: bool) -> int:
+        """One curriculum stage, in chunks that end at each checkpoint and validation point, from
+        where a checkpoint says; returns the iterations this call ran. Validation runs every
+        train.steps_per_eval iterations counted across stages, before the first and after the last."""
         import mlx.optimizers as optim
-        from mlx_lm.tuner.datasets import CacheDataset, create_dataset
         from mlx_lm.tuner.trainer import TrainingArgs, train
 
         p = self.p
-        config = DataConfig(mask_prompt=p.mask_prompt)
-        train_set, valid_set = (CacheDataset(create_dataset(rows[s], self.tokenizer, config)) for s in ("train", "valid"))
         # Adam with bias correction: without it the first steps of a fresh LoRA barely move.
         optimizer = optim.Adam(learning_rate=stage.learning_rate, bias_correction=True)
-        done = self.resume_point(index, stage, optimizer)
+        done = self.resume_point(index, stage, optimizer, sets["train"])
+        if done_before + done == 0:
+            self.validate(sets["valid"], 0)  # the untrained adapter's loss: where the curve starts
         ran = 0
         while done < stage.iters:
-            chunk = min(p.checkpoint_every, stage.iters - done)
+            chunk = min(p.checkpoint_every - done % p.checkpoint_every,
+                        p.steps_per_eval - (done_before + done) % p.steps_per_eval, stage.iters - done)
             self.log.offset = done_before + done
-            args = TrainingArgs(batch_size=p.batch_size, iters=chunk, val_batches=p.val_batches,
-                                steps_per_report=min(p.steps_per_report, chunk), steps_per_eval=p.steps_per_eval,
+            args = TrainingArgs(batch_size=p.batch_size, iters=chunk, steps_per_report=min(p.steps_per_report, chunk),
                                 steps_per_save=chunk + 1, adapter_file=self.adapter_file,
                                 max_seq_length=p.max_seq_length)
-            train(model=self.model, optimizer=optimizer, train_dataset=train_set, val_dataset=valid_set,
-                  args=args, training_callback=self.log, iterate_batches=trimmed_batches(p.pad_multiple))
+            # validation is ours (below), at fixed iterations: mlx-lm's would also run at every chunk's start
+            train(model=self.model, optimizer=optimizer, train_dataset=sets["train"], val_dataset=None, args=args,
+                  loss=batches.loss, iterate_batches=batches.iterate, training_callback=self.log)
             done += chunk
             ran += chunk
-            self.checkpoint.save(self.model, optimizer,
-                                 {"stage": index, "iteration": done, "loss": [self.log.train, self.log.val]})
+            if (done_before + done) % p.steps_per_eval == 0 or (last and done == stage.iters):
+                self.validate(sets["valid"], done_before + done)
+            if done % p.checkpoint_every == 0 or done == stage.iters:
+                self.checkpoint.save(self.model, optimizer, {"stage": index, "iteration": done,
+                                                             "position": sets["train"].position,
+                                                             "loss": [self.log.train, self.log.val]})
         return ran
 
-    def resume_point(self, index: int, stage: CurriculumStage, optimizer) -> int:
+    def validate(self, valid_set: batches.BatchSet, iteration: int) -> None:
+        """Mean loss over the first train.val_batches batches of the valid split, into the loss log."""
+        from mlx_lm.tuner.trainer import evaluate
+
+        loss = evaluate(model=self.model, dataset=valid_set, batch_size=self.p.batch_size, num_batches=self.p.val_batches,
+                        loss=batches.loss, iterate_batches=batches.iterate)
+        self.model.train()
+        self.log.val.append({"iteration": iteration, "val_loss": loss})
+        print(f"tunesmith train: iteration {iteration}: validation loss {loss:.3f}", file=sys.stderr)
+
+    def resume_point(self, index: int, stage: CurriculumStage, optimizer, train_set: batches.BatchSet) -> int:
         """Iterations of this stage already done: all of a stage before the checkpoint's, the
-        checkpoint's count (weights and optimizer restored) for its own stage, else none."""
+        checkpoint's count (weights, optimizer and place in the batch stream restored) for its
+        own stage, else none."""
         if self.resumed is None or index > self.resumed["stage"]:
             return 0
         if index < self.resumed["stage"]:
             return stage.iters
         self.checkpoint.restore(self.model, optimizer)
+        train_set.position = self.resumed["position"]
         print(f"tunesmith train: resuming stage {stage.name!r} at iteration {self.resumed['iteration']} "
               f"from {self.checkpoint.dir}", file=sys.stderr)
         return self.resumed["iteration"]
@@ -206,16 +227,20 @@ def run(p: TrainParams, paths: Paths) -> dict:
     model, tokenizer = load_with_lora(p, paths)
     resumed = checkpoint.load()
     log = LossLog(*(resumed["loss"] if resumed else ([], [])))
+    fmt = chat_format.for_model(p.base_model)
+    valid_set, valid_counts = batch_set([as_chat(r, fmt) for r in splits["valid"]], tokenizer, model, p, p.seed)
     stages_report, iterations_run, done_before = [], 0, 0
     with atomic_path(paths.adapter) as tmp:
         tmp.mkdir()
         trainer = Trainer(model, tokenizer, p, checkpoint, resumed, log, str(paths.adapter_weights(tmp)))
         for index, stage in enumerate(p.stages):
-            rows = stage_rows(stage, splits, p)
-            iterations_run += trainer.run_stage(index, stage, rows, done_before)
+            train_set, counts = batch_set(stage_rows(stage, splits["train"], p), tokenizer, model, p, p.seed + index)
+            sets = {"train": train_set, "valid": valid_set}
+            iterations_run += trainer.run_stage(index, stage, sets, done_before, last=index == len(p.stages) - 1)
             done_before += stage.iters
             stages_report.append({"name": stage.name, "categories": stage.categories, "iters": stage.iters,
-                                  "learning_rate": stage.learning_rate, "train_rows": len(rows["train"])})
+                                  "learning_rate": stage.learning_rate, "batches_per_epoch": len(train_set.batches),
+                                  "epochs": round(stage.iters / len(train_set.batches), 2), "train": counts})
         save_adapter(model, p, paths, tmp)
     write_curves(log, paths)
     return {
@@ -224,9 +249,12 @@ def run(p: TrainParams, paths: Paths) -> dict:
         "parameters": trainable_parameters(model),
         "blas": blas,
         "stages": stages_report,
+        "valid": valid_counts,  # every validation point reads the whole valid split's first val_batches batches
         "iters": sum(s.iters for s in p.stages),
         "resumed_from": {"stage": resumed["stage"], "iteration": resumed["iteration"]} if resumed else None,
         "iterations_run": iterations_run,
+        # the mean of mlx-lm's reports: reply tokens (the ones with a loss) per second of training
+        "trained_tokens_per_second": round(sum(r["tokens_per_second"] for r in log.train) / max(1, len(log.train)), 1),
         "final_train_loss": log.train[-1]["train_loss"] if log.train else None,
         "first_val_loss": log.val[0]["val_loss"] if log.val else None,
         "final_val_loss": log.val[-1]["val_loss"] if log.val else None,

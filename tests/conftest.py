@@ -27,8 +27,8 @@ OFFLINE_ENV = {
 # Small enough that a whole pipeline run takes about a minute on 2 cores.
 TINY_PARAMS = {
     "generate": {"quotas": {"qa": 30, "text-to-graphql": 60, "tool_use": 40, "conversation": 20}},
-    "train": {"stages": [{"name": "all", "iters": 10, "learning_rate": 5.0e-4}], "checkpoint_every": 5,
-              "batch_size": 4, "lora_rank": 8, "steps_per_eval": 5, "steps_per_report": 5, "val_batches": 2,
+    "train": {"base_model": "tiny", "stages": [{"name": "all", "iters": 10, "learning_rate": 5.0e-4}], "checkpoint_every": 5,
+              "batch_size": 4, "lora_rank": 8, "lora_layers": None, "steps_per_eval": 5, "steps_per_report": 5, "val_batches": 2,
               "tiny": {"vocab_size": 600, "hidden_size": 64, "num_layers": 2, "num_heads": 2, "intermediate_size": 128,
                        "pretrain_iters": 4}},
     "evaluate": {"max_examples_per_category": 2, "max_new_tokens": 24},

@@ -42,7 +42,8 @@ def test_smollm2_trains_and_evaluates_end_to_end(tiny_project):
         "generate": {"quotas": {"qa": 10, "text-to-graphql": 16, "tool_use": 12, "conversation": 6}},
         "train": {"base_model": smollm2.NAME, "max_seq_length": 2048, "batch_size": 2, "lora_rank": 4,
                   "stages": [{"name": "all", "iters": 3, "learning_rate": 2.0e-4}], "checkpoint_every": 3,
-                  "steps_per_eval": 3, "steps_per_report": 1, "val_batches": 1},
+                  "steps_per_eval": 3, "steps_per_report": 1, "val_batches": 1,
+                  "export": {"fused": True, "gguf": True}},
         "evaluate": {"max_examples_per_category": 1, "max_new_tokens": 24}})
     run([str(BIN / "dvc"), "repro"], tiny_project)
     paths = project_paths(tiny_project)
@@ -62,6 +63,11 @@ def test_smollm2_trains_and_evaluates_end_to_end(tiny_project):
             assert reply.calls == [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])}
                                    for c in reference["tool_calls"]]
 
-    out = run([str(BIN / "mlx_lm.generate"), "--model", str(smollm2.converted(CACHE)), "--adapter-path",
-               str(paths.adapter), "--prompt", "List my files", "--max-tokens", "8"], tiny_project)
-    assert "Generation:" in out.stdout or "tokens-per-sec" in out.stdout
+    adapted = run([str(BIN / "mlx_lm.generate"), "--model", str(smollm2.converted(CACHE)), "--adapter-path",
+                   str(paths.adapter), "--prompt", "List my files", "--max-tokens", "8"], tiny_project)
+    assert "Generation:" in adapted.stdout
+    # train.export: base + adapter merged (mlx_lm fuse), and a GGUF file beside it
+    fused = run([str(BIN / "mlx_lm.generate"), "--model", str(paths.fused), "--prompt", "List my files",
+                 "--max-tokens", "8"], tiny_project)
+    assert fused.stdout.split("==========")[1] == adapted.stdout.split("==========")[1]  # the same reply
+    assert (paths.fused / "ggml-model-f16.gguf").stat().st_size > 100_000_000

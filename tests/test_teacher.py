@@ -1,4 +1,5 @@
-"""The teacher against a real mlx_lm.server on loopback, serving a tiny model built here."""
+"""The teacher against a real mlx_lm.server on loopback serving SmolLM2-135M-Instruct (converted by
+`make` from its PyPI wheel): a poor teacher, whose bad answers the checks must reject."""
 import json
 import os
 import signal
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, edit_params, free_port, project_env, project_paths, run
-from tasks import teacher
-from tasks.config import TeacherParams, TinyModelParams
+from conftest import BIN, ROOT, edit_params, free_port, project_env, project_paths, run
+from tasks import smollm2, teacher
+from tasks.config import TeacherParams, load_params
+from tasks.io import read_jsonl
 
 
 def cache_files(root: Path) -> int:
@@ -48,14 +50,8 @@ def test_a_failed_request_is_retried_reported_and_never_cached(tmp_path):
 
 
 @pytest.mark.slow
-def test_an_interrupted_generate_resumes_without_repeating_finished_requests(tiny_project, tmp_path):
-    from tasks import tiny_model
-
-    model_dir = tmp_path / "teacher-model"
-    model_dir.mkdir()
-    texts = [p.read_text() for p in (tiny_project / "examples/filebox/docs").glob("*.md")]
-    tiny_model.build(texts, texts, TinyModelParams(vocab_size=400, hidden_size=64, num_layers=2, num_heads=2,
-                                                   intermediate_size=128, pretrain_iters=0), 4, 0, model_dir, 512)
+def test_an_interrupted_generate_resumes_and_the_checks_reject_bad_answers(tiny_project, tmp_path):
+    model_dir = smollm2.converted(load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache)
     (tmp_path / "hf").mkdir()
     port = free_port()
     env = {**project_env(), "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hf")}
@@ -70,7 +66,7 @@ def test_an_interrupted_generate_resumes_without_repeating_finished_requests(tin
     try:
         edit_params(tiny_project, {"generate": {"teacher": {
             "base_url": f"http://127.0.0.1:{port}/v1", "model": str(model_dir),
-            "paraphrases": 30, "qa_chunks": 10, "max_tokens": 16, "retries": 5}}})
+            "paraphrases": 30, "qa_chunks": 10, "max_tokens": 48, "retries": 5}}})
         run([str(BIN / "python"), "-m", "tasks.parse"], tiny_project)
         cache = project_paths(tiny_project).teacher_cache
 
@@ -94,6 +90,17 @@ def test_an_interrupted_generate_resumes_without_repeating_finished_requests(tin
         assert served_2 - served_1 == cached_2 - cached_1
         report = json.loads(project_paths(tiny_project).report("generate").read_text())["generators"]["teacher"]
         assert report["cached"] == cached_1 and report["requested"] == cached_2 - cached_1
+        # SmolLM2-135M is a poor teacher: most of its answers are rejected, each with its reason...
+        print("teacher report:", json.dumps(report))
+        rejected = {**report["paraphrases_rejected"], **report["qa_rejected"]}
+        assert sum(rejected.values()) >= 20 and set(rejected) - {"same as an existing request"}
+        # ...and what is kept passes the checks: a kept paraphrase keeps its request's words and values
+        made = read_jsonl(project_paths(tiny_project).generated)
+        requests = {ex["id"]: ex["messages"][1]["content"] for ex in made}
+        for ex in made:
+            if ex["meta"].get("teacher") == "paraphrase":
+                text, query = ex["messages"][1]["content"], ex["messages"][-1]["content"]
+                assert teacher.paraphrase_problem(text, requests[ex["meta"]["of"]], query, set()) is None
         output = project_paths(tiny_project).generated.read_bytes()
 
         # third run: nothing asked, same output

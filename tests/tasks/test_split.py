@@ -3,6 +3,7 @@ import re
 import shutil
 import sys
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 
@@ -11,7 +12,6 @@ from tasks import export, generate, parse, split, tiny_model
 from tasks.config import GenerateParams, ParseParams, SplitParams
 from tasks.io import read_jsonl
 from tasks.layout import SPLITS
-from tasks.training import DataConfig
 
 GEN = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox",
                      quotas={"qa": 40, "text-to-graphql": 80, "tool_use": 40, "conversation": 20})
@@ -65,7 +65,7 @@ def test_mlx_lm_loads_the_dataset_with_its_own_loader(split_project, tmp_path):
     texts = [m["content"] for r in read_jsonl(paths.split_file("train")) for m in r["messages"]]
     tiny_model.train_tokenizer(texts, 500, tmp_path)
     tokenizer = load_tokenizer(tmp_path)
-    train, valid, test = load_local_dataset(paths.dataset, tokenizer, DataConfig(mask_prompt=True))
+    train, valid, test = load_local_dataset(paths.dataset, tokenizer, SimpleNamespace(mask_prompt=True, chat_feature="messages"))  # what mlx-lm getattr()s
     for ds in (train, valid, test):
         assert isinstance(ds, ChatDataset) and len(ds) > 0
         for i in range(len(ds)):

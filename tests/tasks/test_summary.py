@@ -26,7 +26,7 @@ def project(tmp_path, monkeypatch):
         "evaluate": {"tuned_not_better": ["tool_use.tool_call_exact"]},
     }
     for stage, report in reports.items():
-        paths.report(stage).write_text(json.dumps(report))
+        paths.report(stage).write_text(json.dumps({"stage": stage, **report, "seconds": 2.4}))
     paths.metrics.write_text(json.dumps(METRICS))
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -39,6 +39,7 @@ def test_the_terminal_summary_says_what_was_made_and_where_tuning_did_not_help(p
     assert "Validation: passed, 12 expectations; 3 kept, 1 rejected" in out
     assert "token_f1 0.1 -> 0.4" in out
     assert "does not beat the base model on: tool_use.tool_call_exact" in out
+    assert "Seconds per stage (the last time each ran): " in out and "evaluate 2" in out
 
 
 def test_the_markdown_table_is_the_metrics_file(project, capsys):

@@ -7,17 +7,6 @@ import time
 import pytest
 
 from conftest import BIN, edit_params, project_env, project_paths, run
-from tasks.training import per_turn
-
-
-def test_dialogues_become_one_row_per_assistant_turn():
-    """Regression: mlx-lm's prompt masking trains only the last message, which hid tool calls."""
-    row = {"messages": [{"role": "user"}, {"role": "assistant", "tool_calls": [{}]}, {"role": "tool"},
-                        {"role": "assistant"}], "tools": [1]}
-    rows = per_turn([row])
-    assert [len(r["messages"]) for r in rows] == [2, 4] and all(r["tools"] == [1] for r in rows)
-
-
 @pytest.mark.slow
 def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
     edit_params(tiny_project, {"train": {"stages": [{"name": "tools first", "categories": ["tool_use"], "iters": 10,
@@ -56,7 +45,7 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
     assert (paths.base_model / "model.safetensors").read_bytes() == kept_base
     assert report["base_model"]["pretrain"]["iters"] == 4
     assert [s["name"] for s in report["stages"]] == ["tools first", "all"]
-    assert report["stages"][0]["train_rows"] < report["stages"][1]["train_rows"]
+    assert report["stages"][0]["train"]["rows"] < report["stages"][1]["train"]["rows"]
     losses = json.loads(paths.train_loss.read_text())
     assert losses[-1]["iteration"] == 40  # one curve across both stages and the interruption
     assert paths.adapter_weights().exists()
