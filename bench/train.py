@@ -8,6 +8,7 @@ Rate: trained tokens/s, the reply tokens that carry loss (what mlx-lm reports), 
 but the first WARMUP (compilation, warm-up). Every run is a fresh process, one at a time, with
 train.* from params.yaml (LoRA rank, scale and layers, batch size, learning rate of the first stage).
 
+0. Rows and tokens of one pass over the train split, each way (`--only tokens` prints just this).
 1. The pipeline against raw `mlx_lm.lora` (baseline). Raw mlx-lm trains the last message of a
    row, so it gets the rows a user would have to write to train every reply: the train split in
    the base model's chat format (tasks/chat_format.py), one row per assistant reply. The train
@@ -58,11 +59,10 @@ def per_turn(rows: list[dict]) -> list[dict]:
 def chat_rows(split: str) -> list[dict]:
     """A split's rows in the base model's chat format, as the train stage renders them."""
     from tasks import chat_format
-    from tasks.io import read_jsonl
     from tasks.training import as_chat
 
     fmt = chat_format.for_model(params().train.base_model)
-    return [as_chat(r, fmt) for r in read_jsonl(project_paths().split_file(split))]
+    return [as_chat(r, fmt) for r in read_split(split)]
 
 
 def run_json(cmd: list[str]) -> str:
@@ -70,6 +70,41 @@ def run_json(cmd: list[str]) -> str:
     if out.returncode != 0:
         sys.exit(out.stderr[-3000:])
     return out.stdout + out.stderr
+
+
+# --- 0. what each way computes ---------------------------------------------------------------------
+
+def token_counts() -> str:
+    """Rows and tokens of one pass over the train split: one row per reply (what raw mlx-lm needs),
+    whole dialogues, and what the train stage's batches compute (each batch's shared prefix once)."""
+    from mlx_lm import load
+
+    from tasks import batches
+    from tasks.training import base_model_path
+
+    t = params().train
+    _, tokenizer = load(base_model_path(t, project_paths()))
+    rows = chat_rows("train")
+    lines = ["| category | rows, one per reply | tokens | whole rows | tokens | tokens computed by the stage |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for category in sorted({r["category"] for r in read_split("train")}):
+        mine = [row for row, raw in zip(rows, read_split("train")) if raw["category"] == category]
+        turns = [len(tokenizer.apply_chat_template(r["messages"], return_dict=False)) for r in per_turn(mine)]
+        whole = [e for r in mine for e in batches.encode(r, tokenizer, t.mask_prompt, t.max_seq_length)[0]]
+        stream = batches.BatchSet(whole, t.batch_size, t.pad_multiple, t.seed, share_prefix=True)
+        computed = 0
+        for members in stream.batches:
+            group = [whole[i] for i in members]
+            computed += sum(len(r.tokens) for r in group) - (len(group) - 1) * batches.common_prefix(group)
+        lines.append(f"| {category} | {len(turns):,} | {sum(turns):,} | {len(whole):,} | "
+                     f"{sum(len(r.tokens) for r in whole):,} | {computed:,} |")
+    return "\n".join(lines)
+
+
+def read_split(split: str) -> list[dict]:
+    from tasks.io import read_jsonl
+
+    return read_jsonl(project_paths().split_file(split))
 
 
 # --- 1. the pipeline against raw mlx_lm.lora ------------------------------------------------------
@@ -102,7 +137,9 @@ def stage(iters: int, tmp: Path) -> dict:
     from tasks.config import load_params
 
     p = params()
-    train = p.train.model_copy(update={"stages": [p.train.stages[0].model_copy(update={"iters": iters})],
+    tmp.mkdir(parents=True)
+    every = p.train.stages[0].model_copy(update={"iters": iters, "categories": None})  # all rows, as raw mlx-lm
+    train = p.train.model_copy(update={"stages": [every],
                                        "checkpoint_every": iters, "steps_per_report": 1, "val_batches": 1})
     config = scratch_params(tmp, train=train)
     run_json([sys.executable, "-m", "tasks.train", "--params", str(config)])
@@ -132,7 +169,7 @@ def whole_rows(rows, pad_multiple: int):
     import numpy as np
 
     width = pad_multiple * -(-(max(len(r.tokens) for r in rows) - 1) // pad_multiple)
-    inputs, targets, mask = (np.zeros((len(rows), width), t) for t in (np.int64, np.int64, np.float32))
+    inputs, targets, mask = (np.zeros((len(rows), width), t) for t in (np.int32, np.int32, np.float32))
     for b, r in enumerate(rows):
         inputs[b, : len(r.tokens) - 1], targets[b, : len(r.tokens) - 1] = r.tokens[:-1], r.tokens[1:]
         for s, e in r.spans:
@@ -152,9 +189,9 @@ def mlx_worker(rows_per_batch: list, shared: bool) -> list[tuple[float, int, flo
     model, _ = load_with_lora(p.train, project_paths())
     optimizer = optim.Adam(learning_rate=p.train.stages[0].learning_rate, bias_correction=True)
 
-    def full_loss(model, inputs, targets, mask):
-        ce = nn.losses.cross_entropy(model(inputs), targets) * mask
-        return ce.sum() / mask.sum(), mask.sum()
+    def full_loss(model, inputs, targets, mask):  # every position's logits, as mlx-lm's default_loss
+        n = mask.sum()
+        return (nn.losses.cross_entropy(model(inputs), targets) * mask).astype(mx.float32).sum() / n, n
 
     loss = batches.loss if shared else full_loss
     grad = nn.value_and_grad(model, loss)
@@ -199,6 +236,7 @@ def torch_worker(rows_per_batch: list) -> list[tuple[float, int, float]]:
     out = []
     for rows in rows_per_batch:
         inputs, targets, mask = (torch.from_numpy(a) for a in whole_rows(rows, t.pad_multiple))
+        inputs, targets = inputs.long(), targets.long()
         tic = time.perf_counter()
         logits = model(input_ids=inputs).logits
         ce = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="none").view_as(mask)
@@ -237,9 +275,13 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iters", type=int, default=30, help="steps per run (default: %(default)s)")
     parser.add_argument("--worker", choices=["mlx-stage", "mlx-whole", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=["tokens", "pipeline", "frameworks"],
+                        help="one section: the rows and tokens table (seconds), 1 or 2 (default: all three)")
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.iters)
+    if args.only == "tokens":
+        return print(token_counts())
     paths = project_paths()
     if not paths.split_file("train").exists():
         sys.exit(f"run `make run` first: this benchmark trains on {paths.dataset}")
@@ -250,20 +292,24 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         sys.exit("the torch + peft baseline is not installed: `make bench-train` installs it")
 
-    print(f"base model: {params().train.base_model}; {args.iters} steps per run, the first {WARMUP} not timed")
-    with tempfile.TemporaryDirectory() as tmp:
-        pipeline = [("raw mlx_lm.lora, one row per reply (baseline)", raw_lora(args.iters, Path(tmp) / "raw")),
-                    ("train stage (python -m tasks.train)", stage(args.iters, Path(tmp) / "stage"))]
-    print("\n## The train stage against raw mlx_lm.lora\n")
-    print(table(pipeline, pipeline[0][0]))
-    runs = {kind: same_batches_run(kind, args.iters) for kind in ("torch", "mlx-whole", "mlx-stage")}
-    frameworks = [("torch + peft, whole rows (baseline)", runs["torch"]),
-                  ("MLX, whole rows, every position's logits", runs["mlx-whole"]),
-                  ("MLX as the train stage runs it", runs["mlx-stage"])]
-    print("\n## The same batches: MLX against torch + peft\n")
-    print(table(frameworks, frameworks[0][0]))
-    print("\nfirst/last batch loss (the same model learning the same batches): "
-          + ", ".join(f"{name}: {r['first_loss']:.3f} -> {r['last_loss']:.3f}" for name, r in frameworks))
+    if args.only is None:
+        print(f"## One pass over the train split, on {params().train.base_model}\n\n{token_counts()}")
+    print(f"\n{args.iters} steps per run, the first {WARMUP} not timed")
+    if args.only in (None, "pipeline"):
+        with tempfile.TemporaryDirectory() as tmp:
+            pipeline = [("raw mlx_lm.lora, one row per reply (baseline)", raw_lora(args.iters, Path(tmp) / "raw"))]
+            pipeline.append(("train stage (python -m tasks.train)", stage(args.iters, Path(tmp) / "stage")))
+        print("\n## The train stage against raw mlx_lm.lora\n")
+        print(table(pipeline, pipeline[0][0]))
+    if args.only in (None, "frameworks"):
+        runs = {kind: same_batches_run(kind, args.iters) for kind in ("torch", "mlx-whole", "mlx-stage")}
+        frameworks = [("torch + peft, whole rows (baseline)", runs["torch"]),
+                      ("MLX, whole rows, every position's logits", runs["mlx-whole"]),
+                      ("MLX as the train stage runs it", runs["mlx-stage"])]
+        print("\n## The same batches: MLX against torch + peft\n")
+        print(table(frameworks, frameworks[0][0]))
+        print("\nfirst/last batch loss (the same model learning the same batches): "
+              + ", ".join(f"{name}: {r['first_loss']:.3f} -> {r['last_loss']:.3f}" for name, r in frameworks))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """How much the default run's metrics move, and why: the same params twice, then other seeds.
 
     make run                                        # builds the dataset and the base model's inputs first
-    .venv/bin/python -m bench.variance              # seeds 0 1 2 of train.seed; ~9 min each here
+    .venv/bin/python -m bench.variance              # seeds 0 1 2 of train.seed; ~25 min each here (SmolLM2)
     .venv/bin/python -m bench.variance --seeds 0    # only the repeat of the default run
 
 Each run is the train and evaluate stages themselves (`python -m tasks.<stage>`), on the project's
@@ -9,7 +9,7 @@ dataset, with params.yaml's values but for train.seed, writing into a scratch fo
 the seed params.yaml has is compared with the project's own models/ and reports/: the same params on
 the same machine must give the same adapter, byte for byte, and the same metrics. The other seeds
 change only the LoRA initialisation and the batch order: a small nudge, as a different CPU's float
-rounding is, and their spread shows how far a thousand steps carry such a nudge.
+rounding is, and their spread shows how far training carries such a nudge.
 """
 from __future__ import annotations
 

@@ -1,16 +1,18 @@
 """Training rows as token ids, and batches that cost as little as the maths allows.
 
-Three things make a step cheaper than mlx-lm's own batches, with the same loss (a test checks the
-loss against mlx-lm's default_loss on the same rows):
+Three things make a pass over the data cheaper than mlx-lm's own batches, with the same loss (a
+test checks it against mlx-lm's default_loss on the same rows):
 
 - Every assistant reply of a row is a target (`encode`): a tool-use dialogue with three replies is
   one row, not three rows that repeat its beginning (mlx-lm's mask_prompt trains only a row's last
   message). A template that does not render a dialogue as the concatenation of its turns gets one
   row per reply instead, as before.
 - A batch's shared beginning is computed once (`Batch.prefix`): rows that start with the same
-  tokens (the system prompt, the tool specs: 243 of the 404 SmolLM2 tokens of a bundled tool-use
-  row) run those tokens through the model once per batch instead of once per row; the rest of each
-  row attends to their keys and values. Batches group rows by their first message, so they share it.
+  tokens (the system prompt, the tool specs: most of a tool-use row) run those tokens through the
+  model once per batch instead of once per row; the rest of each row attends to their keys and
+  values. Batches group rows by their first message, so they share it.
+
+`python -m bench.train --only tokens` counts what each of the first two saves on your train split.
 - The output layer runs only where there is a target (`Batch.index`): SmolLM2's 49,152-word output
   layer is a fifth of its weights, and most positions of a masked row predict nothing.
 

@@ -199,7 +199,7 @@ def reply_budget(tokenizer, fmt: chat_format.ChatFormat, row: dict, max_new_toke
 def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fmt: chat_format.ChatFormat,
                      desc: str) -> list[str]:
     """Greedy decoding of each row's first assistant reply, many rows at once (mlx-lm's
-    BatchGenerator: the same tokens as one row at a time, ~3.5x faster on SmolLM2 here), to the end
+    BatchGenerator: the same tokens as one row at a time, a test checks it), to the end
     token or reply_budget tokens; special tokens are kept (the tiny model's tool calls are some)."""
     from mlx_lm.generate import BatchGenerator
     from tqdm import tqdm

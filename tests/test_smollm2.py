@@ -2,6 +2,7 @@
 trained and evaluated end to end through DVC on a handful of examples, its chat format round-trips
 real tool calls, and the adapter works with mlx-lm's own commands."""
 import json
+import shutil
 
 import pytest
 
@@ -50,6 +51,11 @@ def test_smollm2_trains_and_evaluates_end_to_end(tiny_project):
 
     train = json.loads(paths.report("train").read_text())
     assert train["base_model"]["kind"] == "external" and train["iterations_run"] == 3
+    # the same params and data train the same adapter, byte for byte (no checkpoint to resume from)
+    adapter = paths.adapter_weights().read_bytes()
+    shutil.rmtree(paths.train_checkpoints)
+    run([str(BIN / "python"), "-m", "tasks.train"], tiny_project)
+    assert paths.adapter_weights().read_bytes() == adapter
     metrics = json.loads(paths.metrics.read_text())
     assert set(metrics["tuned"]) == {"qa", "text-to-graphql", "tool_use", "conversation"}
     assert "unparsed" in metrics["tuned"]["tool_use"]  # a reply the format cannot read is counted

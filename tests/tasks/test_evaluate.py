@@ -100,3 +100,35 @@ def test_rouge_l_and_token_f1_on_known_pairs():
     assert evaluate.rouge_l("a b c d", "a b c d") == 1.0
     assert evaluate.rouge_l("d c b a", "a b c d") == 0.25  # one token in order
     assert evaluate.token_f1("d c b a", "a b c d") == 1.0  # bag of words
+
+
+def test_batched_generation_gives_the_tokens_of_one_row_at_a_time(tmp_path):
+    """evaluate decodes many rows at once (mlx-lm's BatchGenerator, prompts of different lengths);
+    greedy decoding must give each row what decoding it alone gives."""
+    import mlx.core as mx
+    from mlx_lm import load
+    from mlx_lm.generate import generate_step
+
+    from tasks import tiny_model
+    from tasks.config import TinyModelParams
+    from tasks.examples import prompt_and_reference
+
+    questions = ["Where is the trash?", "How do I share a folder with a team of five people?", "Tags?"]
+    texts = questions + ["Files are kept in folders, and folders can be shared."] * 4
+    tiny_model.build(texts, texts, TinyModelParams(vocab_size=300, hidden_size=32, num_layers=2, num_heads=2,
+                                                   intermediate_size=64, pretrain_iters=0), 2, 0, tmp_path, 512)
+    model, tokenizer = load(str(tmp_path))
+    fmt = chat_format.TinyFormat()
+    rows = [{"category": "qa", "messages": [{"role": "user", "content": q},
+                                            {"role": "assistant", "content": "Folders can be shared. " * 3}]}
+            for q in questions]
+    batched = evaluate.generate_replies(model, tokenizer, rows, 24, fmt, "test")
+    for row, text in zip(rows, batched):
+        prompt = evaluate.chat_tokens(tokenizer, fmt, prompt_and_reference(row)[0], None, prompt=True)
+        alone = []
+        for token, _ in generate_step(mx.array(prompt), model, max_tokens=evaluate.reply_budget(tokenizer, fmt, row, 24)):
+            if token in tokenizer.eos_token_ids:
+                break
+            alone.append(token)
+        assert text == tokenizer.decode(alone, skip_special_tokens=False)
+    assert any(batched)
