@@ -114,7 +114,7 @@ class TaggedToolsFormat:
     def tools_text(self, tools: list[dict]) -> str:
         """One compact line per tool: name(param: type, optional?: type, ...): description. A
         small model reads these in every tool-use row, where full JSON schemas were most of the
-        tokens (~650 of ~750 per row on the bundled example).
+        tokens.
 
         >>> print(TaggedToolsFormat().tools_text([{"function": {"name": "find", "description": "Find files.",
         ...     "parameters": {"properties": {"q": {"type": "string"}, "kind": {"enum": ["doc", "video"]},

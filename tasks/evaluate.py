@@ -4,9 +4,9 @@ Reads:  paths.dataset (the test split), paths.base_model, paths.adapter, paths.p
 Writes: paths.metrics (what `dvc metrics show` reads), paths.predictions
 Params: evaluate.*, train.base_model
 
-Per category: mean token loss and perplexity on the reference reply; then greedy generation
-(no sampling; to the end token, evaluate.max_new_tokens or twice the reference's length) scored by what the category asks for: GraphQL parse rate,
-schema validity and exact match (compared as parsed, printed ASTs); token F1 (SQuAD's, with its
+Per category: mean token loss and perplexity on the reference reply; then greedy generation (no
+sampling; to the end token, evaluate.max_new_tokens or twice the reference's length) scored by
+what the category asks for: GraphQL parse rate, schema validity and exact match (compared as parsed, printed ASTs); token F1 (SQuAD's, with its
 answer normalisation) and ROUGE-L for QA and conversations; tool-name and argument match for tool use.
 """
 from __future__ import annotations

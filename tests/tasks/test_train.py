@@ -6,7 +6,17 @@ import time
 
 import pytest
 
-from conftest import BIN, edit_params, project_env, project_paths, run
+from conftest import BIN, ROOT, edit_params, project_env, project_paths, run
+from tasks.config import load_params
+from tasks.io import InputError
+from tasks.training import base_model_path
+
+
+@pytest.mark.parametrize("value", ["examples", "no/such/folder", "not a model"])
+def test_a_base_model_that_is_not_one_is_a_clear_error(value):
+    p = load_params(ROOT / "params.yaml")
+    with pytest.raises(InputError, match="train.base_model: .* neither 'tiny'"):
+        base_model_path(p.train.model_copy(update={"base_model": value}), p.paths)
 @pytest.mark.slow
 def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
     edit_params(tiny_project, {"train": {"stages": [{"name": "tools first", "categories": ["tool_use"], "iters": 10,
