@@ -68,12 +68,10 @@ def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict], che
 def load_with_lora(p: TrainParams, paths: Paths):
     """The base model with fresh LoRA layers on its top train.lora_layers layers (seeded), and its tokenizer."""
     import mlx.core as mx
-    import numpy as np
     from mlx_lm.tuner.utils import linear_to_lora_layers
 
     model, tokenizer = load_base(p, paths)
     mx.random.seed(p.seed)  # mlx initialises LoRA weights from its global generator
-    np.random.seed(p.seed)  # mlx-lm's batch iterator shuffles with numpy's global generator
     model.freeze()
     linear_to_lora_layers(model, lora_depth(p, model), lora_config(p))
     return model, tokenizer
