@@ -150,18 +150,18 @@ def stage(iters: int, tmp: Path) -> dict:
 # --- 2. same batches: MLX (two ways) and torch + peft, each in its own process (--worker) ------
 
 def same_batches(iters: int) -> list:
-    """The first `iters` batches the train stage would train on (all categories, its seed)."""
+    """The first `iters` batches the train stage would train on (all categories, its seed), built
+    by the train stage's own batch_set."""
     from mlx_lm import load
 
-    from tasks import batches
+    from tasks.train import batch_set
     from tasks.training import base_model_path
 
     t = params().train
-    _, tokenizer = load(base_model_path(t, project_paths()))
-    encoded = [e for row in chat_rows("train") for e in batches.encode(row, tokenizer, t.mask_prompt, t.max_seq_length)[0]]
-    stream = batches.BatchSet(encoded, t.batch_size, t.pad_multiple, t.seed, share_prefix=True)
+    model, tokenizer = load(base_model_path(t, project_paths()))
+    stream, _ = batch_set(chat_rows("train"), tokenizer, model, t, t.seed)
     picked = [stream.order(0)[i % len(stream.batches)] for i in range(iters)]
-    return [[encoded[i] for i in stream.batches[b]] for b in picked]
+    return [[stream.rows[i] for i in stream.batches[b]] for b in picked]
 
 
 def whole_rows(rows, pad_multiple: int):
