@@ -190,8 +190,8 @@ def _body_and_head(model):
     return model.model, head
 
 
-def loss(model, prefix, inputs, index, targets, weights):
-    """Mean cross-entropy over the targets (mlx-lm's train() calls it as loss(model, *batch))."""
+def target_losses(model, prefix, inputs, index, targets):
+    """The cross-entropy of each target (flat, in `index` order)."""
     import mlx.core as mx
     import mlx.nn as nn
     from mlx_lm.models.cache import ConcatenateKVCache
@@ -210,8 +210,29 @@ def loss(model, prefix, inputs, index, targets, weights):
     else:
         logits = model(inputs, cache=cache)
         logits = logits.reshape(-1, logits.shape[-1])[index]
+    return nn.losses.cross_entropy(logits, targets).astype(mx.float32)
+
+
+def loss(model, prefix, inputs, index, targets, weights):
+    """Mean cross-entropy over the targets (mlx-lm's train() calls it as loss(model, *batch))."""
     n = weights.sum()
-    return (nn.losses.cross_entropy(logits, targets) * weights).astype(mx.float32).sum() / n, n
+    return (target_losses(model, prefix, inputs, index, targets) * weights).sum() / n, n
+
+
+def row_losses(model, rows: list[Encoded], batch_size: int, pad_multiple: int) -> list[tuple[float, int]]:
+    """Each row's summed target loss and number of targets, the rows computed in batches as training
+    computes them (evaluate's loss on the reference replies)."""
+    out: list[tuple[float, int]] = [(0.0, 0)] * len(rows)
+    for members in group_batches(rows, batch_size):
+        batch = make_batch([rows[i] for i in members], pad_multiple, can_share_prefix(model))
+        losses = np.array(target_losses(model, *batch.arrays()[:4]))
+        width = batch.inputs.shape[1]
+        owner = np.array(batch.index) // width  # which row of the batch each target belongs to
+        real = np.array(batch.weights) > 0
+        for b, i in enumerate(members):
+            mine = real & (owner == b)
+            out[i] = (float(losses[mine].sum()), int(mine.sum()))
+    return out
 
 
 def can_share_prefix(model) -> bool:

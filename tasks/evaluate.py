@@ -17,7 +17,7 @@ import re
 import string
 from collections import Counter
 
-from tasks import chat_format
+from tasks import batches, chat_format
 from tasks.config import EvaluateParams, TrainParams
 from tasks.examples import prompt_and_reference
 from tasks.io import read_jsonl, write_json, write_jsonl
@@ -174,18 +174,18 @@ def chat_tokens(tokenizer, fmt: chat_format.ChatFormat, messages: list[dict], to
     return tokenizer.apply_chat_template(messages, tools=tools, add_generation_prompt=prompt, return_dict=False)
 
 
-def example_loss(model, tokenizer, row: dict, fmt: chat_format.ChatFormat) -> tuple[float, int]:
-    """Summed loss and token count over the first assistant reply, given everything before it."""
-    import mlx.core as mx
-    import mlx.nn as nn
-
-    prompt, reference = prompt_and_reference(row)
-    context = chat_tokens(tokenizer, fmt, prompt, row.get("tools"), prompt=True)
-    full = chat_tokens(tokenizer, fmt, prompt + [reference], row.get("tools"), prompt=False)
-    tokens = mx.array(full)[None]
-    logits = model(tokens[:, :-1])
-    losses = nn.losses.cross_entropy(logits, tokens[:, 1:])[0, len(context) - 1:]
-    return losses.sum().item(), int(losses.shape[0])
+def reference_losses(model, tokenizer, rows: list[dict], fmt: chat_format.ChatFormat,
+                     batch_size: int = 8) -> list[tuple[float, int]]:
+    """Each row's summed loss and token count over its first assistant reply, given everything
+    before it; the rows run in batches, as training runs them (tasks/batches.py)."""
+    encoded = []
+    for row in rows:
+        prompt, reference = prompt_and_reference(row)
+        context = chat_tokens(tokenizer, fmt, prompt, row.get("tools"), prompt=True)
+        full = chat_tokens(tokenizer, fmt, prompt + [reference], row.get("tools"), prompt=False)
+        head = len(chat_tokens(tokenizer, fmt, prompt[:1], row.get("tools"), prompt=False))
+        encoded.append(batches.Encoded(full, [(len(context), len(full))], head))
+    return batches.row_losses(model, encoded, batch_size, pad_multiple=8)
 
 
 def reply_budget(tokenizer, fmt: chat_format.ChatFormat, row: dict, max_new_tokens: int) -> int:
@@ -276,10 +276,10 @@ def evaluate_model(model, tokenizer, rows: list[dict], schema, p: EvaluateParams
                    fmt: chat_format.ChatFormat) -> list[dict]:
     """Loss on each reference reply, then a greedy reply scored by its category."""
     texts = generate_replies(model, tokenizer, rows, p.max_new_tokens, fmt, f"evaluate {name}")
+    losses = reference_losses(model, tokenizer, rows, fmt)
     results = []
-    for row, text in zip(rows, texts):
+    for row, text, (loss_sum, n_tokens) in zip(rows, texts, losses):
         _, reference = prompt_and_reference(row)
-        loss_sum, n_tokens = example_loss(model, tokenizer, row, fmt)
         results.append({"category": row["category"], "loss_sum": loss_sum, "loss_tokens": n_tokens,
                         "output": text, "scores": score(row["category"], text, reference, schema, fmt)})
     return results

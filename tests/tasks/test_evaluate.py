@@ -102,26 +102,42 @@ def test_rouge_l_and_token_f1_on_known_pairs():
     assert evaluate.token_f1("d c b a", "a b c d") == 1.0  # bag of words
 
 
-def test_batched_generation_gives_the_tokens_of_one_row_at_a_time(tmp_path):
-    """evaluate decodes many rows at once (mlx-lm's BatchGenerator, prompts of different lengths);
-    greedy decoding must give each row what decoding it alone gives."""
-    import mlx.core as mx
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A small tiny model (random weights, a BPE tokenizer) loaded as mlx-lm loads any model."""
     from mlx_lm import load
-    from mlx_lm.generate import generate_step
 
     from tasks import tiny_model
     from tasks.config import TinyModelParams
+
+    path = tmp_path_factory.mktemp("tiny")
+    texts = QUESTIONS + ["Files are kept in folders, and folders can be shared."] * 4
+    tiny_model.build(texts, texts, TinyModelParams(vocab_size=300, hidden_size=32, num_layers=2, num_heads=2,
+                                                   intermediate_size=64, pretrain_iters=0), 2, 0, path, 512)
+    return load(str(path))
+
+
+QUESTIONS = ["Where is the trash?", "How do I share a folder with a team of five people?", "Tags?"]
+
+
+def qa_rows(system: str | None = None) -> list[dict]:
+    head = [{"role": "system", "content": system}] if system else []
+    return [{"category": "qa", "messages": head + [{"role": "user", "content": q},
+                                                   {"role": "assistant", "content": "Folders can be shared. " * 3}]}
+            for q in QUESTIONS]
+
+
+def test_batched_generation_gives_the_tokens_of_one_row_at_a_time(tiny):
+    """evaluate decodes many rows at once (mlx-lm's BatchGenerator, prompts of different lengths);
+    greedy decoding must give each row what decoding it alone gives."""
+    import mlx.core as mx
+    from mlx_lm.generate import generate_step
+
     from tasks.examples import prompt_and_reference
 
-    questions = ["Where is the trash?", "How do I share a folder with a team of five people?", "Tags?"]
-    texts = questions + ["Files are kept in folders, and folders can be shared."] * 4
-    tiny_model.build(texts, texts, TinyModelParams(vocab_size=300, hidden_size=32, num_layers=2, num_heads=2,
-                                                   intermediate_size=64, pretrain_iters=0), 2, 0, tmp_path, 512)
-    model, tokenizer = load(str(tmp_path))
+    model, tokenizer = tiny
     fmt = chat_format.TinyFormat()
-    rows = [{"category": "qa", "messages": [{"role": "user", "content": q},
-                                            {"role": "assistant", "content": "Folders can be shared. " * 3}]}
-            for q in questions]
+    rows = qa_rows()
     batched = evaluate.generate_replies(model, tokenizer, rows, 24, fmt, "test")
     for row, text in zip(rows, batched):
         prompt = evaluate.chat_tokens(tokenizer, fmt, prompt_and_reference(row)[0], None, prompt=True)
@@ -132,3 +148,24 @@ def test_batched_generation_gives_the_tokens_of_one_row_at_a_time(tmp_path):
             alone.append(token)
         assert text == tokenizer.decode(alone, skip_special_tokens=False)
     assert any(batched)
+
+
+def test_batched_reference_losses_equal_each_row_run_alone(tiny):
+    """evaluate computes the reference replies' losses in batches (a shared system prompt once);
+    each row's summed loss and token count must be what running that row alone gives."""
+    import mlx.core as mx
+    import mlx.nn as nn
+
+    from tasks.examples import prompt_and_reference
+
+    model, tokenizer = tiny
+    fmt = chat_format.TinyFormat()
+    rows = qa_rows() + qa_rows(system="You answer questions about folders.")
+    batched = evaluate.reference_losses(model, tokenizer, rows, fmt, batch_size=2)
+    for row, (loss_sum, n) in zip(rows, batched):
+        prompt, reference = prompt_and_reference(row)
+        context = evaluate.chat_tokens(tokenizer, fmt, prompt, None, prompt=True)
+        full = mx.array(evaluate.chat_tokens(tokenizer, fmt, prompt + [reference], None, prompt=False))[None]
+        alone = nn.losses.cross_entropy(model(full[:, :-1]), full[:, 1:])[0, len(context) - 1:]
+        assert n == alone.shape[0] > 0
+        assert loss_sum == pytest.approx(alone.sum().item(), rel=1e-4)
