@@ -51,8 +51,11 @@ SHOWING = [", showing {f}", " with their {f}", ", include {f}", " and tell me {f
 CONDITIONS = [" with {c}", " where {c}", " that have {c}"]
 
 
-def system_prompt(product: str) -> str:
-    return f"Translate the request into a GraphQL query for the {product} API. Reply with the query only."
+def system_prompt(product: str, today: dt.date) -> str:
+    """The instruction, with the date that relative dates in requests ("in the last month") count
+    from: without it the query's date literal cannot be known from the request."""
+    return (f"Translate the request into a GraphQL query for the {product} API. Today is {today.isoformat()}. "
+            "Reply with the query only.")
 
 
 # --- schema helpers ---------------------------------------------------------------------------
@@ -579,7 +582,7 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
             constructs[c] = constructs.get(c, 0) + 1
         for k in drafter.kinds:
             arg_kinds[k] = arg_kinds.get(k, 0) + 1
-        examples.append(make_example(CATEGORY, chat(system_prompt(p.product), words, query),
+        examples.append(make_example(CATEGORY, chat(system_prompt(p.product, p.reference_date), words, query),
                                      source=f"schema:{root.op}.{root.name}",
                                      meta={"graphql_valid": True, "constructs": sorted(used), "root_field": root.name}))
     return examples, {"constructs": constructs, "arg_kinds": arg_kinds}

@@ -45,7 +45,7 @@ def from_seeds(rows: list[dict], p: GenerateParams, path: str, project_tools: li
         if kind == "qa":
             messages = chat(qa.system_prompt(p.product), row["question"], row["answer"])
         elif kind == "text-to-graphql":
-            messages = chat(graphql.system_prompt(p.product), row["natural_language_query"], row["graphql_query"])
+            messages = chat(graphql.system_prompt(p.product, p.reference_date), row["natural_language_query"], row["graphql_query"])
         else:
             messages = list(row["messages"])
             if messages and messages[0]["role"] != "system" and kind == "tool_use":
