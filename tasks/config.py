@@ -111,12 +111,12 @@ class TrainParams(_Frozen):
     batch_size: int = Field(8, gt=0)
     pad_multiple: int = Field(8, gt=0)  # rows are padded to a multiple of this (mlx-lm's own: 32)
     lora_rank: int = Field(8, gt=0)
-    lora_layers: int | None = Field(8, gt=0)  # None: every layer; N: the top N (backward stops there: cheaper)
+    lora_layers: int | None = Field(16, gt=0)  # None: every layer; N: the top N (backward stops there: cheaper)
     lora_scale: float = 20.0
     max_seq_length: int = Field(1024, gt=16)
     mask_prompt: bool = True
     steps_per_report: int = Field(10, gt=0)
-    steps_per_eval: int = Field(100, gt=0)
+    steps_per_eval: int = Field(120, gt=0)
     val_batches: int = 4
 
 
