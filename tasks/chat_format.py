@@ -21,6 +21,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from tasks.json_schema import resolve
+
 END = "<|end|>"
 CALL = "<|call|>"
 PAD = "<|pad|>"
@@ -127,7 +129,7 @@ class TaggedToolsFormat:
             fn = t["function"]
             params = fn.get("parameters") or {}
             required = set(params.get("required") or [])
-            args = ", ".join(f"{name}{'' if name in required else '?'}: {schema_words(spec)}"
+            args = ", ".join(f"{name}{'' if name in required else '?'}: {schema_words(spec, params)}"
                              for name, spec in (params.get("properties") or {}).items())
             lines.append(f"{fn['name']}({args}): {fn.get('description') or ''}".rstrip(": "))
         return self.TOOLS_INTRO + "\n".join(lines)
@@ -170,19 +172,37 @@ class TaggedToolsFormat:
         return Reply(generated.split(self.OPEN, 1)[0].strip(), calls)
 
 
-def schema_words(spec: dict) -> str:
-    """A JSON-schema property in a few words: its enum values, or its type with bounds.
+def schema_words(spec, root: dict | None = None, depth: int = 0) -> str:
+    """A JSON-schema property in a few words: its enum values, or its type with bounds and format;
+    an object's properties in braces, a oneOf's branches joined with |, local $refs followed
+    (`root` holds the $defs), three levels deep at most.
 
     >>> schema_words({"type": "array", "items": {"type": "string"}}), schema_words({"type": "number", "minimum": 0})
     ('array of string', 'number >= 0')
+    >>> schema_words({"type": "object", "required": ["a"], "properties": {"a": {"type": "string", "format": "date"},
+    ...               "b": {"oneOf": [{"type": "integer"}, {"$ref": "#/$defs/x"}]}}, "$defs": {"x": {"enum": ["u", "v"]}}})
+    '{a: string (date), b?: integer | u|v}'
     """
+    root = root if root is not None else (spec if isinstance(spec, dict) else {})
+    spec = resolve(spec, root)
+    if "const" in spec:
+        return json.dumps(spec["const"])
     if "enum" in spec:
         return "|".join(str(v) for v in spec["enum"])
-    kind = spec.get("type", "any")
+    for key in ("oneOf", "anyOf"):
+        if spec.get(key) and depth < 3:
+            return " | ".join(schema_words(b, root, depth + 1) for b in spec[key])
+    kind = spec.get("type", "object" if "properties" in spec else "any")
     if isinstance(kind, list):
         kind = "|".join(kind)
     if kind == "array":
-        return f"array of {schema_words(spec.get('items') or {})}"
+        return f"array of {schema_words(spec.get('items') or {}, root, depth + 1) if depth < 3 else 'any'}"
+    if kind == "object" and spec.get("properties") and depth < 3:
+        required = set(spec.get("required") or [])
+        return "{" + ", ".join(f"{n}{'' if n in required else '?'}: {schema_words(s, root, depth + 1)}"
+                               for n, s in spec["properties"].items()) + "}"
+    if spec.get("format"):
+        kind = f"{kind} ({spec['format']})"
     lo, hi = spec.get("minimum"), spec.get("maximum")
     if lo is not None and hi is not None:
         return f"{kind} {lo}..{hi}"

@@ -116,7 +116,7 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
 
 
 def shortfall_reason(category: str, gen: dict) -> str:
-    if gen.get("status") == "skipped":
+    if gen.get("status") == "skipped" or gen.get("reason"):
         return gen["reason"]
     if category == "conversation":
         dropped = gen.get("dropped", {})

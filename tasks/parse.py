@@ -128,22 +128,35 @@ def parse_docs(root: Path, p: ParseParams) -> tuple[list[dict], dict]:
 
 # --- GraphQL schema -------------------------------------------------------------------------
 
+def graphql_line(error) -> str:
+    """":<line>" where a GraphQL error points, counted here: graphql-core 3.2 reports the line
+    before when the position is the first column of a line."""
+    if error.positions and error.source is not None:
+        return f":{error.source.body.count(chr(10), 0, error.positions[0]) + 1}"
+    return f":{error.locations[0].line}" if error.locations else ""
+
+
 def parse_schema(path: Path) -> tuple[str, dict]:
     """SDL or an introspection JSON result -> SDL text, checked by graphql-core."""
-    from graphql import GraphQLError, build_client_schema, build_schema, print_schema
+    from graphql import GraphQLError, build_client_schema, build_schema, print_schema, validate_schema
 
     text = path.read_text(encoding="utf-8")
+    introspection = text.lstrip().startswith("{")
     try:
-        if text.lstrip().startswith("{"):
+        if introspection:
             data = json.loads(text)
             schema = build_client_schema(data.get("data", data))
         else:
             schema = build_schema(text)
+        errors = validate_schema(schema)  # what build_schema leaves for a server to find at run time
+        if errors:
+            raise errors[0]
     except GraphQLError as e:
-        where = f":{e.locations[0].line}" if e.locations else ""
-        raise InputError(f"{path}{where}: invalid GraphQL schema: {e.message}") from None
-    except (json.JSONDecodeError, TypeError, KeyError) as e:
-        raise InputError(f"{path}: not a GraphQL SDL file nor an introspection result ({e})") from None
+        raise InputError(f"{path}{graphql_line(e)}: invalid GraphQL schema: {e.message}") from None
+    except (json.JSONDecodeError, TypeError, KeyError, AttributeError) as e:
+        if not introspection:  # build_schema reports unknown types and bad extensions as TypeError
+            raise InputError(f"{path}: invalid GraphQL schema: {' '.join(str(e).split())}") from None
+        raise InputError(f"{path}: not a GraphQL introspection result ({e})") from None
     if schema.query_type is None:
         raise InputError(f"{path}: the schema has no Query type")
     n_types = sum(1 for name in schema.type_map if not name.startswith("__"))

@@ -3,9 +3,16 @@
 Credentials are found by detect-secrets' own detectors (Yelp's maintained library: AWS, GitHub,
 GitLab, Slack, Discord, OpenAI, JWT, Stripe, Twilio, SendGrid, npm, PyPI, Mailchimp, Telegram,
 Azure, Artifactory, Square, passwords in URLs), plus patterns for what it lacks: whole private-key
-blocks (it only flags the BEGIN line), current model-API keys (sk-proj-, sk-ant-, hf_, AIza).
-Phone numbers are parsed by `phonenumbers` (Google's libphonenumber); e-mail addresses, IP addresses
-and Luhn-checked card numbers by the patterns below.
+blocks (it only flags the BEGIN line), current model-API keys (sk-proj-, sk-ant-, hf_, AIza),
+fine-grained GitHub tokens, npm tokens, Stripe test keys, and JWT-shaped tokens whose payload does
+not decode (detect-secrets only takes the ones that do; a log often holds them cut).
+
+Personal data: phone numbers are found by `phonenumbers` (Google's libphonenumber): numbers it
+calls valid, numbers written with a + and a country code that it calls possible, and North American
+numbers in the usual notations ((384) 593-2314, 384-593-2314, +1 384 593 2314) by their shape, so
+that a number whose area code is not assigned today is taken all the same; e-mail and IP addresses, IBANs (mod-97 checked), US social security numbers, MAC
+addresses, street addresses with a house number, numbers labelled as a passport, ID card or
+licence, and Luhn-checked card numbers by the patterns below.
 
 A bare run of digits is never taken for a phone number: GraphQL values such as 5368709120 (5 GB)
 would be. A phone number needs a leading + or separators, as people write them.
@@ -22,12 +29,41 @@ OWN_PATTERNS = [
     ("PRIVATE_KEY", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----", re.S)),
     ("API_KEY", re.compile(r"\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-)?[A-Za-z0-9_-]{32,}")),
     ("API_KEY", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
-    ("API_KEY", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("API_KEY", re.compile(r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
+    ("API_KEY", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("API_KEY", re.compile(r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{24,}\b")),
+    ("GITHUB_TOKEN", re.compile(r"\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b")),
+    ("JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
 ]
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)")
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Issuer prefixes and lengths of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay)
+CARD_ISSUERS = re.compile(r"4\d{12}(?:\d{3}){0,2}|(?:5[1-5]\d{2}|2(?:2[2-9]\d|[3-6]\d\d|7[01]\d|720))\d{12}|3[47]\d{13}"
+                          r"|(?:6011|65\d\d|64[4-9]\d)\d{12,15}|35\d{14,17}|3(?:0[0-5]|[689]\d)\d{11,16}|62\d{14,17}")
+# North American numbers by their shape, separators required: (384) 593-2314, +1 384.593.2314
+NANP = re.compile(r"(?<![\w.+-])(?:\+?1[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-]|\.\d)")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
+MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:-])"
+                 r"|(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?!\w|\.\w)")
+# user:password@ in a URL, the password with characters RFC 3986 reserves (detect-secrets skips those)
+URL_PASSWORD = re.compile(r"://[^\s:/@]+:([^\s@/]+)@")
+_STREET_TYPES = ("Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Parkway|"
+                 "Pkwy|Loop|Terrace|Ter|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Row|Crescent|Close")
+ADDRESSES = [
+    # 42 Elm Street / 1600 N. Main St., Apt 4 / 221B Baker Street
+    re.compile(rf"\b\d{{1,5}}[A-Z]?\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
+               r"(?:,?\s+(?:Apt|Apartment|Suite|Unit|Ste)\.?\s*#?\w+)?"),
+    # 12 rue de la Paix / 5 avenue Foch
+    re.compile(r"\b\d{1,4},?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai)\s+"
+               r"(?:(?:de la|de l'|du|des|de|d')\s*)?[A-ZÉÈ][\w'’-]+(?:\s+[A-ZÉÈ][\w'’-]+)*"),
+    # Hauptstraße 5 / Bahnhofstrasse 12a
+    re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b"),
+]
+ID_NUMBER = re.compile(r"(?i:\b(?:passport|id card|identity card|national id|driver'?s licen[cs]e|licen[cs]e|"
+                       r"document|social insurance|tax id)\s*(?:number|no\.?|num|#)?\s*[:#]?\s*)([A-Z0-9]{6,10})\b")
 PHONE_HINT = re.compile(r"\+|\d[\s().-]+\d")
 
 # detect-secrets detector class name -> placeholder kind
@@ -44,7 +80,10 @@ DETECTORS = {
 # tokens, digit runs of phones and cards, IP addresses).
 MAYBE_SECRET = re.compile(r"[A-Za-z0-9_\-+/=]{16,}|://[^\s/]*:[^\s/]*@|BEGIN")
 ANYTHING = re.compile(r"@|://|BEGIN|eyJ|\d[\d\s().+-]{6,}\d|[A-Za-z0-9_\-+/=]{16,}|\d{1,3}(?:\.\d{1,3}){3}"
-                      r"|[0-9A-Fa-f]*:[0-9A-Fa-f]*:")
+                      r"|[0-9A-Fa-f]*:[0-9A-Fa-f]*:|[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\."
+                      r"|\d[A-Z]?,?\s+(?:[NSEW]\.?\s+)?[A-Z]|\d,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai)\s"
+                      r"|(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d"
+                      r"|(?i:passport|licen[cs]e|id card|identity card|national id|document|social insurance|tax id)")
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +131,7 @@ def find_credentials(text: str) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     for kind, pattern in OWN_PATTERNS:
         spans += [(m.start(), m.end(), kind) for m in pattern.finditer(text)]
+    spans += [(m.start(1), m.end(1), "PASSWORD") for m in URL_PASSWORD.finditer(text)]
     if MAYBE_SECRET.search(text):
         for kind, detector in _detectors():
             spans += [(a, b, kind) for a, b in _detector_spans(detector, text) if b - a >= 6]
@@ -111,11 +151,30 @@ def find_pii(text: str) -> list[tuple[int, int, str]]:
                 spans.append((m.start(), m.end(), "IP_ADDRESS"))
     for m in CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
-        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+        if CARD_ISSUERS.fullmatch(digits) and luhn_ok(digits):
             spans.append((m.start(), m.end(), "CREDIT_CARD"))
+    for m in IBAN.finditer(text):
+        if iban_ok(m.group()):
+            spans.append((m.start(), m.end(), "IBAN"))
+    spans += [(m.start(), m.end(), "SSN") for m in SSN.finditer(text)]
+    spans += [(m.start(), m.end(), "MAC_ADDRESS") for m in MAC.finditer(text)]
+    spans += [(m.start(), m.end(), "ADDRESS") for pattern in ADDRESSES for m in pattern.finditer(text)]
+    spans += [(m.start(1), m.end(1), "ID_NUMBER") for m in ID_NUMBER.finditer(text) if re.search(r"\d", m.group(1))]
     if PHONE_HINT.search(text):
         spans += _phones(text)
     return spans
+
+
+def iban_ok(s: str) -> bool:
+    """ISO 13616's check: the country and check digits moved to the end, letters as 10-35, mod 97 is 1.
+
+    >>> iban_ok("GB82 WEST 1234 5698 7654 32"), iban_ok("GB82 WEST 1234 5698 7654 33")
+    (True, False)
+    """
+    s = s.replace(" ", "")
+    if not 15 <= len(s) <= 34:
+        return False
+    return int("".join(str(int(c, 36)) for c in s[4:] + s[:4])) % 97 == 1
 
 
 def _is_ip(s: str) -> bool:
@@ -135,10 +194,14 @@ def _phones(text: str) -> list[tuple[int, int, str]]:
     import phonenumbers
 
     out = []
-    for match in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.VALID):
-        raw = match.raw_string
-        if raw.startswith("+") or re.search(r"\d[\s().-]+\d", raw):
-            out.append((match.start, match.end, "PHONE"))
+    for leniency in (phonenumbers.Leniency.VALID, phonenumbers.Leniency.POSSIBLE):
+        for match in phonenumbers.PhoneNumberMatcher(text, "US", leniency=leniency):
+            raw = match.raw_string
+            if leniency == phonenumbers.Leniency.POSSIBLE and not raw.startswith("+"):
+                continue  # without a country code, only what libphonenumber calls valid
+            if (raw.startswith("+") or re.search(r"\d[\s().-]+\d", raw)) and ":" not in raw:
+                out.append((match.start, match.end, "PHONE"))
+    out += [(m.start(), m.end(), "PHONE") for m in NANP.finditer(text)]
     return out
 
 

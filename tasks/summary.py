@@ -68,6 +68,12 @@ def terminal(reports: dict) -> str:
     for cat, row in gen["categories"].items():
         note = f"  short by {row['shortfall']}: {row['why']}" if row.get("shortfall") else ""
         lines.append(f"  {cat:16} {row['target']:5} / {row['produced']:5}{note}")
+    for cat, g in gen.get("generators", {}).items():
+        if g.get("generator_bugs"):
+            lines.append(f"  {cat}: generator bugs: {sum(g['generator_bugs'].values())} drafts left out "
+                         f"(a tunesmith bug; reports/generate.json lists them by message)")
+        if g.get("undraftable"):
+            lines.append(f"  {cat}: tools left out, no valid arguments drawn: {', '.join(g['undraftable'])}")
     verdict = "passed" if val["success"] else "FAILED"
     lines += ["", f"Validation: {verdict}, {val['n_expectations']} expectations; "
                   f"{val['n_out']} kept, {val['n_rejected']} rejected",

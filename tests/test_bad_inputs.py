@@ -44,9 +44,14 @@ CASES = [
     ("empty docs folder", lambda p: [f.unlink() for f in (p / EX / "docs").glob("*")],
      "split", "error", "no documents"),
     ("invalid SDL", lambda p: write(p / EX / "schema.graphql", "type Query {\n  files: [File!\n}\n"),
-     "split", "error", "schema.graphql:2: invalid GraphQL schema"),
+     "split", "error", "schema.graphql:3: invalid GraphQL schema"),  # the "}" where "]" belongs
     ("malformed introspection JSON", lambda p: write(p / EX / "schema.graphql", '{"data": {"__schema": \n'),
-     "split", "error", "schema.graphql: not a GraphQL SDL file nor an introspection result"),
+     "split", "error", "schema.graphql: not a GraphQL introspection result"),
+    ("SDL that only graphql-core's schema validation rejects", lambda p: write(
+        p / EX / "schema.graphql", 'interface Named {\n  name: String\n}\ntype Query implements Named {\n  name: Int\n}\n'),
+     "split", "error", "schema.graphql:2: invalid GraphQL schema: Interface field Named.name expects type String"),
+    ("a type name beginning with __", lambda p: write(p / EX / "schema.graphql", "type Query {\n  a: __Thing\n}\ntype __Thing {\n  b: Int\n}\n"),
+     "split", "error", "schema.graphql:4: invalid GraphQL schema: Name '__Thing' must not begin with '__'"),
     ("malformed JSONL line", lambda p: write(p / EX / "seed.jsonl", (p / EX / "seed.jsonl").read_text() + "{oops\n"),
      "split", "error", "seed.jsonl:9: not valid JSON"),
     ("seed of unknown type", lambda p: write(p / EX / "seed.jsonl", '{"type": "essay", "text": "x"}\n'),

@@ -2,8 +2,15 @@
 
 Each example exercises one construct (see CONSTRUCTS) on one root field. The query and the words
 are built from the same choices, so the request says everything the query does: every argument
-value, the sort order, the page size and the fields to show. Every query is parsed and validated
-against the schema when it is made; an invalid one is a bug in this module and raises.
+value, the sort order, the page size and the fields to show.
+
+Any schema graphql-core accepts is drafted from: unions are selected through inline fragments only,
+`@oneOf` inputs get exactly one key, Int values stay in 32 bits, required arguments are given
+wherever they are (top level, inside input objects, inside lists), deprecated fields, arguments and
+enum values are avoided, subscriptions are left out. Every query is parsed and validated against
+the schema when it is made; one that is not valid is a bug in this module: it is never written, it
+is counted by its validation message (`generator_bugs` in the report, which the tests require to be
+empty) and the run goes on.
 """
 from __future__ import annotations
 
@@ -11,6 +18,8 @@ import datetime as dt
 import itertools
 import random
 import re
+import sys
+from collections import Counter
 from dataclasses import dataclass, field
 
 from graphql import (
@@ -36,7 +45,7 @@ from tasks.generators.words import VALUE_WORDS, byte_words, humanize, sentence_c
 
 CATEGORY = "text-to-graphql"
 CONSTRUCTS = ("plain", "nested", "arguments", "filter", "sorting", "pagination", "alias",
-              "named_fragment", "inline_fragment", "variables", "mutation")
+              "named_fragment", "inline_fragment", "variables", "directives", "mutation")
 ARG_KINDS = ("string", "int", "float", "boolean", "id", "enum", "list", "input_object", "custom_scalar")
 
 PAGE_SIZE_ARGS = {"first", "last", "limit", "top", "take", "pageSize", "perPage", "page_size", "per_page"}
@@ -45,10 +54,55 @@ CURSOR_ARGS = {"after", "before", "cursor"}
 SORT_ARGS = {"sort", "sortBy", "orderBy", "order", "order_by", "sort_by"}
 CONTAINER_FIELDS = ("nodes", "items", "results", "data")  # list wrappers of offset/cursor styles
 SIZES = [1 << 20, 10 << 20, 100 << 20, 500 << 20, 1 << 30, 2 << 30, 5 << 30]
+INT_MAX = 2**31 - 1  # GraphQL's Int is 32-bit signed
+MAX_INPUT_DEPTH = 4  # input objects nested deeper get only what they must have, and lists get []
+# First words of a field description that is a sentence about it ("Look up a user by login"), not
+# a name for what it returns ("Files in the library"): such a field is named by its name instead.
+VERBS = {"look", "lookup", "get", "gets", "fetch", "fetches", "find", "finds", "return", "returns", "list",
+         "lists", "retrieve", "retrieves", "query", "queries", "search", "searches", "show", "shows", "read",
+         "reads", "resolve", "resolves", "load", "loads", "check", "checks", "provide", "provides", "used",
+         "this", "a", "an", "if", "when", "deprecated", "note", "gives", "give", "returned"}
+COMPOSITE = (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)
 
 LEADS = ["Show me {s}", "List {s}", "Find {s}", "Get {s}", "I want to see {s}", "Give me {s}", "Fetch {s}"]
 SHOWING = [", showing {f}", " with their {f}", ", include {f}", " and tell me {f}"]
 CONDITIONS = [" with {c}", " where {c}", " that have {c}"]
+
+
+def subject_of(name: str, f: GraphQLField) -> str:
+    """What a request calls a root field: its description when that is a short name for what it
+    returns ("Files in the library" -> "files in the library"), else the field's name in words
+    (a description such as "Look up a code of conduct by its key" is not a name). A first word
+    with capitals inside ("GitHub") keeps its case.
+
+    >>> subject_of("codeOfConduct", GraphQLField(GraphQLEnumType("E", {"A": 1}), description="Look up a code of conduct."))
+    'code of conduct'
+    >>> subject_of("advisories", GraphQLField(GraphQLEnumType("E", {"A": 1}), description="GitHub Security Advisories"))
+    'GitHub Security Advisories'
+    """
+    text = (f.description or "").strip().split("\n")[0].strip().rstrip(".")
+    words = text.split()
+    if not words or len(words) > 8 or words[0].lower() in VERBS or not text.replace(" ", "").isprintable():
+        return humanize(name)
+    first = words[0]
+    return text[:1].lower() + text[1:] if first[1:] == first[1:].lower() else text
+
+
+def imperative(text: str) -> str:
+    """A mutation's description as an instruction: "Adds a comment" -> "Add a comment".
+
+    >>> imperative("Adds a star."), imperative("Dismisses a review"), imperative("Applies a patch")
+    ('Add a star.', 'Dismiss a review', 'Apply a patch')
+    """
+    first, _, rest = text.partition(" ")
+    low = first.lower()
+    if low.endswith("ies") and len(low) > 4:
+        first = first[:-3] + "y"
+    elif low.endswith(("sses", "shes", "ches", "xes", "zes")):
+        first = first[:-2]
+    elif low.endswith("s") and not low.endswith("ss") and len(low) > 3:
+        first = first[:-1]
+    return f"{first} {rest}".strip()
 
 
 def system_prompt(product: str, today: dt.date) -> str:
@@ -74,31 +128,38 @@ def has_required_args(f: GraphQLField) -> bool:
     return any(is_required(a) for a in f.args.values())
 
 
+def fields_of(t) -> dict:
+    """A type's own fields: an object's or an interface's; a union has none (its members are
+    selected through inline fragments), nor has a scalar or an enum."""
+    return t.fields if isinstance(t, (GraphQLObjectType, GraphQLInterfaceType)) else {}
+
+
+def selectable(f: GraphQLField) -> bool:
+    """A field a draft may select: not deprecated, and no argument it must be given."""
+    return f.deprecation_reason is None and not has_required_args(f)
+
+
 def leaf_fields(t) -> list[str]:
-    return [n for n, f in t.fields.items() if is_leaf_type(unwrap(f.type)) and not has_required_args(f)]
+    return [n for n, f in fields_of(t).items() if is_leaf_type(unwrap(f.type)) and selectable(f)]
 
 
-def object_fields(t) -> list[str]:
-    """Fields of `t` leading to an object, interface or union, callable without arguments."""
-    return [n for n, f in t.fields.items()
-            if isinstance(unwrap(f.type), (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType))
-            and not has_required_args(f)]
+def object_fields(t, kinds: tuple = COMPOSITE) -> list[str]:
+    """Selectable fields of `t` leading to a type of `kinds` (object, interface or union)."""
+    return [n for n, f in fields_of(t).items() if isinstance(unwrap(f.type), kinds) and selectable(f)]
 
 
 def container_path(t) -> tuple[list[str], object]:
     """Connection and list-wrapper types: (path to the items, item type).
     FileConnection -> (["edges", "node"], File); a plain object -> ([], itself)."""
-    if isinstance(t, (GraphQLObjectType, GraphQLInterfaceType)):
-        edges = t.fields.get("edges")
-        if edges is not None:
-            edge = unwrap(edges.type)
-            if isinstance(edge, GraphQLObjectType) and "node" in edge.fields:
-                return ["edges", "node"], unwrap(edge.fields["node"].type)
-        for name in CONTAINER_FIELDS:
-            f = t.fields.get(name)
-            if f is not None and is_list(f.type) and not has_required_args(f) \
-                    and isinstance(unwrap(f.type), (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)):
-                return [name], unwrap(f.type)
+    edges = fields_of(t).get("edges")
+    if edges is not None and selectable(edges):
+        node = fields_of(unwrap(edges.type)).get("node")
+        if node is not None and selectable(node) and isinstance(unwrap(node.type), COMPOSITE):
+            return ["edges", "node"], unwrap(node.type)
+    for name in CONTAINER_FIELDS:
+        f = fields_of(t).get(name)
+        if f is not None and is_list(f.type) and selectable(f) and isinstance(unwrap(f.type), COMPOSITE):
+            return [name], unwrap(f.type)
     return [], t
 
 
@@ -118,10 +179,13 @@ def is_sort_arg(name: str, t) -> bool:
 
 
 def arg_role(name: str, arg) -> str:
-    """page | cursor | sort | filter | argument"""
-    if name in PAGE_SIZE_ARGS or name in OFFSET_ARGS:
+    """page | cursor | sort | filter | argument (a page size must be an Int, a cursor a string-like
+    scalar; an argument of another type with one of those names is a plain argument)."""
+    named = unwrap(arg.type)
+    if (name in PAGE_SIZE_ARGS or name in OFFSET_ARGS) and named.name == "Int":
         return "page"
-    if name in CURSOR_ARGS:
+    if name in CURSOR_ARGS and is_leaf_type(named) and not isinstance(named, GraphQLEnumType) \
+            and named.name not in ("Int", "Float", "Boolean"):
         return "cursor"
     if is_sort_arg(name, arg.type):
         return "sort"
@@ -161,7 +225,7 @@ class ValueMaker:
         rng = self.rng
         subject, comparison = split_comparison(name)
         if isinstance(t, GraphQLEnumType):
-            value = rng.choice(list(t.values))
+            value = rng.choice([v for v, d in t.values.items() if d.deprecation_reason is None] or list(t.values))
             if {"ASC", "DESC"} <= set(t.values):
                 return Value(value, rng.choice(["ascending", "in ascending order"] if value == "ASC"
                                                else ["descending", "in descending order"]), {"enum"})
@@ -171,7 +235,7 @@ class ValueMaker:
         kind = t.name
         about = (description or "").lower() + " " + name.lower()
         if kind in ("Int", "Float") and ("byte" in about or "size" in about):
-            n = rng.choice(SIZES)
+            n = rng.choice([s for s in SIZES if kind == "Float" or s <= INT_MAX])
             more = {"greater than": ["larger than", "bigger than", "over"], "less than": ["smaller than", "under"],
                     "at least": ["at least"], "at most": ["at most"]}.get(comparison or "", [""])
             return Value(str(n), f"{subject} {rng.choice(more)} {byte_words(n)}".replace("  ", " "),
@@ -223,13 +287,16 @@ class ValueMaker:
     def input_object(self, name: str, t: GraphQLInputObjectType, depth: int) -> Value:
         fields = list(t.fields.items())
         required = [(n, f) for n, f in fields if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined]
-        optional = [(n, f) for n, f in fields if (n, f) not in required]
+        optional = [(n, f) for n, f in fields if (n, f) not in required and f.deprecation_reason is None]
         if depth > 1:  # deep input objects: only what must be given
             optional = [(n, f) for n, f in optional if not isinstance(unwrap(f.type), GraphQLInputObjectType)]
-        k = 0 if depth > 1 else self.rng.randint(1, min(2, len(optional))) if optional else 0
-        chosen = required + self.rng.sample(optional, k=k)
-        if not chosen and optional:
-            chosen = [optional[0]]
+        if getattr(t, "is_one_of", False):  # @oneOf: exactly one key
+            chosen = [self.rng.choice(optional or fields)]
+        else:
+            k = 0 if depth > 1 else self.rng.randint(1, min(2, len(optional))) if optional else 0
+            chosen = required + self.rng.sample(optional, k=k)
+            if not chosen and optional:
+                chosen = [optional[0]]
         parts = [(n, self.value(n, f.type, f.description, depth + 1)) for n, f in chosen]
         literal = "{ " + ", ".join(f"{n}: {v.literal}" for n, v in parts) + " }"
         kinds = {"input_object"}.union(*(v.kinds for _, v in parts)) if parts else {"input_object"}
@@ -239,6 +306,8 @@ class ValueMaker:
 
     def value(self, name: str, t, description: str | None, depth: int = 0) -> Value:
         inner = t.of_type if isinstance(t, GraphQLNonNull) else t
+        if isinstance(inner, GraphQLList) and depth >= MAX_INPUT_DEPTH:
+            return Value("[]", "", {"list"})
         if isinstance(inner, GraphQLList):
             first = self.value(name, inner.of_type, description, depth)
             second = self.value(name, inner.of_type, description, depth)
@@ -308,7 +377,7 @@ def abstract_selection(t, schema: GraphQLSchema, rng: random.Random) -> Selectio
 def nested_selection(t, rng: random.Random, hops: int) -> Selection:
     """Leaves of `t` plus one object field followed for up to `hops` hops."""
     own = leaves_selection(t, rng)
-    candidates = [n for n in object_fields(t) if isinstance(unwrap(t.fields[n].type), (GraphQLObjectType, GraphQLInterfaceType))]
+    candidates = object_fields(t, (GraphQLObjectType, GraphQLInterfaceType))
     if not candidates or hops < 1:
         return own
     name = rng.choice(candidates)
@@ -361,11 +430,13 @@ def applicable(root: Root, schema: GraphQLSchema) -> list[str]:
     if not has_required_args(root.field):
         out.append("plain")
     if isinstance(item, (GraphQLObjectType, GraphQLInterfaceType)):
-        if any(isinstance(unwrap(item.fields[n].type), (GraphQLObjectType, GraphQLInterfaceType)) for n in object_fields(item)):
+        if object_fields(item, (GraphQLObjectType, GraphQLInterfaceType)):
             out.append("nested")
         out.append("named_fragment")
-        if any(isinstance(unwrap(item.fields[n].type), (GraphQLInterfaceType, GraphQLUnionType)) for n in object_fields(item)):
+        if object_fields(item, (GraphQLInterfaceType, GraphQLUnionType)):
             out.append("inline_fragment")
+        if [n for n in leaf_fields(item) if n != "id"]:
+            out.append("directives")
     if isinstance(item, (GraphQLInterfaceType, GraphQLUnionType)) and "inline_fragment" not in out:
         out.append("inline_fragment")
     if "argument" in roles:
@@ -409,7 +480,7 @@ class Drafter:
         return path, sel
 
     def inline_on_field(self, item) -> Selection:
-        names = [n for n in object_fields(item) if isinstance(unwrap(item.fields[n].type), (GraphQLInterfaceType, GraphQLUnionType))]
+        names = object_fields(item, (GraphQLInterfaceType, GraphQLUnionType))
         name = self.rng.choice(names)
         own = leaves_selection(item, self.rng)
         path, inner_type = container_path(unwrap(item.fields[name].type))
@@ -442,12 +513,10 @@ class Drafter:
 
     def words_for(self, root: Root, args: list[tuple[str, Value, str]], sel: Selection) -> str:
         rng = self.rng
-        subject = (root.field.description or humanize(root.name)).strip().rstrip(".")
-        subject = subject[:1].lower() + subject[1:]
         if root.op == "mutation":
-            lead = sentence_case(subject)
+            lead = mutation_lead(root)
         else:
-            lead = rng.choice(LEADS).format(s=subject)
+            lead = rng.choice(LEADS).format(s=subject_of(root.name, root.field))
         conditions = [v.words for _, v, role in args if role in ("filter", "argument")]
         modifiers = [v.words for _, v, role in args if role in ("sort", "page", "cursor")]
         text = lead
@@ -461,6 +530,8 @@ class Drafter:
     def draft(self, root: Root, construct: str) -> tuple[str, str, set]:
         if construct == "alias":
             return self.alias(root)
+        if construct == "directives":
+            return self.with_directive(root)
         args = self.args_for(root, construct)
         path, sel = self.selection(root, construct)
         constructs = {construct} | sel.constructs
@@ -503,10 +574,8 @@ class Drafter:
             args = ", ".join(f"{n}: {x.literal}" for n, x in required + [(name, v)])
             parts.append(f"{alias}: {root.name}({args}){' ' + selection if selection else ''}")
         query = f"query {{ {' '.join(parts)} }}"
-        subject = (root.field.description or humanize(root.name)).strip().rstrip(".")
-        subject = subject[:1].lower() + subject[1:]
         extra = "".join(f" {x.words}," for _, x in required)
-        words = (f"{self.rng.choice(LEADS).format(s=subject)}{extra} once with {first.words} as {names[0]} "
+        words = (f"{self.rng.choice(LEADS).format(s=subject_of(root.name, root.field))}{extra} once with {first.words} as {names[0]} "
                  f"and once with {second.words} as {names[1]}")
         if sel.words:
             words += self.rng.choice(SHOWING).format(f=join_words(sel.words))
@@ -531,27 +600,59 @@ class Drafter:
         arg_text = ", ".join(f"{n}: ${n}" for n, _, _ in args)
         op_name = f"{pascal(root.name)}Query"
         query = f"query {op_name}({declared}) {{ {root.name}({arg_text}){' ' + selection if selection else ''} }}"
-        subject = (root.field.description or humanize(root.name)).strip().rstrip(".")
         variables = join_words([f"${n}" for n, _, _ in args])
         noun = "variables" if len(args) > 1 else "a variable"
-        words = f"Write a query {op_name} that takes {variables} as {noun} and returns {subject[:1].lower() + subject[1:]}"
+        words = f"Write a query {op_name} that takes {variables} as {noun} and returns {subject_of(root.name, root.field)}"
         if sel.words:
             words += self.rng.choice(SHOWING).format(f=join_words(sel.words))
         return query, words, {"variables"} | sel.constructs
 
 
+    def with_directive(self, root: Root) -> tuple[str, str, set]:
+        """One selected field under @include or @skip, its condition a Boolean variable."""
+        args = self.args_for(root, "directives")  # the required ones
+        path, item = container_path(unwrap(root.field.type))
+        picked = pick_leaves(item, self.rng)
+        target = self.rng.choice([n for n in picked if n != "id"])
+        include = self.rng.random() < 0.5
+        var = ("with" if include else "hide") + pascal(target)
+        fields = " ".join(f"{n} @{'include' if include else 'skip'}(if: ${var})" if n == target else n for n in picked)
+        arg_text = f"({', '.join(f'{n}: {v.literal}' for n, v, _ in args)})" if args else ""
+        op_name = f"{pascal(root.name)}Query"
+        query = f"query {op_name}(${var}: Boolean!) {{ {root.name}{arg_text} {wrap(path, '{ ' + fields + ' }')} }}"
+        others = [humanize(n) for n in picked if n not in ("id", target)]
+        conditions = " and ".join(v.words for _, v, _ in args)
+        words = (f"Write a query {op_name} that returns {subject_of(root.name, root.field)}"
+                 f"{' with ' + conditions if conditions else ''}"
+                 f"{', showing ' + join_words(others) if others else ''}, and their {humanize(target)} "
+                 f"{'only when' if include else 'unless'} ${var} is true")
+        self.kinds = set().union(*(v.kinds for _, v, _ in args)) if args else set()
+        return query, words, {"directives"} | ({"arguments"} if args else set())
+
+
+def mutation_lead(root: Root) -> str:
+    """A mutation request's opening: its description as an instruction when it starts with a verb
+    ("Adds a star to a repository" -> "Add a star to a repository"), else its name in words."""
+    text = (root.field.description or "").strip().split("\n")[0].strip().rstrip(".")
+    words = text.split()
+    if words and len(words) <= 12 and words[0].lower().endswith("s") and words[0][1:].islower():
+        return imperative(text)
+    return sentence_case(humanize(root.name))
+
+
 def roots_of(schema: GraphQLSchema) -> list[Root]:
-    roots = [Root("query", n, f) for n, f in schema.query_type.fields.items()]
-    if schema.mutation_type is not None:
-        roots += [Root("mutation", n, f) for n, f in schema.mutation_type.fields.items()]
-    return roots
+    """The query and mutation fields that are not deprecated (subscriptions are not drafted)."""
+    roots = [Root(op, n, f) for op, t in (("query", schema.query_type), ("mutation", schema.mutation_type))
+             for n, f in fields_of(t).items()]
+    return [r for r in roots if r.field.deprecation_reason is None]
 
 
 def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: int) -> tuple[list[Example], dict]:
     """Up to `quota` distinct NL -> GraphQL examples, cycling through the constructs so each one
     the schema allows is covered, and through the root fields that allow it. Returns the examples
-    and {"constructs": {construct: count}, "arg_kinds": {kind: count}}. Gives up after
-    generate.max_repeats draws in a row whose request repeats an earlier one."""
+    and {"constructs": {construct: count}, "arg_kinds": {kind: count}, "generator_bugs": {message:
+    count}} (plus "reason" when the schema has no field to draft from). Gives up after
+    generate.max_repeats draws in a row that repeat an earlier request or fail."""
     schema = build_schema(sdl)
     drafter = Drafter(schema, rng, p.reference_date)
     roots = roots_of(schema)
@@ -559,6 +660,7 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
     cycle = [c for c in CONSTRUCTS if by_construct[c]]
     constructs: dict[str, int] = {}
     arg_kinds: dict[str, int] = {}
+    bugs: Counter = Counter()
     seen: set[str] = set()
     examples: list[Example] = []
     repeats = 0
@@ -567,16 +669,18 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
         turn = next(turns)
         construct = cycle[turn % len(cycle)]
         root = by_construct[construct][(turn // len(cycle)) % len(by_construct[construct])]
-        query, words, used = drafter.draft(root, construct)
-        words = sentence_case(" ".join(words.split()))
-        if words in seen:
+        try:
+            query, words, used = drafter.draft(root, construct)
+            query = " ".join(query.split())
+            errors = [e.message for e in validate(schema, parse(query))]
+        except Exception as e:  # a schema shape this module mishandles: counted below, never fatal
+            errors = [f"{construct} on {root.op}.{root.name}: {type(e).__name__}: {e}"]
+        words = sentence_case(" ".join(words.split())) if not errors else ""
+        if errors or words in seen:
+            bugs.update(errors[:1])
             repeats += 1
             continue
         repeats = 0
-        query = " ".join(query.split())
-        errors = validate(schema, parse(query))
-        if errors:
-            raise AssertionError(f"generated an invalid query (a bug in tunesmith): {query}\n{errors[0].message}")
         seen.add(words)
         for c in used:
             constructs[c] = constructs.get(c, 0) + 1
@@ -585,4 +689,11 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
         examples.append(make_example(CATEGORY, chat(system_prompt(p.product, p.reference_date), words, query),
                                      source=f"schema:{root.op}.{root.name}",
                                      meta={"graphql_valid": True, "constructs": sorted(used), "root_field": root.name}))
-    return examples, {"constructs": constructs, "arg_kinds": arg_kinds}
+    if bugs:
+        print(f"tunesmith generate: warning: {sum(bugs.values())} NL->GraphQL drafts were not valid against the "
+              f"schema and were left out (a tunesmith bug: please report it with your schema); first: "
+              f"{bugs.most_common(1)[0][0]}", file=sys.stderr)
+    coverage = {"constructs": constructs, "arg_kinds": arg_kinds, "generator_bugs": dict(bugs.most_common())}
+    if not cycle:
+        coverage["reason"] = "the schema has no query or mutation field that is not deprecated"
+    return examples, coverage

@@ -144,9 +144,21 @@ def list_questions(topic: str, intro: str, product: str) -> list[str]:
 
 
 def _lower_first(s: str) -> str:
-    """Lower-case the first letter unless the first word is an acronym ("API")."""
-    first = s.split(" ", 1)[0]
-    return s if len(first) > 1 and first.isupper() else s[:1].lower() + s[1:]
+    """Lower-case the first letter of a heading used mid-sentence, unless its first word is an
+    acronym or has capitals inside ("API", "GitHub"), or the heading is in title case, which makes
+    it a name ("Hugging Face Datasets").
+
+    >>> _lower_first("Adding a location"), _lower_first("GitHub tokens"), _lower_first("Hugging Face Datasets")
+    ('adding a location', 'GitHub tokens', 'Hugging Face Datasets')
+    """
+    words = s.split()
+    first = words[0] if words else ""
+    if len(first) > 1 and not first[1:].islower() and first[1:].isalpha():
+        return s
+    longer = [w for w in words[1:] if len(w) > 3 and w[:1].isalpha()]
+    if longer and all(w[:1].isupper() for w in longer):
+        return s
+    return s[:1].lower() + s[1:]
 
 
 Candidate = tuple[str, int, int, str]  # (question, answer start, answer end, kind), offsets within the chunk text

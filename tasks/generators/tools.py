@@ -2,11 +2,12 @@
 
 Four shapes (SHAPES): a single call; two calls in parallel; a multi-turn exchange (a call, its
 result and answer, then a follow-up request and a second call); error recovery (the tool returns
-an error and the assistant calls again with a corrected argument). Argument values are drawn by
-each property's JSON-schema type (enum, integer and number with their bounds, boolean, and for
-strings a name-based guess: folder, path or a plain word); other keywords (formats, patterns,
-arrays, nested objects) are not read, which is why every argument set is checked against its
-tool's schema with jsonschema when it is made: a set that does not validate raises.
+an error and the assistant calls again with a corrected argument). Argument values are drawn from
+each tool's JSON Schema (tasks/generators/schema_values.py: arrays, nested objects, enums, bounds,
+formats, oneOf/anyOf/allOf, $ref) and every argument set is checked against the schema with
+jsonschema when it is made. A set that does not validate (a `pattern` the drafter cannot meet, say)
+is drawn again; a tool none of whose draws validate is left out and named in the report
+(`undraftable`), never a crash.
 """
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from jsonschema import Draft202012Validator
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, make_example, tool_call
-from tasks.generators.words import VALUE_WORDS, humanize, sentence_case
+from tasks.generators import schema_values
+from tasks.generators.words import humanize, sentence_case
 
 CATEGORY = "tool_use"
-FOLDERS = ["/Documents", "/Downloads", "/Pictures", "/Music", "/Projects", "/Archive"]
-EXTENSIONS = [".pdf", ".docx", ".jpg", ".mp4", ".zip", ".txt"]
+DRAWS = 20  # tries for an argument set that validates before a tool is called undraftable
 ASK = ["Please {action}: {args}.", "Can you {action}? {args}.", "I need you to {action} ({args}).", "{Action}, {args}."]
 
 
@@ -29,40 +30,35 @@ def system_prompt(product: str) -> str:
     return f"You are the {product} assistant. Use the tools when they help, then say what you did."
 
 
-def draw_value(name: str, schema: dict, rng: random.Random):
-    """A value for one property, by its JSON-schema type (and, for strings, by its name)."""
-    if "enum" in schema:
-        return rng.choice(schema["enum"])
-    kind = schema.get("type", "string")
-    if kind == "integer":
-        lo, hi = schema.get("minimum", 1), schema.get("maximum", 100)
-        return rng.randint(lo, min(hi, lo + 1000))
-    if kind == "number":
-        return round(rng.uniform(schema.get("minimum", 0), schema.get("maximum", 100)), 2)
-    if kind == "boolean":
-        return rng.random() < 0.5
-    lname = name.lower()
-    about = schema.get("description", "").lower()
-    if lname in ("destination", "folder") or lname.endswith("dir") or "folder" in about:
-        return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS).title()}"
-    if "path" in lname or "file" in lname:
-        return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS)}{rng.choice(EXTENSIONS)}"
-    return rng.choice(VALUE_WORDS)
+def valid_arguments(fn: dict, rng: random.Random, validators: dict, today) -> dict | None:
+    """An argument set for `fn` that its schema accepts, or None after DRAWS tries. An optional
+    argument the schema rejects (a `pattern` the drafter cannot meet) is left out of the call."""
+    params = fn.get("parameters") or {}
+    required = set(params.get("required") or [])
+    for _ in range(DRAWS):
+        args = schema_values.obj(params, rng, params, 0, today)  # required always, optional by chance
+        while True:
+            bad = {e.path[0] if e.path else None for e in validators[fn["name"]].iter_errors(args)}
+            if not bad:
+                return args
+            if None in bad or bad & required:
+                break
+            args = {k: v for k, v in args.items() if k not in bad}
+    return None
 
 
-def draw_arguments(params: dict, rng: random.Random) -> dict:
-    """Required properties always, each optional one with probability 1/2."""
-    props = params.get("properties", {})
-    required = set(params.get("required", []))
-    return {
-        name: draw_value(name, schema, rng)
-        for name, schema in props.items()
-        if name in required or rng.random() < 0.5
-    }
+def value_words(value) -> str:
+    """An argument value as words: lists joined with "and", objects as their keys and values."""
+    if isinstance(value, list):
+        items = [value_words(v) for v in value]
+        return "none" if not items else items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    if isinstance(value, dict):
+        return "(" + describe(value) + ")" if value else "nothing"
+    return str(value)
 
 
 def describe(args: dict) -> str:
-    return ", ".join(f"{humanize(k)} {v}" for k, v in args.items())
+    return ", ".join(f"{humanize(k)} {value_words(v)}" for k, v in args.items())
 
 
 def ask(fn: dict, args: dict, rng: random.Random) -> str:
@@ -74,7 +70,11 @@ SHAPES = ("single", "parallel", "multi_turn", "error_recovery")
 OK = json.dumps({"ok": True})
 
 
-def draw_calls(tools: list[dict], shape: str, rng: random.Random, validators: dict) -> list[tuple[dict, dict]]:
+class Undraftable(Exception):
+    """No argument set drawn for this tool validates against its schema."""
+
+
+def draw_calls(tools: list[dict], shape: str, rng: random.Random, validators: dict, today) -> list[tuple[dict, dict]]:
     """The (function, arguments) pairs one dialogue makes: two different tools for the parallel and
     multi-turn shapes when there are two, else one (twice, with new arguments, for multi-turn)."""
     k = 2 if shape in ("parallel", "multi_turn") and len(tools) > 1 else 1
@@ -83,8 +83,9 @@ def draw_calls(tools: list[dict], shape: str, rng: random.Random, validators: di
         picked = picked * 2
     calls = []
     for t in picked:
-        args = draw_arguments(t["function"].get("parameters", {}), rng)
-        validators[t["function"]["name"]].validate(args)  # a failure here is a bug, not a row to drop
+        args = valid_arguments(t["function"], rng, validators, today)
+        if args is None:
+            raise Undraftable(t["function"]["name"])
         calls.append((t["function"], args))
     return calls
 
@@ -117,19 +118,23 @@ def multi_turn(calls: list[tuple[dict, dict]], requests: list[str]) -> list[dict
     return messages
 
 
-def error_recovery(call: tuple[dict, dict], request: str, rng: random.Random, validators: dict) -> list[dict]:
-    """The first call fails with an error naming a bad value; the assistant retries with a new one."""
+def error_recovery(call: tuple[dict, dict], request: str, rng: random.Random, validators: dict,
+                   today) -> list[dict] | None:
+    """The first call fails with an error naming a bad value; the assistant retries with a new one
+    (None when the schema allows no other value for it)."""
     fn, args = call
-    params = fn.get("parameters", {})
-    strings = [k for k, v in args.items() if isinstance(v, str) and "enum" not in params["properties"][k]]
+    params = fn.get("parameters") or {}
+    props = params.get("properties") or {}
+    strings = [k for k, v in args.items() if isinstance(v, str) and "enum" not in props.get(k, {})]
     key = strings[0] if strings else next(iter(args), None)
     fixed = dict(args)
     if key is not None:
         for _ in range(20):
-            fixed[key] = draw_value(key, params["properties"][key], rng)
-            if fixed[key] != args[key]:
+            fixed[key] = schema_values.draw(key, props.get(key, {}), rng, params, today=today)
+            if fixed[key] != args[key] and validators[fn["name"]].is_valid(fixed):
                 break
-    validators[fn["name"]].validate(fixed)
+        else:
+            return None  # no other valid value to retry with
     error = {"error": f"{humanize(key or 'input')} {args.get(key)!s} was not found"}
     return [
         {"role": "user", "content": request},
@@ -144,30 +149,42 @@ def error_recovery(call: tuple[dict, dict], request: str, rng: random.Random, va
 
 def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: int) -> tuple[list[Example], dict]:
     """Up to `quota` dialogues with distinct requests, the shapes in turn. Returns the examples and
-    {"shapes": {shape: count}}. Gives up after generate.max_repeats draws in a row that repeat."""
+    {"shapes": {shape: count}, "undraftable": {tool: why}}. Gives up after generate.max_repeats
+    draws in a row that repeat (or cannot be made)."""
     validators = {t["function"]["name"]: Draft202012Validator(t["function"].get("parameters", {})) for t in tools}
+    pool = list(tools)
+    undraftable: dict[str, str] = {}
     system = {"role": "system", "content": system_prompt(p.product)}
     seen: set[tuple[str, ...]] = set()
     examples: list[Example] = []
     shapes: dict[str, int] = {}
     turn = repeats = 0
-    while len(examples) < quota and repeats < p.max_repeats:
+    while len(examples) < quota and repeats < p.max_repeats and pool:
         shape = SHAPES[turn % len(SHAPES)]
         turn += 1
-        calls = draw_calls(tools, shape, rng, validators)
+        try:
+            calls = draw_calls(pool, shape, rng, validators, p.reference_date)
+        except Undraftable as e:
+            name = str(e)
+            pool = [t for t in pool if t["function"]["name"] != name]
+            undraftable[name] = f"no argument set drawn in {DRAWS} tries validates against its parameters schema"
+            continue
         requests = [ask(fn, args, rng) for fn, args in calls]
         if tuple(requests) in seen:
             repeats += 1
             continue
-        seen.add(tuple(requests))
-        repeats = 0
         if shape == "error_recovery":
-            body = error_recovery(calls[0], requests[0], rng, validators)
+            body = error_recovery(calls[0], requests[0], rng, validators, p.reference_date)
         elif shape == "multi_turn":
             body = multi_turn(calls, requests)
         else:
             body = single_or_parallel(calls, requests)
+        if body is None:
+            repeats += 1
+            continue
+        seen.add(tuple(requests))
+        repeats = 0
         shapes[shape] = shapes.get(shape, 0) + 1
         examples.append(make_example(CATEGORY, [system] + body, tools=tools, meta={"shape": shape},
                                      source=f"tools:{'+'.join(fn['name'] for fn, _ in calls)}"))
-    return examples, {"shapes": shapes}
+    return examples, {"shapes": shapes, "undraftable": undraftable}

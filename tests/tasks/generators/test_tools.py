@@ -52,3 +52,56 @@ def test_a_single_tool_still_makes_two_turns_of_multi_turn():
     examples, _ = tools.dialogues(DEFS[:1], P, random.Random(3), 8)
     multi = [ex for ex in examples if ex["meta"]["shape"] == "multi_turn"]
     assert multi and all([m["role"] for m in ex["messages"]].count("user") == 2 for ex in multi)
+
+
+EXPORT = {"type": "function", "function": {
+    "name": "schedule_export", "description": "Export files on a date, to a folder or a bucket.",
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 5},
+            "format": {"type": "string", "enum": ["pdf", "csv", "zip"]},
+            "when": {"type": "string", "format": "date"},
+            "at": {"type": "string", "format": "date-time"},
+            "notify": {"type": "string", "format": "email"},
+            "callback": {"type": "string", "format": "uri"},
+            "options": {"type": "object", "required": ["level"], "properties": {
+                "compress": {"type": "boolean"}, "level": {"type": "integer", "minimum": 1, "maximum": 9}}},
+            "ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "target": {"oneOf": [{"type": "string", "pattern": "^/"}, {"$ref": "#/$defs/bucket"}]},
+            "labels": {"type": "array", "items": {"$ref": "#/$defs/label"}, "uniqueItems": True},
+            "retries": {"type": ["integer", "null"], "multipleOf": 2, "maximum": 10},
+            "code": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"},
+        },
+        "required": ["paths", "format", "when", "options", "target"],
+        "$defs": {"bucket": {"type": "object", "required": ["bucket", "region"], "properties": {
+                      "bucket": {"type": "string"}, "region": {"enum": ["eu", "us"]}}},
+                  "label": {"type": "string", "minLength": 3, "maxLength": 12}},
+    }}}
+
+
+def test_every_json_schema_construct_is_drafted_and_validated():
+    """Arrays, nested objects, enums, bounds, formats, oneOf with a $ref, type lists: every call
+    validates; an optional argument with a pattern the drafter cannot meet is left out."""
+    validator = Draft202012Validator(EXPORT["function"]["parameters"])
+    examples, coverage = tools.dialogues([EXPORT] + DEFS[:2], P, random.Random(4), 80)
+    assert len(examples) == 80 and coverage["undraftable"] == {}
+    calls = [json.loads(c["function"]["arguments"]) for ex in examples for m in ex["messages"]
+             for c in m.get("tool_calls") or [] if c["function"]["name"] == "schedule_export"]
+    assert len(calls) >= 20
+    for args in calls:
+        validator.validate(args)
+        assert "code" not in args
+    assert any(isinstance(a["target"], dict) for a in calls)
+    assert any(len(a["paths"]) > 1 for a in calls)
+    requests = " ".join(m["content"] for ex in examples for m in ex["messages"] if m["role"] == "user")
+    assert "[" not in requests and "{" not in requests  # lists and objects are said in words
+
+
+def test_a_tool_no_draw_can_satisfy_is_named_not_fatal():
+    stuck = {"type": "function", "function": {"name": "lookup_code", "parameters": {
+        "type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"}},
+        "required": ["code"]}}}
+    examples, coverage = tools.dialogues([stuck] + DEFS[:2], P, random.Random(5), 20)
+    assert len(examples) == 20 and "lookup_code" in coverage["undraftable"]
+    assert "lookup_code" not in json.dumps([m.get("tool_calls") for ex in examples for m in ex["messages"]])
