@@ -72,6 +72,9 @@ def terminal(reports: dict) -> str:
         if g.get("generator_bugs"):
             lines.append(f"  {cat}: generator bugs: {sum(g['generator_bugs'].values())} drafts left out "
                          f"(a tunesmith bug; reports/generate.json lists them by message)")
+        if g.get("defects"):
+            lines.append(f"  {cat}: {sum(g['defects'].values())} of {g['drafted']} drafted pairs left out for defects: "
+                         + ", ".join(f"{k} {v}" for k, v in g["defects"].items()))
         if g.get("undraftable"):
             lines.append(f"  {cat}: tools left out, no valid arguments drawn: {', '.join(g['undraftable'])}")
     verdict = "passed" if val["success"] else "FAILED"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -26,7 +27,7 @@ from tasks.redact import source_offset
 
 CATEGORY = "qa"
 KINDS = ("define", "how", "why", "list", "compare", "about")
-_SENTENCE = re.compile(r"[^.!?]+[.!?]+(?=\s|$)")
+_SENTENCE = re.compile(r"(?:[^.!?]|\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|resp|Mr|Dr|No)\.(?!\s*$)|\.(?=\w))+[.!?]+(?=\s|$)")
 _DEFINITION = re.compile(r"^(?:A|An) ([A-Za-z][\w-]*(?: [\w-]+){0,2}) (?:is|are) (?:a|an|the|any|how|what) ")
 _NAMED_DEFINITION = re.compile(r"^(?:\*\*|`)?([A-Z][\w-]*(?: [\w-]+){0,2})(?:\*\*|`)? is (?:a|an) ")
 _HOW_TO = re.compile(r"^To ([a-z][^,]{3,80}),")
@@ -53,7 +54,7 @@ class Block:
 
 _KINDS = {"paragraph_open": "prose", "bullet_list_open": "list", "ordered_list_open": "list",
           "table_open": "table", "fence": "code", "code_block": "code", "heading_open": "heading",
-          "blockquote_open": "prose", "html_block": "code", "hr": "heading"}
+          "blockquote_open": "prose", "html_block": "html", "hr": "heading"}
 
 
 def blocks(text: str) -> list[Block]:
@@ -137,10 +138,55 @@ def list_questions(topic: str, intro: str, product: str) -> list[str]:
         return [heading_question(topic)]
     if topic.split()[0].lower() in ("which", "what", "when", "where", "who"):
         return [sentence_case(topic.rstrip("?")) + "?"]
-    noun = _lower_first(topic)
-    if noun.endswith("s"):
-        return [f"What are the {noun} in {product}?", f"List the {noun}."]
-    return [f"What is listed under {noun} in {product}?"]
+    if topic_kind(topic) != "noun":
+        return []
+    noun = re.sub(r"^(?:the|a|an) ", "", _lower_first(topic), flags=re.I)
+    where = "" if product.lower() in noun.lower() else f" in {product}"
+    if head_noun(noun).endswith("s") and not head_noun(noun).endswith("ss"):
+        return [f"What are the {noun}{where}?", f"List the {noun}."]
+    return [f"What is listed under {noun}{where}?"]
+
+
+def head_noun(phrase: str) -> str:
+    """The word a noun phrase is about: the last word before a preposition, else the last word.
+
+    >>> head_noun("an example with two subcommands"), head_noun("core classes")
+    ('example', 'classes')
+    """
+    words = phrase.split()
+    for i, w in enumerate(words[1:], 1):
+        if w.lower() in ("with", "for", "of", "in", "on", "to", "from", "by", "as", "and", "or"):
+            return words[i - 1].lower()
+    return words[-1].lower() if words else ""
+
+
+IMPERATIVES = {"use", "install", "add", "create", "load", "parse", "run", "set", "get", "make", "build", "write",
+               "read", "configure", "define", "call", "list", "remove", "delete", "update", "upgrade", "start",
+               "stop", "open", "enable", "disable", "pass", "import", "export", "deploy", "test", "check", "see",
+               "convert", "save", "share", "upload", "download", "connect", "register", "handle", "declare"}
+
+
+def topic_kind(topic: str) -> str:
+    """What a heading is: "generic" (a kind of content: "Usage"), "question" ("How sync works"),
+    "gerund" ("Adding a location"), "imperative" ("Use Typer in your code"), "preposition"
+    ("From Python objects"), or "noun" (a topic a question can name).
+
+    >>> [topic_kind(t) for t in ("Usage", "Why search is fast", "Adding a location", "Install it", "With pip", "Roles")]
+    ['generic', 'question', 'gerund', 'imperative', 'preposition', 'noun']
+    """
+    words = re.sub(r"[^\w\s.'-]", " ", topic).split()
+    first = words[0].lower() if words else ""
+    if not words or " ".join(words).lower() in GENERIC_HEADINGS:
+        return "generic"
+    if first in ("how", "why", "which", "what", "when", "where", "who", "can", "does", "do", "is", "are"):
+        return "question"
+    if first.endswith("ing") and len(words) > 1 and first not in ("string", "thing", "everything", "nothing"):
+        return "gerund"
+    if first in IMPERATIVES:
+        return "imperative"
+    if first in FUNCTION_WORDS:
+        return "preposition"
+    return "noun"
 
 
 def _lower_first(s: str) -> str:
@@ -170,16 +216,25 @@ def section_questions(text: str, topic: str, prose: list[Block], product: str) -
     sents = sentences(text, first.start, first.end)
     answer_end = sents[min(1, len(sents) - 1)][1] if sents else first.end
     words = topic.split()
+    kind = topic_kind(topic)
+    goal = None
     if topic.lower().startswith(("why ", "how ")):
-        kind = "why" if topic.lower().startswith("why") else "how"
-        yield heading_question(topic), first.start, answer_end, kind
-    elif len(words) > 1 and words[0].lower().endswith("ing"):
+        yield heading_question(topic), first.start, answer_end, "why" if topic.lower().startswith("why") else "how"
+    elif kind == "gerund":
         goal = f"{base_verb(words[0])} {' '.join(words[1:])}"
+    elif kind == "imperative":
+        goal = _lower_first(topic)
+    if goal:
+        goal = re.sub(r"\byour\b", "my", re.sub(r"\byou\b", "I", goal))
         where = "" if product.lower() in goal.lower() else f" in {product}"
         yield f"How do I {_lower_first(goal)}{where}?", first.start, answer_end, "how"
         yield f"How can I {_lower_first(goal)}?", first.start, answer_end, "how"
-    for template in ABOUT_TEMPLATES:
-        yield template.format(product=product, topic=_lower_first(topic)), first.start, answer_end, "about"
+    if kind in ("noun", "gerund"):  # "Tell me about sharing files in Filebox."
+        named = product.lower() in topic.lower()
+        for template in ABOUT_TEMPLATES:
+            if named:  # "Tell me about Rich Inspect.", not "... Rich Inspect in Rich."
+                template = template.replace(" in {product}", "").replace("the {product} documentation", "the documentation")
+            yield template.format(product=product, topic=_lower_first(topic)), first.start, answer_end, "about"
 
 
 def list_candidates(text: str, topic: str, blks: list[Block], i: int, product: str) -> Iterator[Candidate]:
@@ -205,7 +260,8 @@ def how_questions(sentence: str, topic: str | None, product: str) -> Iterator[tu
     """'To add one, open ...' -> How do I add a location in <product>? (the pronoun from the heading)."""
     if m := _HOW_TO.match(sentence):
         goal = re.sub(r"\b(one|it)\b", _noun(topic), m.group(1).strip(), count=1)
-        yield f"How do I {goal} in {product}?", "how"
+        goal = re.sub(r"\byour\b", "my", goal)
+        yield f"How do I {goal}{'' if names(goal, product) else ' in ' + product}?", "how"
 
 
 def why_questions(sentence: str) -> Iterator[tuple[str, str]]:
@@ -222,6 +278,7 @@ def why_questions(sentence: str) -> Iterator[tuple[str, str]]:
 def compare_questions(sentence: str, product: str) -> Iterator[tuple[str, str]]:
     """A sentence contrasting two emphasised terms -> What is the difference between A and B?"""
     terms = [a or b for a, b in _EMPHASIS.findall(sentence)]
+    terms = [t for t in terms if len(t.split()) <= 3 and t.lower() not in ADMONITIONS and not names(t, product)]
     if len(set(terms)) >= 2 and _CONTRAST.search(sentence):
         a, b = terms[0], next(t for t in terms[1:] if t != terms[0])
         yield f"What is the difference between {a} and {b} in {product}?", "compare"
@@ -241,11 +298,24 @@ def sentence_candidates(text: str, block: Block, topic: str | None, product: str
 
 
 def candidates(chunk: dict, product: str) -> Iterator[Candidate]:
-    """Every question the chunk answers, with its answer's offsets in the chunk's text."""
+    """Every question the chunk answers, with its answer's offsets in the chunk's text; an answer
+    that introduces a list, table or code block (it ends with ":") takes that block with it, or
+    is dropped when none follows."""
     text = chunk["text"]
     blks = [b for b in blocks(text) if b.kind != "heading"]
+    for question, start, end, kind in _candidates(text, blks, chunk, product):
+        if text[start:end].rstrip().endswith(":"):
+            following = next((b for b in blks if b.start >= end), None)
+            if following is None or following.kind not in ("list", "table", "code") \
+                    or text[following.start:following.end].lstrip().startswith("<"):
+                continue
+            end = following.end
+        yield question, start, end, kind
+
+
+def _candidates(text: str, blks: list[Block], chunk: dict, product: str) -> Iterator[Candidate]:
     prose = [b for b in blks if b.kind == "prose"]
-    topic = chunk["heading_path"][-1] if chunk["heading_path"] else None
+    topic = re.sub(r"[*_`]", "", chunk["heading_path"][-1]).strip() if chunk["heading_path"] else None
     if topic and prose:
         yield from section_questions(text, topic, prose, product)
     for i, b in enumerate(blks):
@@ -265,6 +335,101 @@ def _noun(topic: str | None) -> str:
     return " ".join(words).lower()
 
 
+# --- defects ----------------------------------------------------------------------------------
+
+# Section headings that name a kind of content, not a topic: a question about "Commands" alone is
+# not a question a person asks.
+GENERIC_HEADINGS = {
+    "commands", "command", "example", "examples", "usage", "overview", "introduction", "intro", "notes", "note",
+    "details", "summary", "contents", "table of contents", "more", "misc", "miscellaneous", "other", "faq",
+    "see also", "license", "changelog", "links", "resources", "reference", "references", "help", "about",
+    "description", "features", "requirements", "installation", "install", "setup", "getting started",
+    "quickstart", "quick start", "contributing", "credits", "acknowledgements", "acknowledgments", "options",
+    "arguments", "parameters", "returns", "output", "result", "results", "demo", "tutorial", "documentation",
+    "docs", "history", "release notes", "news", "support", "authors", "status", "todo", "roadmap", "sponsors",
+    "recap", "next steps", "what's next", "limitations", "known issues", "troubleshooting", "tips",
+}
+ADMONITIONS = {"note", "tip", "tips", "warning", "important", "info", "caution", "danger", "hint", "example"}
+FUNCTION_WORDS = {"from", "to", "with", "for", "of", "in", "on", "by", "at", "into", "via", "and", "or", "about",
+                  "use", "install", "run", "add", "create", "get", "set", "make", "list", "see", "check", "read"}
+DEFECTS = ("doubled_word", "article_after_article", "topic_not_a_noun", "product_twice", "generic_topic",
+           "answer_ends_with_colon", "answer_ends_mid_sentence", "flattened_table", "answer_without_text",
+           "casing_changed")
+
+
+def names(text: str, product: str) -> bool:
+    """Whether `text` names the product (as written: "rich output" does not name Rich)."""
+    return bool(product) and re.search(rf"(?<![\w-]){re.escape(product)}(?![\w-])", text) is not None
+
+
+def prose_words(text: str) -> int:
+    """Words of an answer outside links' targets, images, HTML tags and markup: a list of badges,
+    sponsor logos or bare links has none."""
+    plain = re.sub(r"!?\[[^\]]*\]\([^)]*\)|\[!\[.*?\]\]|<[^>]+>|https?://\S+|[`*_#>|\[\]-]", " ", text)
+    return len(re.findall(r"[A-Za-z]{2,}", plain))
+
+
+def defects(question: str, answer: str, source: str, product: str, topic: str | None = None) -> list[str]:
+    """The defects of one QA pair, by kind (DEFECTS); none for a pair a person would write.
+    `source` is the text the answer comes from (its chunk), `topic` the heading it is under.
+
+    >>> defects("List the list Models.", "The models are listed below.", "", "X")
+    ['doubled_word']
+    >>> defects("What is Filebox?", "Filebox keeps the library index:", "", "Filebox")
+    ['answer_ends_with_colon']
+    >>> defects("What are the hugging Face Datasets in X?", "They are many.", "Data from the Hugging Face Hub", "X")
+    ['casing_changed']
+    """
+    found = []
+    words = re.findall(r"[A-Za-z][\w'-]*", question)
+    low = [w.lower() for w in words]
+    if any(len(low[i]) > 2 and low[i] in low[i + 1:i + 3] for i in range(len(low) - 1)):
+        found.append("doubled_word")
+    if re.search(r"\b(?:the|a|an) (?:the|a|an)\b", question, re.I):
+        found.append("article_after_article")
+    if m := re.search(r"\b(?:about|explain|under|are the|is the) (\w+)", question):
+        if m.group(1).lower() in FUNCTION_WORDS:
+            found.append("topic_not_a_noun")
+    if product and len(re.findall(rf"(?<![\w-]){re.escape(product)}(?![\w-])", question)) > 1:
+        found.append("product_twice")
+    if topic and topic.strip().lower().rstrip(":") in GENERIC_HEADINGS and topic.lower() in question.lower():
+        found.append("generic_topic")
+    text = answer.rstrip()
+    if prose_words(text) < 3:
+        found.append("answer_without_text")
+    last_line = text.splitlines()[-1].strip() if text else ""
+    if text.endswith(":"):
+        found.append("answer_ends_with_colon")
+    elif not re.search(r"[.!?)\]`\"'*]$|^\s*(?:[-*+]|\d+[.)])\s|^\|.*\|$|^```", last_line) and "```" not in text[-4:]:
+        found.append("answer_ends_mid_sentence")
+    if re.search(r"\|[^\n]*\|\s*-{3,}[^\n]*\|[^\n]*\|", text) and "\n" not in text.split("|", 1)[1][:200]:
+        found.append("flattened_table")
+    for word in words:  # a name the source capitalizes mid-sentence, and never writes in lower case
+        name = word[:1].upper() + word[1:]
+        if word[:1].islower() and re.search(rf"[a-z,;] {re.escape(name)}\b", source) \
+                and not re.search(rf"\b{re.escape(word)}\b", source):
+            found.append("casing_changed")
+            break
+    return found
+
+
+def tidy(text: str) -> str:
+    r"""An answer as a person reads it: hard-wrapped prose lines joined, lists, tables and code
+    kept line by line, blocks apart.
+
+    >>> tidy("The roles are:\n\n- viewer\n- editor\n\nSee the\nsettings.")
+    'The roles are:\n\n- viewer\n- editor\n\nSee the settings.'
+    """
+    out = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.rstrip() for line in block.splitlines() if line.strip()]
+        if any(re.match(r"\s*(?:[-*+] |\d+[.)] |\||```|~~~|    )", line) for line in lines):
+            out.append("\n".join(lines))
+        else:
+            out.append(" ".join(" ".join(lines).split()))
+    return "\n\n".join(b for b in out if b)
+
+
 def source_span(chunk: dict, start: int, end: int) -> list[int]:
     """Offsets in the chunk's (redacted) text -> the character range in its source file."""
     spans = [tuple(r) for r in chunk.get("redactions", [])]
@@ -273,17 +438,25 @@ def source_span(chunk: dict, start: int, end: int) -> list[int]:
 
 def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
                     quota: int) -> tuple[list[Example], dict]:
-    """Up to `quota` QA examples with distinct questions, and {"kinds": {kind: count}}. When there
-    are more candidates than the quota, every kind keeps its share (round-robin over kinds) before
-    any kind gets more."""
+    """Up to `quota` QA examples with distinct questions, and {"kinds": {kind: count}, "drafted":
+    n, "defects": {defect: count}}: a drafted pair with a defect (see `defects`) is left out and
+    counted by kind. When there are more candidates than the quota, every kind keeps its share
+    (round-robin over kinds) before any kind gets more."""
     by_kind: dict[str, list[Example]] = {k: [] for k in KINDS}
     seen: set[str] = set()
+    drafted, found = 0, Counter()
     for chunk in chunks:
+        topic = chunk["heading_path"][-1] if chunk["heading_path"] else None
         for question, s, e, kind in candidates(chunk, p.product):
             if question in seen:
                 continue
             seen.add(question)
-            answer = " ".join(chunk["text"][s:e].split())  # unwrap hard-wrapped lines
+            answer = tidy(chunk["text"][s:e])
+            drafted += 1
+            problems = defects(question, answer, chunk["text"], p.product, topic)
+            if problems:
+                found.update(problems)
+                continue
             by_kind[kind].append(make_example(
                 CATEGORY,
                 chat(system_prompt(p.product), question, answer),
@@ -300,4 +473,4 @@ def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
     kinds: dict[str, int] = {}
     for ex in picked:
         kinds[ex["meta"]["kind"]] = kinds.get(ex["meta"]["kind"], 0) + 1
-    return picked, {"kinds": kinds}
+    return picked, {"kinds": kinds, "drafted": drafted, "defects": dict(found.most_common())}

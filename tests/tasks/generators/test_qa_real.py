@@ -1,0 +1,48 @@
+"""QA from documentation this project did not write: the long descriptions (PyPI pages) that
+installed packages ship. The defect checker (`qa.defects`, also used by the generate report) finds
+what makes a pair unusable; the generator leaves such pairs out and counts them."""
+import random
+import re
+import tempfile
+from importlib.metadata import metadata
+from pathlib import Path
+
+import pytest
+
+from tasks.config import ParseParams
+from tasks.generators import qa
+from tasks.parse import parse_docs
+from test_qa import P
+
+# (package, product name); the first three are drafted with at most 2% defects before the gate
+DOC_SETS = [("rich", "Rich"), ("datasets", "Datasets"), ("typer", "Typer"), ("python-dotenv", "python-dotenv"),
+            ("fastapi", "FastAPI")]
+
+
+def pairs(package: str, product: str):
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "README.md").write_text(metadata(package).get_payload())
+        chunks, _ = parse_docs(Path(tmp), ParseParams())
+    return qa.pairs_from_docs(chunks, P.model_copy(update={"product": product}), random.Random(0), 1000)
+
+
+@pytest.mark.parametrize("package, product", DOC_SETS[:3])
+def test_real_docs_are_drafted_with_at_most_two_percent_defects(package, product):
+    examples, coverage = pairs(package, product)
+    assert len(examples) >= 20
+    assert sum(coverage["defects"].values()) <= 0.02 * coverage["drafted"], coverage["defects"]
+
+
+@pytest.mark.parametrize("package, product", DOC_SETS)
+def test_what_is_kept_reads_as_a_person_would_write_it(package, product):
+    """Checked apart from `qa.defects`: a question ends as a question or an instruction, names the
+    product once at most, keeps the source's case of the first word of a title-case name; an
+    answer has words, keeps a list's or a code block's lines, and never ends on a colon."""
+    examples, coverage = pairs(package, product)
+    assert examples
+    for ex in examples:
+        question, answer = ex["messages"][1]["content"], ex["messages"][2]["content"]
+        assert question[-1] in "?." and question.count(f" {product}") <= 1, question
+        assert not re.search(r"\b(\w{3,}) (?:\w+ )?\1\b", question, re.I), question
+        assert answer.strip() and not answer.rstrip().endswith(":"), answer
+        assert "| ---" not in answer.replace("\n", " ") or "\n|" in answer, answer  # tables keep their rows
