@@ -163,7 +163,7 @@ def paraphrases(teacher: Teacher, examples: list[Example], p: GenerateParams, se
             rejected[reason] = rejected.get(reason, 0) + 1
             continue
         seen.add(text)
-        out.append(make_example(graphql.CATEGORY, chat(graphql.system_prompt(p.product), text, query),
+        out.append(make_example(graphql.CATEGORY, chat(graphql.system_prompt(p.product, p.reference_date), text, query),
                                 source=ex["source"], meta={**ex["meta"], "teacher": "paraphrase", "of": ex["id"]}))
     return out, rejected
 

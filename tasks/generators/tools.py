@@ -2,12 +2,14 @@
 
 Four shapes (SHAPES): a single call; two calls in parallel; a multi-turn exchange (a call, its
 result and answer, then a follow-up request and a second call); error recovery (the tool returns
-an error and the assistant calls again with a corrected argument). Argument values are drawn from
-each tool's JSON Schema (tasks/generators/schema_values.py: arrays, nested objects, enums, bounds,
-formats, oneOf/anyOf/allOf, $ref) and every argument set is checked against the schema with
-jsonschema when it is made. A set that does not validate (a `pattern` the drafter cannot meet, say)
-is drawn again; a tool none of whose draws validate is left out and named in the report
-(`undraftable`), never a crash.
+an API error naming a value it could not find, and the assistant says so and calls again with
+another). The words (requests in several phrasings, the tools' results, the replies that report
+them) are tasks/generators/tool_words.py's. Argument values are drawn from each tool's JSON Schema
+(tasks/generators/schema_values.py: arrays, nested objects, enums, bounds, formats,
+oneOf/anyOf/allOf, $ref) and every argument set is checked against the schema with jsonschema when
+it is made. A set that does not validate (a `pattern` the drafter cannot meet, say) is drawn
+again; a tool none of whose draws validate is left out and named in the report (`undraftable`),
+never a crash.
 """
 from __future__ import annotations
 
@@ -18,12 +20,10 @@ from jsonschema import Draft202012Validator
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, make_example, tool_call
-from tasks.generators import schema_values
-from tasks.generators.words import humanize, sentence_case
+from tasks.generators import schema_values, tool_words
 
 CATEGORY = "tool_use"
 DRAWS = 20  # tries for an argument set that validates before a tool is called undraftable
-ASK = ["Please {action}: {args}.", "Can you {action}? {args}.", "I need you to {action} ({args}).", "{Action}, {args}."]
 
 
 def system_prompt(product: str) -> str:
@@ -47,27 +47,7 @@ def valid_arguments(fn: dict, rng: random.Random, validators: dict, today) -> di
     return None
 
 
-def value_words(value) -> str:
-    """An argument value as words: lists joined with "and", objects as their keys and values."""
-    if isinstance(value, list):
-        items = [value_words(v) for v in value]
-        return "none" if not items else items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-    if isinstance(value, dict):
-        return "(" + describe(value) + ")" if value else "nothing"
-    return str(value)
-
-
-def describe(args: dict) -> str:
-    return ", ".join(f"{humanize(k)} {value_words(v)}" for k, v in args.items())
-
-
-def ask(fn: dict, args: dict, rng: random.Random) -> str:
-    action = humanize(fn["name"])
-    return rng.choice(ASK).format(action=action, Action=sentence_case(action), args=describe(args))
-
-
 SHAPES = ("single", "parallel", "multi_turn", "error_recovery")
-OK = json.dumps({"ok": True})
 
 
 class Undraftable(Exception):
@@ -90,43 +70,42 @@ def draw_calls(tools: list[dict], shape: str, rng: random.Random, validators: di
     return calls
 
 
-def done_text(calls: list[tuple[dict, dict]]) -> str:
-    return "Done: " + "; ".join(f"{humanize(fn['name'])} ({describe(a)})" for fn, a in calls) + "."
-
-
-def single_or_parallel(calls: list[tuple[dict, dict]], requests: list[str]) -> list[dict]:
-    """One user turn asking for every call; the calls in one assistant turn; their results; done."""
+def single_or_parallel(calls: list[tuple[dict, dict]], requests: list[str], rng: random.Random, today) -> list[dict]:
+    """One user turn asking for every call; the calls in one assistant turn; their results; a
+    reply that reports them."""
     ids = [f"call_{i}" for i in range(len(calls))]
-    return ([{"role": "user", "content": " Also, ".join(requests)},
+    results = [tool_words.result(fn, a, rng, today) for fn, a in calls]
+    return ([{"role": "user", "content": " Also, ".join(requests[:1] + [r[:1].lower() + r[1:] for r in requests[1:]])},
              {"role": "assistant", "content": "",
               "tool_calls": [tool_call(i, fn["name"], a) for i, (fn, a) in zip(ids, calls)]}]
-            + [{"role": "tool", "tool_call_id": i, "content": OK} for i in ids]
-            + [{"role": "assistant", "content": done_text(calls)}])
+            + [{"role": "tool", "tool_call_id": i, "content": json.dumps(r)} for i, r in zip(ids, results)]
+            + [{"role": "assistant", "content": " ".join(tool_words.reply(fn, a, r) for (fn, a), r in zip(calls, results))}])
 
 
-def multi_turn(calls: list[tuple[dict, dict]], requests: list[str]) -> list[dict]:
+def multi_turn(calls: list[tuple[dict, dict]], requests: list[str], rng: random.Random, today) -> list[dict]:
     """Two user turns, each answered by a call, its result and a reply."""
     messages = []
     for i, ((fn, args), text) in enumerate(zip(calls, requests)):
         call_id = f"call_{i}"
+        outcome = tool_words.result(fn, args, rng, today)
         messages += [
             {"role": "user", "content": text if i == 0 else f"Thanks. Now: {text[:1].lower() + text[1:]}"},
             {"role": "assistant", "content": "", "tool_calls": [tool_call(call_id, fn["name"], args)]},
-            {"role": "tool", "tool_call_id": call_id, "content": OK},
-            {"role": "assistant", "content": done_text([(fn, args)])},
+            {"role": "tool", "tool_call_id": call_id, "content": json.dumps(outcome)},
+            {"role": "assistant", "content": tool_words.reply(fn, args, outcome)},
         ]
     return messages
 
 
 def error_recovery(call: tuple[dict, dict], request: str, rng: random.Random, validators: dict,
                    today) -> list[dict] | None:
-    """The first call fails with an error naming a bad value; the assistant retries with a new one
-    (None when the schema allows no other value for it)."""
+    """The first call fails with an API error naming the value it could not find; the assistant
+    says so and calls again with another value (None when the schema allows no other value)."""
     fn, args = call
     params = fn.get("parameters") or {}
     props = params.get("properties") or {}
     strings = [k for k, v in args.items() if isinstance(v, str) and "enum" not in props.get(k, {})]
-    key = strings[0] if strings else next(iter(args), None)
+    key = strings[0] if strings else None
     fixed = dict(args)
     if key is not None:
         for _ in range(20):
@@ -135,15 +114,15 @@ def error_recovery(call: tuple[dict, dict], request: str, rng: random.Random, va
                 break
         else:
             return None  # no other valid value to retry with
-    error = {"error": f"{humanize(key or 'input')} {args.get(key)!s} was not found"}
+    outcome = tool_words.result(fn, fixed, rng, today)
     return [
         {"role": "user", "content": request},
         {"role": "assistant", "content": "", "tool_calls": [tool_call("call_0", fn["name"], args)]},
-        {"role": "tool", "tool_call_id": "call_0", "content": json.dumps(error)},
-        {"role": "assistant", "content": f"{args.get(key)} was not found; trying {fixed.get(key)} instead.",
+        {"role": "tool", "tool_call_id": "call_0", "content": json.dumps(tool_words.error(fn, key, args.get(key)))},
+        {"role": "assistant", "content": tool_words.fix(key, args.get(key), fixed.get(key)),
          "tool_calls": [tool_call("call_1", fn["name"], fixed)]},
-        {"role": "tool", "tool_call_id": "call_1", "content": OK},
-        {"role": "assistant", "content": done_text([(fn, fixed)])},
+        {"role": "tool", "tool_call_id": "call_1", "content": json.dumps(outcome)},
+        {"role": "assistant", "content": tool_words.reply(fn, fixed, outcome)},
     ]
 
 
@@ -169,16 +148,16 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
             pool = [t for t in pool if t["function"]["name"] != name]
             undraftable[name] = f"no argument set drawn in {DRAWS} tries validates against its parameters schema"
             continue
-        requests = [ask(fn, args, rng) for fn, args in calls]
+        requests = [tool_words.ask(fn, args, rng) for fn, args in calls]
         if tuple(requests) in seen:
             repeats += 1
             continue
         if shape == "error_recovery":
             body = error_recovery(calls[0], requests[0], rng, validators, p.reference_date)
         elif shape == "multi_turn":
-            body = multi_turn(calls, requests)
+            body = multi_turn(calls, requests, rng, p.reference_date)
         else:
-            body = single_or_parallel(calls, requests)
+            body = single_or_parallel(calls, requests, rng, p.reference_date)
         if body is None:
             repeats += 1
             continue
