@@ -55,7 +55,7 @@ class TeacherParams(_Frozen):
 
 class GenerateParams(_Frozen):
     seed: int = 0
-    product: str
+    product: str | None  # null: the docs' top-level title (tasks/generate.py: product_name)
     reference_date: dt.date
     min_rating: int = Field(4, ge=1, le=5)
     quotas: dict[Category, Annotated[int, Field(ge=0)]]

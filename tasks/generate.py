@@ -12,14 +12,17 @@ quota was missed or a generator skipped.
 from __future__ import annotations
 
 import random
+import re
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from tasks import teacher
 from tasks.config import CATEGORIES, GenerateParams
 from tasks.examples import Example
 from tasks.generators import conversations, graphql, qa, seeds, tools
-from tasks.io import read_json, read_jsonl, write_jsonl
+from tasks.io import InputError, read_json, read_jsonl, write_jsonl
 from tasks.layout import Paths
 from tasks.stage import stage_main
 
@@ -52,8 +55,27 @@ def skipped(source: str, inputs: dict[str, Any]) -> dict:
     return {"status": "skipped", "reason": f"no {source} ({why})"}
 
 
+def product_name(p: GenerateParams, docs: list[dict]) -> tuple[str, str]:
+    """(the product's name, where it came from): generate.product, else the top-level title of the
+    docs (the first heading of a README or index file, else the first heading most files share)."""
+    if p.product:
+        return p.product, "generate.product"
+    titles = [(c["file"], re.sub(r"<[^>]+>|!?\[([^\]]*)\]\([^)]*\)|[*_`]", r"\1", c["heading_path"][0]).strip())
+              for c in docs if c.get("heading_path")]
+    index = [t for f, t in titles if Path(f).stem.lower() in ("readme", "index") and t]
+    per_title = Counter(t for _, t in set(titles) if t)  # how many files have each first heading
+    shared = [t for t, n in per_title.most_common(1) if n > 1]
+    if index or shared:
+        return (index or shared)[0], "the docs' top-level title"
+    raise InputError("generate.product is not set and the docs have no top-level title (a README.md or "
+                     "index.md with a # heading, or one # heading most files share): set generate.product "
+                     "in params.yaml")
+
+
 def run(p: GenerateParams, paths: Paths) -> dict:
     inputs = read_parsed(paths)
+    product, product_from = product_name(p, inputs.get("docs", []))
+    p = p.model_copy(update={"product": product})
     rng = random.Random(p.seed)
     made: dict[str, list[Example]] = {}
     generators: dict[str, dict] = {}
@@ -76,7 +98,8 @@ def run(p: GenerateParams, paths: Paths) -> dict:
         generators["seeds"] = skipped("seed_examples", inputs)
     examples = seed_examples + [ex for c in CATEGORIES for ex in made.get(c, [])]
     n = write_jsonl(paths.generated, examples)
-    return {"n_out": n, "categories": category_rows(p, examples, made, generators), "generators": generators}
+    return {"n_out": n, "product": product, "product_from": product_from,
+            "categories": category_rows(p, examples, made, generators), "generators": generators}
 
 
 def category_rows(p: GenerateParams, examples: list[Example], made: dict[str, list[Example]],

@@ -41,7 +41,8 @@ from graphql.pyutils import Undefined
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
-from tasks.generators.words import VALUE_WORDS, byte_words, humanize, sentence_case, split_comparison
+from tasks.generators.words import (VALUE_WORDS, base_form, byte_words, humanize, lower_first, sentence_case,
+                                   split_comparison)
 
 CATEGORY = "text-to-graphql"
 CONSTRUCTS = ("plain", "nested", "arguments", "filter", "sorting", "pagination", "alias",
@@ -72,8 +73,8 @@ CONDITIONS = [" with {c}", " where {c}", " that have {c}"]
 def subject_of(name: str, f: GraphQLField) -> str:
     """What a request calls a root field: its description when that is a short name for what it
     returns ("Files in the library" -> "files in the library"), else the field's name in words
-    (a description such as "Look up a code of conduct by its key" is not a name). A first word
-    with capitals inside ("GitHub") keeps its case.
+    (a description such as "Look up a code of conduct by its key" is not a name), its case as
+    words.lower_first leaves it ("GitHub Security Advisories" stays).
 
     >>> subject_of("codeOfConduct", GraphQLField(GraphQLEnumType("E", {"A": 1}), description="Look up a code of conduct."))
     'code of conduct'
@@ -84,8 +85,7 @@ def subject_of(name: str, f: GraphQLField) -> str:
     words = text.split()
     if not words or len(words) > 8 or words[0].lower() in VERBS or not text.replace(" ", "").isprintable():
         return humanize(name)
-    first = words[0]
-    return text[:1].lower() + text[1:] if first[1:] == first[1:].lower() else text
+    return lower_first(text)
 
 
 def imperative(text: str) -> str:
@@ -95,14 +95,7 @@ def imperative(text: str) -> str:
     ('Add a star.', 'Dismiss a review', 'Apply a patch')
     """
     first, _, rest = text.partition(" ")
-    low = first.lower()
-    if low.endswith("ies") and len(low) > 4:
-        first = first[:-3] + "y"
-    elif low.endswith(("sses", "shes", "ches", "xes", "zes")):
-        first = first[:-2]
-    elif low.endswith("s") and not low.endswith("ss") and len(low) > 3:
-        first = first[:-1]
-    return f"{first} {rest}".strip()
+    return f"{base_form(first)} {rest}".strip()
 
 
 def system_prompt(product: str, today: dt.date) -> str:

@@ -22,7 +22,7 @@ from typing import Iterator
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
-from tasks.generators.words import sentence_case
+from tasks.generators.words import lower_first, sentence_case
 from tasks.redact import source_offset
 
 CATEGORY = "qa"
@@ -140,7 +140,7 @@ def list_questions(topic: str, intro: str, product: str) -> list[str]:
         return [sentence_case(topic.rstrip("?")) + "?"]
     if topic_kind(topic) != "noun":
         return []
-    noun = re.sub(r"^(?:the|a|an) ", "", _lower_first(topic), flags=re.I)
+    noun = re.sub(r"^(?:the|a|an) ", "", lower_first(topic), flags=re.I)
     where = "" if product.lower() in noun.lower() else f" in {product}"
     if head_noun(noun).endswith("s") and not head_noun(noun).endswith("ss"):
         return [f"What are the {noun}{where}?", f"List the {noun}."]
@@ -189,24 +189,6 @@ def topic_kind(topic: str) -> str:
     return "noun"
 
 
-def _lower_first(s: str) -> str:
-    """Lower-case the first letter of a heading used mid-sentence, unless its first word is an
-    acronym or has capitals inside ("API", "GitHub"), or the heading is in title case, which makes
-    it a name ("Hugging Face Datasets").
-
-    >>> _lower_first("Adding a location"), _lower_first("GitHub tokens"), _lower_first("Hugging Face Datasets")
-    ('adding a location', 'GitHub tokens', 'Hugging Face Datasets')
-    """
-    words = s.split()
-    first = words[0] if words else ""
-    if len(first) > 1 and not first[1:].islower() and first[1:].isalpha():
-        return s
-    longer = [w for w in words[1:] if len(w) > 3 and w[:1].isalpha()]
-    if longer and all(w[:1].isupper() for w in longer):
-        return s
-    return s[:1].lower() + s[1:]
-
-
 Candidate = tuple[str, int, int, str]  # (question, answer start, answer end, kind), offsets within the chunk text
 
 
@@ -223,18 +205,18 @@ def section_questions(text: str, topic: str, prose: list[Block], product: str) -
     elif kind == "gerund":
         goal = f"{base_verb(words[0])} {' '.join(words[1:])}"
     elif kind == "imperative":
-        goal = _lower_first(topic)
+        goal = lower_first(topic)
     if goal:
         goal = re.sub(r"\byour\b", "my", re.sub(r"\byou\b", "I", goal))
         where = "" if product.lower() in goal.lower() else f" in {product}"
-        yield f"How do I {_lower_first(goal)}{where}?", first.start, answer_end, "how"
-        yield f"How can I {_lower_first(goal)}?", first.start, answer_end, "how"
+        yield f"How do I {lower_first(goal)}{where}?", first.start, answer_end, "how"
+        yield f"How can I {lower_first(goal)}?", first.start, answer_end, "how"
     if kind in ("noun", "gerund"):  # "Tell me about sharing files in Filebox."
         named = product.lower() in topic.lower()
         for template in ABOUT_TEMPLATES:
             if named:  # "Tell me about Rich Inspect.", not "... Rich Inspect in Rich."
                 template = template.replace(" in {product}", "").replace("the {product} documentation", "the documentation")
-            yield template.format(product=product, topic=_lower_first(topic)), first.start, answer_end, "about"
+            yield template.format(product=product, topic=lower_first(topic)), first.start, answer_end, "about"
 
 
 def list_candidates(text: str, topic: str, blks: list[Block], i: int, product: str) -> Iterator[Candidate]:
@@ -267,7 +249,7 @@ def how_questions(sentence: str, topic: str | None, product: str) -> Iterator[tu
 def why_questions(sentence: str) -> Iterator[tuple[str, str]]:
     """'Links are read-only because ...' -> Why are links read-only?"""
     if m := _BECAUSE.match(sentence):
-        verb, subj = m.group("verb"), _lower_first(m.group("subj"))
+        verb, subj = m.group("verb"), lower_first(m.group("subj"))
         if verb in ("is", "are", "can", "does", "do"):
             question = f"Why {verb} {subj} {m.group('rest')}?"
         else:

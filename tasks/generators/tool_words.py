@@ -14,7 +14,7 @@ import random
 import re
 
 from tasks.generators import schema_values
-from tasks.generators.words import VALUE_WORDS, humanize
+from tasks.generators.words import VALUE_WORDS, base_form, humanize
 
 IRREGULAR = {"get": "got", "find": "found", "send": "sent", "make": "made", "set": "set", "run": "ran",
              "write": "wrote", "read": "read", "take": "took", "give": "gave", "put": "put", "build": "built",
@@ -37,15 +37,9 @@ COMMON_VERBS = SEARCHES | CREATES | READS | {
 
 
 def base_verb(word: str) -> str:
-    """'Moves' -> 'move', 'Applies' -> 'apply', 'Fetches' -> 'fetch'."""
-    w = word.lower()
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith(("sses", "shes", "ches", "xes", "zes")):
-        return w[:-2]
-    if w.endswith("s") and not w.endswith("ss") and w[:-1] in COMMON_VERBS | IRREGULAR.keys():
-        return w[:-1]
-    return w
+    """'Moves' -> 'move', 'Applies' -> 'apply', 'Fetches' -> 'fetch' (a known verb's base form)."""
+    base = base_form(word).lower()
+    return base if base in COMMON_VERBS | IRREGULAR.keys() else word.lower()
 
 
 def past(verb: str) -> str:

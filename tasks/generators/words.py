@@ -45,3 +45,37 @@ def byte_words(n: int) -> str:
 
 def sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def base_form(verb: str) -> str:
+    """A third-person verb in its base form, case kept: "Adds" -> "Add", "Applies" -> "Apply".
+
+    >>> [base_form(w) for w in ("Adds", "Dismisses", "Applies", "fetches", "Moves", "Access", "Set")]
+    ['Add', 'Dismiss', 'Apply', 'fetch', 'Move', 'Access', 'Set']
+    """
+    low = verb.lower()
+    if low.endswith("ies") and len(low) > 4:
+        return verb[:-3] + ("Y" if verb[-3:].isupper() else "y")
+    if low.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return verb[:-2]
+    if low.endswith("s") and not low.endswith(("ss", "us", "is")) and len(low) > 3:
+        return verb[:-1]
+    return verb
+
+
+def lower_first(s: str) -> str:
+    """Lower-case the first letter of a heading used mid-sentence, unless its first word is an
+    acronym or has capitals inside ("API", "GitHub"), or the heading is in title case, which makes
+    it a name ("Hugging Face Datasets").
+
+    >>> lower_first("Adding a location"), lower_first("GitHub tokens"), lower_first("Hugging Face Datasets")
+    ('adding a location', 'GitHub tokens', 'Hugging Face Datasets')
+    """
+    words = s.split()
+    first = words[0] if words else ""
+    if len(first) > 1 and not first[1:].islower() and first[1:].isalpha():
+        return s
+    longer = [w for w in words[1:] if len(w) > 3 and w[:1].isalpha()]
+    if longer and all(w[:1].isupper() for w in longer):
+        return s
+    return s[:1].lower() + s[1:]

@@ -1,5 +1,6 @@
 import datetime as dt
 
+import pytest
 
 from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
 from tasks import generate, parse as parse_stage
@@ -33,3 +34,17 @@ def test_missing_sources_skip_their_generators(tmp_path):
     assert report["generators"]["qa"]["status"] == "ran"
     assert report["generators"]["tool_use"] == {"status": "skipped", "reason": "no tools (sources.tools is null)"}
     assert report["categories"]["tool_use"]["why"] == "no tools (sources.tools is null)"
+
+
+def test_the_product_is_the_docs_title_when_the_param_is_unset():
+    from tasks.generate import product_name
+    from tasks.io import InputError
+
+    chunks = [{"file": "guide/sharing.md", "heading_path": ["Sharing", "Links"]},
+              {"file": "README.md", "heading_path": ["**Acme** Drive"]},
+              {"file": "guide/search.md", "heading_path": ["Search"]}]
+    params = P.model_copy(update={"product": None})
+    assert product_name(params, chunks) == ("Acme Drive", "the docs' top-level title")
+    assert product_name(P, chunks)[1] == "generate.product"
+    with pytest.raises(InputError, match="set generate.product"):
+        product_name(params, chunks[:1] + chunks[2:])  # two files, each its own title: no top-level one
