@@ -15,6 +15,7 @@ a value that does not validate is never written.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import string
 
@@ -88,9 +89,16 @@ def draw(name: str, schema, rng: random.Random, root: dict | None = None, depth:
 
 
 def integer(schema: dict, rng: random.Random) -> int:
-    lo = schema.get("minimum", schema.get("exclusiveMinimum", 0) + 1 if "exclusiveMinimum" in schema else None)
-    hi = schema.get("maximum", schema.get("exclusiveMaximum", 0) - 1 if "exclusiveMaximum" in schema else None)
-    lo, hi = int(lo) if lo is not None else None, int(hi) if hi is not None else None
+    """An integer within the bounds (inclusive, exclusive, fractional) and multipleOf.
+
+    >>> rng = random.Random(0)
+    >>> sorted({integer({"minimum": 0.5, "exclusiveMaximum": 3}, rng) for _ in range(50)})
+    [1, 2]
+    """
+    lo = math.ceil(schema["minimum"]) if "minimum" in schema else (
+        math.floor(schema["exclusiveMinimum"]) + 1 if "exclusiveMinimum" in schema else None)
+    hi = math.floor(schema["maximum"]) if "maximum" in schema else (
+        math.ceil(schema["exclusiveMaximum"]) - 1 if "exclusiveMaximum" in schema else None)
     if lo is None and hi is None:
         lo, hi = 1, 100
     elif lo is None:
