@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 from jsonschema import Draft202012Validator
 
@@ -75,7 +76,8 @@ def single_or_parallel(calls: list[tuple[dict, dict]], requests: list[str], rng:
     reply that reports them."""
     ids = [f"call_{i}" for i in range(len(calls))]
     results = [tool_words.result(fn, a, rng, today) for fn, a in calls]
-    return ([{"role": "user", "content": " Also, ".join(requests[:1] + [r[:1].lower() + r[1:] for r in requests[1:]])},
+    later = [r if re.match(r"I\b", r) else r[:1].lower() + r[1:] for r in requests[1:]]  # "Also, I'd like ..."
+    return ([{"role": "user", "content": " Also, ".join(requests[:1] + later)},
              {"role": "assistant", "content": "",
               "tool_calls": [tool_call(i, fn["name"], a) for i, (fn, a) in zip(ids, calls)]}]
             + [{"role": "tool", "tool_call_id": i, "content": json.dumps(r)} for i, r in zip(ids, results)]

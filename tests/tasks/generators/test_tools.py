@@ -105,3 +105,10 @@ def test_a_tool_no_draw_can_satisfy_is_named_not_fatal():
     examples, coverage = tools.dialogues([stuck] + DEFS[:2], P, random.Random(5), 20)
     assert len(examples) == 20 and "lookup_code" in coverage["undraftable"]
     assert "lookup_code" not in json.dumps([m.get("tool_calls") for ex in examples for m in ex["messages"]])
+
+
+def test_a_second_request_joins_the_first_in_lower_case_but_i_stays():
+    examples, _ = tools.dialogues(DEFS, P, random.Random(0), 200)
+    firsts = [ex["messages"][1]["content"] for ex in examples if ex["meta"]["shape"] == "parallel"]
+    assert any("Also, I'd" in t for t in firsts) and any("Also, please" in t or "Also, can" in t for t in firsts)
+    assert not any("Also, i'd" in t or "Also, Please" in t or "Also, Can" in t for t in firsts)
