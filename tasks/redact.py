@@ -10,9 +10,10 @@ not decode (detect-secrets only takes the ones that do; a log often holds them c
 Personal data: phone numbers are found by `phonenumbers` (Google's libphonenumber): numbers it
 calls valid, numbers written with a + and a country code that it calls possible, and North American
 numbers in the usual notations ((384) 593-2314, 384-593-2314, +1 384 593 2314) by their shape, so
-that a number whose area code is not assigned today is taken all the same; e-mail and IP addresses, IBANs (mod-97 checked), US social security numbers, MAC
-addresses, street addresses with a house number, numbers labelled as a passport, ID card or
-licence, and Luhn-checked card numbers by the patterns below.
+that a number whose area code is not assigned today is taken all the same. E-mail and IP
+addresses, IBANs (mod-97 checked), US social security numbers, MAC addresses, street addresses
+with a house number, numbers labelled as a passport, ID card or licence, and card numbers (issuer
+prefix and Luhn checked) are found by the patterns below.
 
 A bare run of digits is never taken for a phone number: GraphQL values such as 5368709120 (5 GB)
 would be. A phone number needs a leading + or separators, as people write them.
