@@ -36,7 +36,7 @@ COMMON_VERBS = SEARCHES | CREATES | READS | {
     "send", "email", "call", "transfer", "withdraw", "deposit", "ask", "answer", "plot", "draw", "clean"}
 
 
-def base_verb(word: str) -> str:
+def known_verb(word: str) -> str:
     """'Moves' -> 'move', 'Applies' -> 'apply', 'Fetches' -> 'fetch' (a known verb's base form)."""
     base = base_form(word).lower()
     return base if base in COMMON_VERBS | IRREGULAR.keys() else word.lower()
@@ -72,12 +72,12 @@ def action(fn: dict) -> tuple[str, str]:
     text = (fn.get("description") or "").strip().split("\n")[0]
     text = re.split(r"(?<=[.!?])\s", text)[0].rstrip(".!?: ")
     words = text.split()
-    if words and len(words) <= 16 and base_verb(words[0]) in COMMON_VERBS and words[0][1:].islower():
-        return base_verb(words[0]), " ".join(words[1:])[:1].lower() + " ".join(words[1:])[1:]
+    if words and len(words) <= 16 and known_verb(words[0]) in COMMON_VERBS and words[0][1:].islower():
+        return known_verb(words[0]), " ".join(words[1:])[:1].lower() + " ".join(words[1:])[1:]
     name = humanize(fn["name"].rsplit(".", 1)[-1]).split()
-    if name and base_verb(name[0]) in COMMON_VERBS:
+    if name and known_verb(name[0]) in COMMON_VERBS:
         rest = " ".join(name[1:])
-        return base_verb(name[0]), (rest if re.match(r"(?:the|a|an|all|my|your) ", rest) else "the " + rest) if rest else "it"
+        return known_verb(name[0]), (rest if re.match(r"(?:the|a|an|all|my|your) ", rest) else "the " + rest) if rest else "it"
     return "use", f"{humanize(fn['name'])}"
 
 
