@@ -17,15 +17,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 import string
 
-from tasks.generators.words import VALUE_WORDS
+from tasks.generators.words import VALUE_WORDS, humanize
 from tasks.json_schema import resolve
 
 FOLDERS = ["/Documents", "/Downloads", "/Pictures", "/Music", "/Projects", "/Archive"]
 EXTENSIONS = [".pdf", ".docx", ".jpg", ".mp4", ".zip", ".txt"]
 MAX_DEPTH = 4  # nested objects deeper than this get only their required properties, arrays []
 PEOPLE = ["ana", "li", "omar", "june", "sam", "noor"]
+PLACE_WORDS = ["Riverside", "Central", "Harbor", "Northgate", "Lakeside"]
 
 
 def merged(schemas: list[dict], root: dict) -> dict:
@@ -179,6 +181,8 @@ def text(name: str, schema: dict, rng: random.Random, today: dt.date) -> str:
         value = f"{rng.choice(VALUE_WORDS)}.example.com"
     elif "default" in schema and isinstance(schema["default"], str):
         value = schema["default"]
+    elif humanize(name).split()[-1:] in (["date"], ["day"]) and "enum" not in schema:  # "end_date" without a format
+        value = (today - dt.timedelta(days=rng.randint(0, 60))).isoformat()
     else:
         value = by_name(name, schema, rng)
     low, high = schema.get("minLength", 0), schema.get("maxLength")
@@ -189,12 +193,65 @@ def text(name: str, schema: dict, rng: random.Random, today: dt.date) -> str:
     return value
 
 
+# Plausible strings for free-text properties, by a word of the property's name (or description).
+ROLE_VALUES = {
+    "city": ["Berlin", "Lisbon", "Osaka", "Toronto", "Nairobi", "Austin"],
+    "country": ["Canada", "Japan", "Brazil", "Kenya", "Germany", "India"],
+    "currency": ["USD", "EUR", "JPY", "GBP"],
+    "language": ["English", "French", "German", "Spanish", "Japanese"],
+    "lang": ["en", "fr", "de", "es", "ja"],
+    "locale": ["en-US", "fr-FR", "de-DE", "ja-JP"],
+    "username": ["ana", "li", "omar", "june", "sam", "noor"],
+    "name": ["Ana Silva", "Li Wei", "Omar Haddad", "June Park", "Sam Taylor", "Noor Khan"],
+    "company": ["Acme Corp", "Globex", "Initech", "Umbrella Ltd"],
+    "title": ["Quarterly review", "Team offsite", "Launch plan", "Budget draft"],
+    "message": ["The draft is ready for review.", "Running ten minutes late.", "Please check the new budget."],
+    "query": ["holiday photos", "budget 2026", "contract draft", "meeting notes", "invoice"],
+    "color": ["red", "blue", "green", "black"],
+    "symbol": ["AAPL", "MSFT", "NVDA", "AMZN"],
+    "method": ["GET", "POST"],
+}
+ROLE_OF = {  # name (or description) word -> the ROLE_VALUES pool it draws from
+    "city": "city", "town": "city", "location": "city", "place": "city", "destination": None,
+    "country": "country", "nation": "country", "currency": "currency",
+    "language": "language", "lang": "lang", "locale": "locale",
+    "username": "username", "user": "username", "login": "username", "handle": "username",
+    "name": "name", "person": "name", "author": "name", "owner": "name", "assignee": "name",
+    "recipient": "name", "contact": "name", "customer": "name",
+    "company": "company", "organization": "company", "organisation": "company", "vendor": "company",
+    "title": "title", "subject": "title", "headline": "title",
+    "message": "message", "text": "message", "body": "message", "content": "message", "note": "message",
+    "comment": "message", "prompt": "message",
+    "query": "query", "keyword": "query", "keywords": "query", "search": "query", "term": "query", "q": "query",
+    "topic": "query", "color": "color", "colour": "color", "symbol": "symbol", "ticker": "symbol",
+    "method": "method",
+}
+
+
 def by_name(name: str, schema: dict, rng: random.Random) -> str:
-    """A plausible string for a property by its name and description: a folder, a path, a word."""
+    """A plausible string for a property by its name and description: a folder, a path, an id, a
+    city, a person's name, a query (ROLE_VALUES), else a plain word."""
     lname = name.lower()
+    words = humanize(name).split()
     about = str(schema.get("description", "")).lower()
-    if lname in ("destination", "folder") or lname.endswith("dir") or "folder" in about:
+    if lname in ("destination", "folder", "dir", "directory") or lname.endswith("dir") or "folder" in about:
         return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS).title()}"
+    if lname.replace("_", "") in ("filename", "file name"):
+        return f"{rng.choice(VALUE_WORDS)}{rng.choice(EXTENSIONS)}"
     if "path" in lname or "file" in lname:
         return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS)}{rng.choice(EXTENSIONS)}"
+    if "email" in lname or "e-mail" in about or "email" in about and words[-1] == "address":
+        return f"{rng.choice(PEOPLE)}@example.com"
+    if words and words[-1] in ("token", "secret") or "token" in about.split()[:3]:
+        return f"tok_{rng.randint(10**7, 10**8 - 1)}"
+    if len(words) > 1 and words[-1] == "name" and words[-2] not in ROLE_OF.keys() | {"full", "first", "last", "display"}:
+        return f"{rng.choice(PLACE_WORDS)} {words[-2].title()}"  # museum_name -> "Riverside Museum"
+    if words and words[-1] in ("id", "ids", "identifier", "key", "uuid"):
+        return f"{(words[-2] if len(words) > 1 else rng.choice(VALUE_WORDS))[:3]}_{rng.randint(1000, 9999)}"
+    if words and words[-1] in ("url", "uri", "link", "endpoint"):
+        return f"https://api.example.com/{rng.choice(VALUE_WORDS)}"
+    heads = re.findall(r"\b(?:the|a|an)\s+(?:[a-z-]+\s+)?([a-z]+)\b", about)[:1]  # "The departure city." -> city
+    for word in list(reversed(words)) + heads:  # the last word names the thing: "user_query" is a query
+        if ROLE_OF.get(word):
+            return rng.choice(ROLE_VALUES[ROLE_OF[word]])
     return rng.choice(VALUE_WORDS)

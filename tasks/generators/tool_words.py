@@ -2,11 +2,19 @@
 returns, and the assistant's reply that reports that result.
 
 A tool's action is read from its description when that starts with a verb ("Move a file to
-another folder", "Moves a file ..."), else from its name ("create_share_link" -> create a share
-link). Results come from the tool definition when it has them, under either of two keys we read
-beside OpenAI's own (`x-result-example`: one example result; `x-result-schema`: a JSON Schema a
-result is drawn from), else they are made to fit the call by what the action does: a search or a
-listing returns items, a create returns the new id, a read returns a value, anything else a status.
+another folder", "Moves a file ...", "This function computes ..."), cut to its first clause, else
+from its name ("create_share_link" -> create a share link). A request puts each argument where the
+description names it ("a file" is the `path` whose description is "the file's path", so "Move
+/a.pdf to the folder /Music"); the others are said by their roles ("for 'holiday'", "on
+2026-05-01", "at most 10 results", "that expires in 30 days", "with level 2").
+
+Results come from the tool definition when it has them, under either of two keys we read beside
+OpenAI's own (`x-result-example`: one example result; `x-result-schema`: a JSON Schema a result is
+drawn from), else they are made to fit the call by what the action does: a search returns items, a
+create a new id (and a URL for a link), a calculation a value, a read its records, a move the new
+path, a tag the file's tags, anything else when it took effect. The reply reports that result.
+A failed call fails as an API does: 404 naming the field and suggesting a value, 409 when a
+create finds its target taken, 503 when no argument names a thing; the retry follows from it.
 """
 from __future__ import annotations
 
@@ -14,18 +22,19 @@ import random
 import re
 
 from tasks.generators import schema_values
-from tasks.generators.words import VALUE_WORDS, base_form, humanize
+from tasks.generators.words import VALUE_WORDS, base_form, humanize, sentence_case
 
 IRREGULAR = {"get": "got", "find": "found", "send": "sent", "make": "made", "set": "set", "run": "ran",
              "write": "wrote", "read": "read", "take": "took", "give": "gave", "put": "put", "build": "built",
              "begin": "began", "buy": "bought", "pay": "paid", "keep": "kept", "tell": "told", "bring": "brought",
              "choose": "chose", "spend": "spent", "split": "split", "shut": "shut", "cut": "cut", "sell": "sold",
              "hold": "held", "lead": "led", "meet": "met", "feed": "fed", "forget": "forgot", "show": "showed"}
-SEARCHES = {"search", "list", "find", "query", "lookup", "look", "browse", "filter", "scan", "discover", "fetch"}
+SEARCHES = {"search", "list", "find", "query", "lookup", "look", "browse", "filter", "scan", "discover", "locate"}
 CREATES = {"create", "add", "make", "new", "register", "insert", "upload", "post", "open", "start", "schedule", "book"}
-READS = {"get", "read", "retrieve", "calculate", "compute", "count", "estimate", "check", "convert", "measure",
-         "predict", "analyze", "analyse", "evaluate", "determine"}
-COMMON_VERBS = SEARCHES | CREATES | READS | {
+READS = {"get", "read", "retrieve", "check", "fetch"}
+CALCULATES = {"calculate", "compute", "count", "estimate", "convert", "measure", "predict", "analyze", "analyse",
+              "evaluate", "determine"}
+COMMON_VERBS = SEARCHES | CREATES | READS | CALCULATES | {
     "move", "rename", "delete", "remove", "update", "set", "send", "tag", "untag", "share", "copy", "play",
     "stop", "cancel", "close", "run", "execute", "change", "edit", "archive", "restore", "trash", "assign",
     "apply", "mark", "enable", "disable", "reset", "sync", "translate", "generate", "validate", "submit",
@@ -33,7 +42,16 @@ COMMON_VERBS = SEARCHES | CREATES | READS | {
     "block", "unblock", "pin", "unpin", "merge", "approve", "reject", "publish", "install", "write", "print",
     "connect", "disconnect", "login", "logout", "follow", "unfollow", "like", "rate", "review", "notify",
     "remind", "restart", "reboot", "resize", "compress", "extract", "encode", "decode", "sort", "summarize",
-    "send", "email", "call", "transfer", "withdraw", "deposit", "ask", "answer", "plot", "draw", "clean"}
+    "send", "email", "call", "transfer", "withdraw", "deposit", "ask", "answer", "plot", "draw", "clean",
+    "attach", "detach", "label", "unlabel", "initialize", "initialise", "load", "train", "fit", "return",
+    "provide", "fetch", "track", "monitor", "save", "store", "simulate", "recommend", "suggest", "identify",
+    "verify", "detect", "classify", "lock", "unlock", "accept", "decline", "renew", "activate", "deactivate"}
+PREAMBLE = re.compile(r"^(?:(?:this|the|a)\s+(?:function|tool|method|endpoint|api|operation|service)\s+"
+                      r"(?:that\s+|which\s+|will\s+|can\s+|is used to\s+|allows you to\s+)?"
+                      r"|(?:function|tool|method|used|use this)\s+to\s+|allows (?:the user|you|users) to\s+)", re.I)
+CLAUSE = re.compile(r",\s*(?:with|which|and|including|so|allowing|where|returning|optionally|if|as|\w+ing)\b"
+                    r"|\s+such as\s"
+                    r"|\s+and\s+returns?\b|\s+-\s|\s*\(|;")
 
 
 def known_verb(word: str) -> str:
@@ -71,45 +89,201 @@ def action(fn: dict) -> tuple[str, str]:
     """
     text = (fn.get("description") or "").strip().split("\n")[0]
     text = re.split(r"(?<=[.!?])\s", text)[0].rstrip(".!?: ")
+    text, n = PREAMBLE.subn("", text)  # "This function computes ..." -> "computes ...": surely a verb
+    text = CLAUSE.split(text)[0]  # "Retrieves a list of groups, with options to ..." -> its first clause
+    text = FILLER.sub("", text)
+    if len(text.split()) > 16:  # "Calculate the capacitance of a capacitor based on the area ... using ..."
+        text = re.split(r"\s+(?:based on|using|according to|such as|given|by)\s", text)[0]
     words = text.split()
-    if words and len(words) <= 16 and known_verb(words[0]) in COMMON_VERBS and words[0][1:].islower():
-        return known_verb(words[0]), " ".join(words[1:])[:1].lower() + " ".join(words[1:])[1:]
+    verbs = COMMON_VERBS | IRREGULAR.keys()
+    if words and len(words) <= 16 and words[0][1:].islower() and (known_verb(words[0]) in verbs or n):
+        verb = known_verb(words[0]) if known_verb(words[0]) in verbs else base_form(words[0]).lower()
+        return verb, " ".join(words[1:])[:1].lower() + " ".join(words[1:])[1:]
     name = humanize(fn["name"].rsplit(".", 1)[-1]).split()
-    if name and known_verb(name[0]) in COMMON_VERBS:
+    if name and known_verb(name[0]) in verbs:
         rest = " ".join(name[1:])
         return known_verb(name[0]), (rest if re.match(r"(?:the|a|an|all|my|your) ", rest) else "the " + rest) if rest else "it"
-    return "use", f"{humanize(fn['name'])}"
+    return "use", f"the {humanize(fn['name'])} tool"
+
+
+DETERMINERS = {"a", "an", "the", "another", "some", "any", "its", "their", "one", "this", "that"}
+VAGUE = {"given", "specified", "specific", "particular", "certain", "provided", "selected", "desired", "chosen"}
+STOP = DETERMINERS | VAGUE | {"to", "for", "of", "in", "on", "at", "by", "with", "from", "and", "or", "into",
+                              "between", "as", "using", "based", "about", "than", "matching", "is", "are"}
+GENERIC = {"value", "data", "information", "info", "details", "parameter", "parameters", "input", "options",
+           "config", "settings", "type", "number", "result", "results"}
+FILLER = re.compile(r"\s*(?:,\s*)?(?:\b(?:and|with|using|based on)\s+)?(?:the\s+)?\b(?:optional|additional|various|other|"
+                    r"provided|given|specified|supplied)\s+(?:[\w-]+\s+)?(?:filters?|parameters?|options?|criteria|settings|"
+                    r"details|arguments|inputs?|information|data|values?|configuration)\b")
+UNITS = {"days", "hours", "minutes", "seconds", "ms", "bytes", "kb", "mb", "gb", "percent", "years", "months",
+         "weeks", "meters", "km", "miles", "kg", "pounds"}
+LIMITS = {"limit", "max results", "top k", "max", "count", "num results", "page size", "n", "k", "size limit"}
+PREPOSITIONS = [  # a name word -> the words a person puts before the value
+    ({"destination", "dest", "target", "to", "recipient", "receiver"}, "to"),
+    ({"source", "from", "origin", "sender"}, "from"),
+    ({"language", "lang", "locale", "unit", "units", "currency"}, "in"),
+    ({"location", "city", "country", "region", "place", "area", "town"}, "in"),
+    ({"format"}, "as"),
+    ({"query", "keyword", "keywords", "q", "term", "topic", "search"}, "for"),
+    ({"name", "title", "filename"}, "named"),
+    ({"tag", "tags", "label", "labels"}, "tagged"),
+]
+IDENTITY = {"path", "file", "folder", "id", "name", "user", "username", "account", "location", "city", "country",
+            "project", "repo", "repository", "document", "item", "product", "customer", "order", "key", "url",
+            "endpoint", "channel", "team", "page", "record", "ticket", "directory", "bucket", "table"}
+
+
+CONTAINERS = {"path", "id", "name", "key", "identifier", "uuid", "location", "code", "ref", "slug", "handle"}
 
 
 def value_words(value) -> str:
-    """An argument value as words: lists joined with "and", objects as their keys and values."""
+    """An argument value as words: lists joined with "and", objects as their keys and values,
+    free text with spaces in quotes."""
     if isinstance(value, list):
-        items = [value_words(v) for v in value]
-        return "none" if not items else items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+        return join_and([value_words(v) for v in value]) or "nothing"
     if isinstance(value, dict):
-        return "(" + describe(value) + ")" if value else "nothing"
+        return join_and([f"{humanize(k)} {value_words(v)}" for k, v in value.items()]) or "nothing"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if value == "":
+        return '""'
+    if isinstance(value, str) and " " in value.strip() and not value[:1].isupper():
+        return f'"{value}"'
+    if isinstance(value, str) and re.search(r"[.!?]$", value) and " " in value:
+        return f'"{value}"'
     return str(value)
 
 
-def describe(args: dict) -> str:
-    """'path /a.pdf, tag invoice'"""
-    return ", ".join(f"{humanize(k)} {value_words(v)}" for k, v in args.items())
+def join_and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def nouns(key: str, schema: dict) -> list[str]:
+    """The words a description may use for argument `key`: its name's words, and the noun its own
+    description is about ("the file's current path" -> file, path).
+
+    >>> nouns("path", {"description": "the file's current path"})
+    ['path', 'file']
+    >>> nouns("expires_in_days", {})
+    ['expires in days', 'days']
+    """
+    words = humanize(key).split()
+    found = [" ".join(words)] + ([words[-1]] if len(words) > 1 else [])
+    about = str(schema.get("description") or "").lower()
+    head = re.match(r"(?:the|a|an)\s+(?:\w+\s+){0,2}?([a-z]+)(?:'s\b|\s+(?:to|for|of|that|which|whose)\b)", about)
+    if head and head.group(1) not in STOP | GENERIC:
+        found.append(head.group(1))
+    found += [SYNONYMS[w] for w in found if w in SYNONYMS]
+    return [w for w in dict.fromkeys(found) if w not in GENERIC]
+
+
+SYNONYMS = {"path": "file", "paths": "file", "dir": "folder", "directory": "folder"}
+
+
+def self_describing(value) -> bool:
+    """A value that needs no noun before it: a path, a URL, an e-mail, a name in capitals, an id."""
+    return isinstance(value, str) and bool(re.match(r"(?:/|https?://|[A-Z])|\S*@|\w+_\d+$|\S+ \S", value))
+
+
+def naming(noun_phrase: str, value, rng: random.Random | None) -> str:
+    """The words that put `value` where the description says `noun_phrase` ("a file" ->
+    "the file /a.pdf" or "/a.pdf"); with no `rng`, the shortest of these."""
+    words = noun_phrase.split()
+    det = words[0] if words[0] in DETERMINERS else ""
+    rest = [w for w in words[1 if det else 0:] if w not in VAGUE]
+    bare = self_describing(value) or isinstance(value, list) and all(self_describing(v) for v in value)
+    if bare and len(rest) == 1 and (rng is None or rng.random() < 0.6):  # "a file" -> "/a.pdf"; "a new folder" keeps its words
+        return value_words(value)
+    if isinstance(value, str) and not bare and rest[-1] in ("query", "term", "keyword", "keywords", "text", "phrase"):
+        return f'{det or "the"} {" ".join(rest)} "{value}"'.strip()
+    det = det if det in ("its", "their") or (det in ("a", "an") and len(rest) > 1) else "the"
+    if det in ("a", "an"):
+        det = "an" if rest[0][:1] in "aeiou" else "a"
+    return f"{det} {' '.join(rest)} {value_words(value)}"
+
+
+def phrase(fn: dict, args: dict, rng: random.Random | None) -> tuple[str, list[str], list[str]]:
+    """(what to do, role phrases, "with" pairs): the tool's action with each argument its description names put in
+    its place ("move a file to another folder" -> "move /a.pdf to /Music"), and the other
+    arguments said by their roles ("for 'holiday'", "on 2026-05-01", "with limit 5")."""
+    verb, rest = action(fn)
+    rest = FILLER.sub("", rest)
+    props = (fn.get("parameters") or {}).get("properties") or {}
+    placed: set[str] = set()
+    for key, value in args.items():
+        if not isinstance(value, (str, list)) or isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+            continue  # numbers, booleans and objects are said by their roles, after the action
+        for noun in nouns(key, props.get(key) or {}):
+            det = r"(?:(?:%s)\s+)" % "|".join(sorted(DETERMINERS | VAGUE))
+            adj = r"(?:(?!(?:%s)\b)[\w-]+\s+){0,2}?" % "|".join(sorted(STOP))
+            after = r"(?!'|\s+(?!(?:%s)\b)[a-z]+\b)" % "|".join(sorted(STOP))  # not "gains" in "gains type"
+            m = re.search(rf"\b{det}+{adj}{re.escape(noun)}(?:e?s)?\b{after}", rest)
+            if m is None and isinstance(value, list):  # "export files ..." names a list of paths
+                m = re.search(rf"(?<![\w-] )\b{re.escape(noun)}e?s\b{after}|\b(?:%s)\s+{re.escape(noun)}e?s\b{after}"
+                              % "|".join(sorted(DETERMINERS)), rest)
+            if m:
+                rest = rest[:m.start()] + naming(m.group(0), value, rng) + rest[m.end():]
+                placed.add(key)
+                break
+    free, pairs = role_words({k: v for k, v in args.items() if k not in placed}, props, verb)
+    for piece in list(free):  # "on a date" + "on 2026-05-01": the value takes the description's place
+        prep = piece.split()[0]
+        vague = (rf"\b{prep}\s+(?:a|an|some|any)\s+[\w-]+(?:\s+or\s+(?:a|an)\s+[\w-]+)?"
+                 r"(?=,|$|\s(?:or|and|to|on|at|in|for|with|from)\b)")
+        if prep in ("on", "at", "to", "from", "in", "for", "as", "until") and re.search(vague, rest):
+            rest = re.sub(vague, lambda _: piece, rest, count=1)
+            free.remove(piece)
+    return f"{verb} {rest}".strip(), free, pairs
+
+
+def role_words(args: dict, props: dict, verb: str) -> tuple[list[str], list[str]]:
+    """The arguments a description does not name, each said by its role."""
+    free, pairs = [], []
+    for key, value in args.items():
+        words = humanize(key.lstrip("_"))
+        last = words.split()[-1]
+        schema = props.get(key) or {}
+        fmt = schema.get("format", "") if isinstance(schema, dict) else ""
+        if isinstance(value, bool):
+            if words.startswith(("include ", "with ", "show ")):
+                free.append(("" if value else "without ") + (words.split(" ", 1)[1] if not value else "including " + words.split(" ", 1)[1]))
+            else:
+                pairs.append(f"{words} {'on' if value else 'off'}")
+        elif isinstance(value, int) and words in LIMITS:
+            free.append(f"at most {value} results")
+        elif isinstance(value, (int, float)) and last in UNITS and words != last:
+            lead = words[:-len(last)].strip()
+            if re.search(r"\b(?:in|after|within|every|for)$", lead):
+                third_person = re.match(r"[a-z]+[^s]s\b", lead)  # "expires in" -> "that expires in"
+                free.append(f"{'that ' if third_person else ''}{lead} {value} {last}")
+            else:
+                pairs.append(f"{lead} of {value} {last}")
+        elif isinstance(value, (int, float)) and last in UNITS:
+            free.append(f"for {value} {last}")
+        elif fmt in ("date", "date-time") and isinstance(value, str):
+            at = "on" if fmt == "date" else "at"
+            first = words.split()[0]
+            free.append(f"from {value}" if first in ("start", "from", "since", "after", "begin")
+                        else f"until {value}" if first in ("end", "until", "before", "to", "due")
+                        else f"{at} {value}")
+        elif isinstance(value, (str, list, dict)) and value != {} and any(last in names for names, _ in PREPOSITIONS):
+            prep = next(p for names, p in PREPOSITIONS if last in names)
+            prep = "as" if prep == "tagged" and verb in ("tag", "label") else prep
+            free.append(f"{prep} {value_words(value)}")
+        else:
+            pairs.append(f"{words} {value_words(value)}")
+    return free, pairs
 
 
 def ask(fn: dict, args: dict, rng: random.Random) -> str:
     """The request for one call, in one of several phrasings."""
-    verb, rest = action(fn)
-    what = f"{verb} {rest}".strip()
-    if not args:
-        forms = ["Please {what}.", "Can you {what}?", "{What}, please.", "I'd like to {what}."]
-    else:
-        forms = ["Please {what}: {args}.", "Can you {what}? Use {args}.", "{What} with {args}.",
-                 "I'd like to {what} ({args}).", "Could you {what} for me? {Args}."]
-    form = rng.choice(forms)
-    words = describe(args)
-    return form.format(what=what, What=what[:1].upper() + what[1:], args=words, Args=words[:1].upper() + words[1:])
+    what, free, pairs = phrase(fn, args, rng)
+    pieces = free + (["with " + join_and(pairs)] if pairs else [])
+    if pieces:
+        what += ("," if pieces[0].startswith("at most") else "") + " " + ", ".join(pieces)
+    form = rng.choice(["Please {what}.", "Can you {what}?", "{What}.", "I'd like to {what}.",
+                       "Could you {what} for me?", "I need to {what}."])
+    return form.format(what=what, What=what[:1].upper() + what[1:])
 
 
 def result(fn: dict, args: dict, rng: random.Random, today) -> dict:
@@ -123,43 +297,111 @@ def result(fn: dict, args: dict, rng: random.Random, today) -> dict:
     if verb in SEARCHES:
         n = rng.randint(0, 3)
         stem = next((v for v in args.values() if isinstance(v, str)), rng.choice(VALUE_WORDS))
+        stem = re.sub(r"\W+", "-", stem.strip("/").lower()).strip("-")[:24] or "item"
+        if re.search(r"\bfiles?\b", rest):  # a file search finds paths
+            return {"count": n, "items": [f"{rng.choice(schema_values.FOLDERS)}/{stem}-{i + 1}"
+                                          f"{rng.choice(schema_values.EXTENSIONS)}" for i in range(n)]}
         return {"count": n, "items": [f"{stem}-{i + 1}" for i in range(n)]}
     if verb in CREATES:
-        return {"id": f"{verb[:1]}_{rng.randint(1000, 9999)}", "status": "created"}
-    if verb in READS:
+        made = {"id": f"{(rest.split() or ['x'])[-1][:3]}_{rng.randint(1000, 9999)}", "status": "created"}
+        if re.search(r"\b(?:link|url)\b", rest):
+            made["url"] = f"https://example.com/s/{made['id']}"
+        return made
+    stamp = f"{today.isoformat()}T{rng.randint(8, 18):02d}:{rng.choice(['05', '20', '40'])}:00Z"
+    if verb in CALCULATES:
         return {"value": rng.choice([rng.randint(1, 500), round(rng.uniform(1, 100), 1)])}
-    return {"status": "ok"}
+    if verb in READS:
+        return {"status": "ok", "records": rng.randint(1, 5), "updated_at": stamp}
+    if verb in ("tag", "label") or re.match(r"(?:a|the) (?:tag|label)\b", rest):
+        added = [v for k, v in args.items() if re.search(r"tag|label", k) and isinstance(v, str)]
+        return {"status": "ok", "tags": added + rng.sample([w for w in VALUE_WORDS if w not in added], rng.randint(0, 3))}
+    if verb in ("move", "copy", "rename"):
+        paths = [v for v in args.values() if isinstance(v, str) and v.startswith("/")]
+        if len(paths) == 2:
+            return {"status": "ok", "path": paths[1].rstrip("/") + "/" + paths[0].rsplit("/", 1)[-1]}
+    return {"status": "ok", "done_at": stamp}
 
 
 def reply(fn: dict, args: dict, outcome: dict) -> str:
     """The assistant's report of one call, from its result."""
     verb, rest = action(fn)
-    done = f"{past(verb)} {rest}".strip()
-    done = done[:1].upper() + done[1:]
+    what, free, _ = phrase(fn, args, None)  # the action with its arguments in place
+    where = ", ".join(p for p in free if not p.startswith("at most"))  # "in /Projects", "on 2026-05-01"
+    done = sentence_case(f"{past(verb)} {what.split(' ', 1)[1] if ' ' in what else ''} {where}".strip())
     if "items" in outcome and isinstance(outcome["items"], list):
         items = outcome["items"]
+        about = next((value_words(v) for v in args.values() if isinstance(v, str)), "")
         if not items:
-            return f"I looked ({describe(args)}) and found nothing."
-        return f"I found {len(items)}: {value_words(items)}."
+            return f"I found nothing{' for ' + about if about else ''}."
+        return f"I found {len(items)}{' for ' + about if about else ''}: {value_words(items)}."
     if "id" in outcome:
-        return f"{done}; its id is {outcome['id']}."
+        return f"{done}; its id is {outcome['id']}" + (f" and it is at {outcome['url']}." if "url" in outcome else ".")
     if "value" in outcome:
-        return f"The result is {value_words(outcome['value'])} ({describe(args)})."
-    details = ", ".join(f"{humanize(k)} {value_words(v)}" for k, v in outcome.items() if k != "status")
-    named = next((v for v in args.values() if isinstance(v, str)), None)  # what the call was about
-    return f"{done}{': ' + named if named else ''}{' (' + details + ')' if details else ''}."
+        subject = sentence_case(re.split(r"\s+(?:given|based on|using|with)\s", what.split(" ", 1)[-1])[0])
+        subject += " " + where if where else ""
+        return f"{subject} is {value_words(outcome['value'])}."
+    if isinstance(outcome.get("tags"), list):
+        n = len(outcome["tags"])
+        return f"{done}; it now has {n} tag{'s' if n != 1 else ''}."
+    if "path" in outcome and set(outcome) <= {"status", "path"}:
+        return f"{done}; it is now at {outcome['path']}."
+    if set(outcome) == {"status", "done_at"}:
+        return f"{done}. It took effect at {outcome['done_at'][11:16]} UTC."
+    if set(outcome) == {"status", "records", "updated_at"}:
+        n = outcome["records"]
+        return f"{done}: {n} record{'s' if n != 1 else ''}, last updated {outcome['updated_at'][:10]}."
+    details = join_and([f"{humanize(k)} {value_words(v)}" for k, v in outcome.items() if k != "status"])
+    return f"{done}{': ' + details if details else ''}."
 
 
-def error(fn: dict, key: str | None, value) -> dict:
-    """A failed call's result, as an API reports it."""
+def error_key(fn: dict, args: dict) -> str | None:
+    """The argument an API would say it could not find: a free-text one that names a thing (a path,
+    an id, a user), never an enum, a date or a number; None when the call has none."""
+    props = (fn.get("parameters") or {}).get("properties") or {}
+    named = [k for k, v in args.items() if isinstance(v, str) and isinstance(props.get(k), dict)
+             and "enum" not in props[k] and "const" not in props[k]
+             and props[k].get("format", "") not in ("date", "date-time", "time", "email", "uri")
+             and set(nouns(k, props[k])) & IDENTITY | set(humanize(k).split()) & IDENTITY]
+    return named[0] if named else None
+
+
+def error(fn: dict, key: str | None, value, suggestion=None) -> dict:
+    """A failed call's result, as an API reports it: 409 when a create finds the thing exists,
+    404 when anything else cannot find it (each with a suggestion), 503 when no argument names a thing."""
     if key is None:
-        return {"error": {"status": 503, "code": "unavailable", "message": "The service is busy; try again."}}
-    return {"error": {"status": 404, "code": "not_found",
-                      "message": f"No {humanize(key)} '{value_words(value)}' was found.", "field": key}}
+        return {"error": {"status": 503, "code": "unavailable", "message": "The service is busy; try again.",
+                          "retry_after": 2}}
+    noun = thing(fn, key)
+    if creates(fn, key):
+        return {"error": {"status": 409, "code": "conflict", "field": key, "suggestion": suggestion,
+                          "message": f"A {noun} {value_words(value)} already exists."}}
+    return {"error": {"status": 404, "code": "not_found", "field": key, "suggestion": suggestion,
+                      "message": f"No {noun} {value_words(value)} was found. Did you mean {value_words(suggestion)}?"}}
 
 
-def fix(key: str | None, old, new) -> str:
+def creates(fn: dict, key: str) -> bool:
+    """Whether argument `key` names the thing the tool creates ("Create a new folder": its path),
+    so that finding it taken is a conflict, not a miss."""
+    verb, rest = action(fn)
+    props = (fn.get("parameters") or {}).get("properties") or {}
+    obj = re.split(r"\s(?:%s)\s" % "|".join(sorted(STOP - DETERMINERS - VAGUE)), f" {rest} ")[0].split()
+    return verb in CREATES and bool(set(nouns(key, props.get(key) or {})) & set(obj))
+
+
+def thing(fn: dict, key: str) -> str:
+    """What an argument names, for an error message: "team" for `team`, but "file" for a `path`
+    whose description is "the file's path"."""
+    props = (fn.get("parameters") or {}).get("properties") or {}
+    names = nouns(key, props.get(key) or {})
+    last = humanize(key).split()[-1]
+    return names[-1] if last in CONTAINERS and len(names) > 1 else last
+
+
+def fix(fn: dict, key: str | None, old, new) -> str:
     """What the assistant says before it calls again, from the error it got."""
     if key is None:
         return "The service was busy, so I'm trying again."
-    return f"There is no {humanize(key)} '{value_words(old)}', so I'll try '{value_words(new)}' instead."
+    noun = thing(fn, key)
+    if creates(fn, key):
+        return f"A {noun} {value_words(old)} already exists, so I'll use {value_words(new)}, which the service suggests."
+    return f"There is no {noun} {value_words(old)}; the service suggests {value_words(new)}, so I'll use that."

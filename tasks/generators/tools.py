@@ -71,12 +71,18 @@ def draw_calls(tools: list[dict], shape: str, rng: random.Random, validators: di
     return calls
 
 
+def continued(request: str) -> str:
+    """A request that follows another mid-sentence: first letter lower-cased, unless it is "I"
+    ("Also, I'd like ...") or starts a name or a path."""
+    return request if re.match(r"I\b|[/A-Z]{2}", request) else request[:1].lower() + request[1:]
+
+
 def single_or_parallel(calls: list[tuple[dict, dict]], requests: list[str], rng: random.Random, today) -> list[dict]:
     """One user turn asking for every call; the calls in one assistant turn; their results; a
     reply that reports them."""
     ids = [f"call_{i}" for i in range(len(calls))]
     results = [tool_words.result(fn, a, rng, today) for fn, a in calls]
-    later = [r if re.match(r"I\b", r) else r[:1].lower() + r[1:] for r in requests[1:]]  # "Also, I'd like ..."
+    later = [continued(r) for r in requests[1:]]
     return ([{"role": "user", "content": " Also, ".join(requests[:1] + later)},
              {"role": "assistant", "content": "",
               "tool_calls": [tool_call(i, fn["name"], a) for i, (fn, a) in zip(ids, calls)]}]
@@ -91,7 +97,7 @@ def multi_turn(calls: list[tuple[dict, dict]], requests: list[str], rng: random.
         call_id = f"call_{i}"
         outcome = tool_words.result(fn, args, rng, today)
         messages += [
-            {"role": "user", "content": text if i == 0 else f"Thanks. Now: {text[:1].lower() + text[1:]}"},
+            {"role": "user", "content": text if i == 0 else f"Thanks. Now: {continued(text)}"},
             {"role": "assistant", "content": "", "tool_calls": [tool_call(call_id, fn["name"], args)]},
             {"role": "tool", "tool_call_id": call_id, "content": json.dumps(outcome)},
             {"role": "assistant", "content": tool_words.reply(fn, args, outcome)},
@@ -106,8 +112,7 @@ def error_recovery(call: tuple[dict, dict], request: str, rng: random.Random, va
     fn, args = call
     params = fn.get("parameters") or {}
     props = params.get("properties") or {}
-    strings = [k for k, v in args.items() if isinstance(v, str) and "enum" not in props.get(k, {})]
-    key = strings[0] if strings else None
+    key = tool_words.error_key(fn, args)
     fixed = dict(args)
     if key is not None:
         for _ in range(20):
@@ -120,8 +125,8 @@ def error_recovery(call: tuple[dict, dict], request: str, rng: random.Random, va
     return [
         {"role": "user", "content": request},
         {"role": "assistant", "content": "", "tool_calls": [tool_call("call_0", fn["name"], args)]},
-        {"role": "tool", "tool_call_id": "call_0", "content": json.dumps(tool_words.error(fn, key, args.get(key)))},
-        {"role": "assistant", "content": tool_words.fix(key, args.get(key), fixed.get(key)),
+        {"role": "tool", "tool_call_id": "call_0", "content": json.dumps(tool_words.error(fn, key, args.get(key), fixed.get(key)))},
+        {"role": "assistant", "content": tool_words.fix(fn, key, args.get(key), fixed.get(key)),
          "tool_calls": [tool_call("call_1", fn["name"], fixed)]},
         {"role": "tool", "tool_call_id": "call_1", "content": json.dumps(outcome)},
         {"role": "assistant", "content": tool_words.reply(fn, fixed, outcome)},

@@ -6,7 +6,7 @@ from jsonschema import Draft202012Validator
 
 from conftest import EXAMPLE
 from tasks.config import GenerateParams
-from tasks.generators import tools
+from tasks.generators import tool_words, tools
 from tasks.validate import roles_ok
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox", quotas={"tool_use": 1})
@@ -28,15 +28,75 @@ def test_every_shape_and_every_call_validates_against_its_json_schema():
     assert len(set(requests)) == len(requests)
 
 
-def test_error_recovery_retries_with_a_corrected_argument():
-    examples = [ex for ex in tools.dialogues(DEFS, P, random.Random(1), 40)[0] if ex["meta"]["shape"] == "error_recovery"]
-    assert len(examples) == 10  # every fourth dialogue
+def test_error_recovery_follows_the_api_error():
+    """A 404 (or, when a create finds its target taken, a 409) names the field and suggests a value;
+    the assistant says so and calls again with exactly that value. A 503 (no argument names a thing:
+    a search by query) is retried unchanged."""
+    examples = [ex for ex in tools.dialogues(DEFS, P, random.Random(1), 80)[0] if ex["meta"]["shape"] == "error_recovery"]
+    assert len(examples) == 20  # every fourth dialogue
+    statuses = set()
     for ex in examples:
         calls = [m["tool_calls"][0] for m in ex["messages"] if m.get("tool_calls")]
         results = [json.loads(m["content"]) for m in ex["messages"] if m["role"] == "tool"]
-        assert "error" in results[0] and "error" not in results[1]
-        assert calls[0]["function"]["name"] == calls[1]["function"]["name"]
-        assert calls[0]["function"]["arguments"] != calls[1]["function"]["arguments"]
+        err, fix = results[0]["error"], next(m["content"] for m in ex["messages"] if m.get("tool_calls") and m["content"])
+        assert "error" not in results[1] and calls[0]["function"]["name"] == calls[1]["function"]["name"]
+        first, second = (json.loads(c["function"]["arguments"]) for c in calls)
+        statuses.add((calls[0]["function"]["name"], err["status"]))
+        if err["status"] == 503:
+            assert first == second and "busy" in fix
+            continue
+        field = err["field"]
+        assert first[field] in err["message"] and second[field] == err["suggestion"] != first[field]
+        assert {k: v for k, v in first.items() if k != field} == {k: v for k, v in second.items() if k != field}
+        assert err["suggestion"] in fix and first[field] in fix
+    assert ("search_files", 503) in statuses and ("create_folder", 409) in statuses
+    assert ("move_file", 404) in statuses and ("create_share_link", 404) in statuses  # the file to share is missing
+
+
+def test_the_error_names_a_thing_never_a_date_an_enum_or_a_number():
+    fn = EXPORT["function"]
+    for seed in range(30):
+        args = tools.valid_arguments(fn, random.Random(seed), {fn["name"]: Draft202012Validator(fn["parameters"])}, P.reference_date)
+        assert tool_words.error_key(fn, args) in (None, "callback")  # `when`, `format`, `retries` never
+
+
+def test_requests_put_values_where_the_description_names_them():
+    """'Move a file to another folder' -> 'Move /a.pdf to /Music' (or 'the file /a.pdf ... the
+    folder /Music'), never the form 'path /a.pdf, destination /Music'."""
+    examples, _ = tools.dialogues(DEFS, P, random.Random(4), 120)
+    asks = {}
+    for ex in examples:
+        for m in ex["messages"]:
+            for c in m.get("tool_calls") or []:
+                asks.setdefault(c["function"]["name"], []).append((json.loads(c["function"]["arguments"]), ex))
+    for args, ex in asks["move_file"]:
+        text = " ".join(m["content"] for m in ex["messages"] if m["role"] == "user")
+        assert f"to {args['destination']}" in text or f"to the folder {args['destination']}" in text
+        assert "destination " not in text and "path /" not in text
+    for args, ex in asks["tag_file"]:
+        text = " ".join(m["content"] for m in ex["messages"] if m["role"] == "user")
+        assert f"tag {args['tag']} to" in text and "tag " + args["tag"] + "," not in text
+    for args, ex in asks["search_files"]:
+        text = " ".join(m["content"] for m in ex["messages"] if m["role"] == "user")
+        if "limit" in args:
+            assert f"at most {args['limit']} results" in text
+
+
+def test_the_reply_reports_the_result_not_the_call():
+    """Every final reply carries something only the tool's result held: the new path, the new id
+    and link, the number of tags or items, the usage figures."""
+    examples, _ = tools.dialogues(DEFS, P, random.Random(5), 120)
+    for ex in examples:
+        msgs = ex["messages"]
+        for i, m in enumerate(msgs):
+            if m["role"] != "tool" or "error" in m["content"]:
+                continue
+            outcome = json.loads(m["content"])
+            reply = next(r["content"] for r in msgs[i:] if r["role"] == "assistant" and not r.get("tool_calls"))
+            facts = [str(v) for k, v in outcome.items() if k not in ("status", "items", "tags") and not isinstance(v, (list, dict))]
+            facts += [f"{len(v)} tag" for k, v in outcome.items() if k == "tags"] + [str(x) for x in outcome.get("items", [])]
+            facts += ["found nothing"] if outcome.get("items") == [] else []
+            assert facts and any(f in reply for f in facts), (outcome, reply)
 
 
 def test_multi_turn_has_two_user_turns_each_answered_by_a_call():
