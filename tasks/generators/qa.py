@@ -207,7 +207,7 @@ def section_questions(text: str, topic: str, prose: list[Block], product: str) -
     elif kind == "imperative":
         goal = lower_first(topic)
     if goal:
-        goal = re.sub(r"\byour\b", "my", re.sub(r"\byou\b", "I", goal))
+        goal = first_person(goal)
         where = "" if product.lower() in goal.lower() else f" in {product}"
         yield f"How do I {lower_first(goal)}{where}?", first.start, answer_end, "how"
         yield f"How can I {lower_first(goal)}?", first.start, answer_end, "how"
@@ -216,7 +216,8 @@ def section_questions(text: str, topic: str, prose: list[Block], product: str) -
         for template in ABOUT_TEMPLATES:
             if named:  # "Tell me about Rich Inspect.", not "... Rich Inspect in Rich."
                 template = template.replace(" in {product}", "").replace("the {product} documentation", "the documentation")
-            yield template.format(product=product, topic=lower_first(topic)), first.start, answer_end, "about"
+            about = words[0].lower() + topic[len(words[0]):] if kind == "gerund" else lower_first(topic)
+            yield template.format(product=product, topic=about), first.start, answer_end, "about"  # "about using the Console"
 
 
 def list_candidates(text: str, topic: str, blks: list[Block], i: int, product: str) -> Iterator[Candidate]:
@@ -238,11 +239,21 @@ def define_questions(sentence: str, product: str) -> Iterator[tuple[str, str]]:
         yield f"Define {term}.", "define"
 
 
+def first_person(goal: str) -> str:
+    """A goal the docs address to the reader, as the reader asks it: "set up your account
+    yourself" -> "set up my account myself"."""
+    for you, me in (("yourself", "myself"), ("yours", "mine"), ("your", "my"), ("you", "I")):
+        goal = re.sub(rf"\b{you}\b", me, goal)
+    return goal
+
+
 def how_questions(sentence: str, topic: str | None, product: str) -> Iterator[tuple[str, str]]:
     """'To add one, open ...' -> How do I add a location in <product>? (the pronoun from the heading)."""
     if m := _HOW_TO.match(sentence):
         goal = re.sub(r"\b(one|it)\b", _noun(topic), m.group(1).strip(), count=1)
-        goal = re.sub(r"\byour\b", "my", goal)
+        goal = first_person(goal)
+        if re.match(r"\w+ (?:this|that|these|those|them)\b", goal):
+            return  # "To try this out yourself, ...": this what? No question a reader could ask.
         yield f"How do I {goal}{'' if names(goal, product) else ' in ' + product}?", "how"
 
 
@@ -336,7 +347,12 @@ FUNCTION_WORDS = {"from", "to", "with", "for", "of", "in", "on", "by", "at", "in
                   "use", "install", "run", "add", "create", "get", "set", "make", "list", "see", "check", "read"}
 DEFECTS = ("doubled_word", "article_after_article", "topic_not_a_noun", "product_twice", "generic_topic",
            "answer_ends_with_colon", "answer_ends_mid_sentence", "flattened_table", "answer_without_text",
-           "casing_changed")
+           "casing_changed", "wrong_person", "vague_reference", "answer_off_topic")
+QUESTION_WORDS = {"what", "how", "why", "when", "where", "which", "who", "does", "do", "can", "is", "are", "the",
+                  "tell", "me", "about", "explain", "you", "documentation", "say", "says", "define", "list", "describe",
+                  "differ", "from", "between", "difference", "there", "any", "should", "would", "could", "with",
+                  "that", "this", "for", "and", "or", "not", "into", "of", "in", "on", "to", "an", "my", "i", "it",
+                  "listed", "under", "mean", "means", "used", "use", "work", "works", "happens", "kinds", "types"}
 
 
 def names(text: str, product: str) -> bool:
@@ -359,8 +375,10 @@ def defects(question: str, answer: str, source: str, product: str, topic: str | 
     ['doubled_word']
     >>> defects("What is Filebox?", "Filebox keeps the library index:", "", "Filebox")
     ['answer_ends_with_colon']
-    >>> defects("What are the hugging Face Datasets in X?", "They are many.", "Data from the Hugging Face Hub", "X")
+    >>> defects("What are the hugging Face Datasets in X?", "Datasets are many.", "Data from the Hugging Face Hub", "X")
     ['casing_changed']
+    >>> defects("How do I try this out yourself in X?", "Run the demo.", "", "X", "Demo")
+    ['wrong_person', 'vague_reference', 'answer_off_topic']
     """
     found = []
     words = re.findall(r"[A-Za-z][\w'-]*", question)
@@ -386,6 +404,14 @@ def defects(question: str, answer: str, source: str, product: str, topic: str | 
         found.append("answer_ends_mid_sentence")
     if re.search(r"\|[^\n]*\|\s*-{3,}[^\n]*\|[^\n]*\|", text) and "\n" not in text.split("|", 1)[1][:200]:
         found.append("flattened_table")
+    if re.match(r"How (?:do|can|should) I\b", question) and re.search(r"\b(?:you|your|yours|yourself)\b", question, re.I):
+        found.append("wrong_person")  # "How do I try this out yourself?"
+    if re.match(r"How (?:do|can|should) I \w+ (?:this|that|these|those|them)\b", question):
+        found.append("vague_reference")  # "How do I try this out?": this what?
+    asked = {w[:5] for w in low if len(w) > 2 and w not in QUESTION_WORDS and w != product.lower()}
+    said = {w.lower()[:5] for w in re.findall(r"[A-Za-z][\w'-]*", f"{answer} {topic or ''}")}
+    if asked and not asked & said:
+        found.append("answer_off_topic")  # no word the question asks about is in the answer or its heading
     for word in words:  # a name the source capitalizes mid-sentence, and never writes in lower case
         name = word[:1].upper() + word[1:]
         if word[:1].islower() and re.search(rf"[a-z,;] {re.escape(name)}\b", source) \

@@ -1,5 +1,6 @@
 import datetime as dt
 import random
+import re
 
 from bench.synthetic import synthetic_docs
 from conftest import EXAMPLE, only_sources, tmp_paths
@@ -74,3 +75,17 @@ def test_quota_keeps_every_kind_its_share():
     chunks, _ = parse.parse_docs(EXAMPLE / "docs", ParseParams())
     examples, coverage = qa.pairs_from_docs(chunks, P, random.Random(0), 30)
     assert set(coverage["kinds"]) == set(qa.KINDS) and sum(coverage["kinds"].values()) == len(examples) == 30
+
+
+def test_how_questions_are_asked_by_the_reader_and_never_about_this(tmp_path):
+    """Docs speak to the reader ("your", "yourself"); the reader asks in the first person. A goal
+    that is only a pronoun ("To try this out yourself, ...") is no question at all."""
+    (tmp_path / "guide.md").write_text(
+        "# Accounts\n\nTo set up your account yourself, open Settings and choose Sign up.\n\n"
+        "## Demo\n\nTo try this out yourself, see the demo folder, which holds three examples.\n")
+    chunks, _ = parse.parse_docs(tmp_path, ParseParams())
+    examples, coverage = qa.pairs_from_docs(chunks, P, random.Random(0), 1000)
+    questions = [ex["messages"][1]["content"] for ex in examples]
+    assert "How do I set up my account myself in Filebox?" in questions
+    assert not any(re.search(r"\byour(self)?\b|try this", q) for q in questions), questions
+    assert coverage["defects"] == {}  # not drafted and dropped: never drafted
