@@ -48,3 +48,23 @@ def test_the_product_is_the_docs_title_when_the_param_is_unset():
     assert product_name(P, chunks)[1] == "generate.product"
     with pytest.raises(InputError, match="set generate.product"):
         product_name(params, chunks[:1] + chunks[2:])  # two files, each its own title: no top-level one
+
+
+def test_an_unset_product_is_named_from_the_docs_in_every_category(tmp_path):
+    """generate.product: null -> the docs' README title, in every generator's words and system
+    prompts; the bundled product's name appears nowhere."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "README.md").write_text("# Acme Drive\n\nAcme Drive keeps a team's files in one place.\n\n"
+                                    "## Sharing files\n\nTo share a file, open it and choose Share. "
+                                    "A share link is a read-only address anyone can open.\n")
+    paths = tmp_paths(tmp_path / "run")
+    parse_stage.run(ParseParams(), only_sources(docs=docs, graphql_schema=EXAMPLE / "schema.graphql",
+                                                tools=EXAMPLE / "tools.json"), paths)
+    report = generate.run(P.model_copy(update={"product": None}), paths)
+    assert (report["product"], report["product_from"]) == ("Acme Drive", "the docs' top-level title")
+    examples = read_jsonl(paths.generated)
+    assert {ex["category"] for ex in examples} == {"qa", "text-to-graphql", "tool_use"}
+    for ex in examples:
+        assert "Acme Drive" in ex["messages"][0]["content"], ex["messages"][0]
+        assert "Filebox" not in " ".join(m["content"] for m in ex["messages"])
