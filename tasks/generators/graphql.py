@@ -41,6 +41,7 @@ from graphql.pyutils import Undefined
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
+from tasks.generators.tool_words import COMMON_VERBS, IRREGULAR, known_verb
 from tasks.generators.words import (VALUE_WORDS, base_form, byte_words, humanize, lower_first, sentence_case,
                                    split_comparison)
 
@@ -83,9 +84,45 @@ def subject_of(name: str, f: GraphQLField) -> str:
     """
     text = (f.description or "").strip().split("\n")[0].strip().rstrip(".")
     words = text.split()
-    if not words or len(words) > 8 or words[0].lower() in VERBS or not text.replace(" ", "").isprintable():
+    if not words or len(words) > 8 or words[0].lower() in VERBS or not text.replace(" ", "").isprintable() \
+            or is_verb(words):
         return humanize(name)
     return lower_first(text)
+
+
+def is_verb(words: list[str]) -> bool:
+    """Whether a description starting with `words` says what to do: "Perform a search", "Look up
+    a user", "Fetches the viewer" do; "books in the catalogue" (a noun that is also a verb) does not.
+
+    >>> is_verb(["Perform", "a", "search"]), is_verb(["Fetches", "the", "viewer"]), is_verb(["books", "in", "the"])
+    (True, True, False)
+    """
+    first, after = words[0], (words[1:2] or [""])[0].lower()
+    if not first[:1].isupper() or not first[1:].islower():
+        return False
+    base = known_verb(first)
+    if base not in COMMON_VERBS | IRREGULAR.keys() | {"perform", "look", "lookup"}:
+        return False
+    return base == first.lower() or after in ("a", "an", "the", "all", "one", "up", "every", "this", "its")
+
+
+def article(noun: str) -> str:
+    """'an' before a vowel sound as spelling shows it: an issue, an update, a user, a unit."""
+    vowel = noun[:1] in "aeio" or bool(re.match(r"u[^aeiou][^aeiou]", noun))
+    return "an" if vowel else "a"
+
+
+def query_lead(root, rng: random.Random) -> str:
+    """A query request's opening: the field's description when it is an instruction ("Perform a
+    search across resources", "Look up a code of conduct", cut before "by its key"), every other
+    time; else a lead and the field's subject ("List GitHub Security Advisories")."""
+    text = (root.field.description or "").strip().split("\n")[0].strip().rstrip(".")
+    text = re.split(r"\s(?:by|for|with|using|based on|that|which|if|when)\s|[,;(]", text)[0]
+    text = re.sub(r"^Lookup\b", "Look up", re.sub(r"\s(?:given|specified|particular)\b", "", text))
+    words = text.split()
+    if words and len(words) <= 10 and is_verb(words) and rng.random() < 0.5:
+        return imperative(text)
+    return rng.choice(LEADS).format(s=subject_of(root.name, root.field))
 
 
 def imperative(text: str) -> str:
@@ -363,7 +400,8 @@ def abstract_selection(t, schema: GraphQLSchema, rng: random.Random) -> Selectio
         taken.update({n: str(p.fields[n].type) for n in picks})
         if picks:
             parts.append(f"... on {p.name} {{ {' '.join(picks)} }}")
-            words.append(f"for a {humanize(p.name)} its {join_words([humanize(n) for n in picks])}")
+            kind = humanize(p.name)
+            words.append(f"for {article(kind)} {kind} its {join_words([humanize(n) for n in picks])}")
     return Selection("{ " + " ".join(parts) + " }", ["type"] + words, {"inline_fragment"})
 
 
@@ -378,7 +416,7 @@ def nested_selection(t, rng: random.Random, hops: int) -> Selection:
     inner = nested_selection(inner_type, rng, hops - 1) if hops > 1 and rng.random() < 0.5 else leaves_selection(inner_type, rng)
     text = own.text[:-1] + f"{name} {wrap(path, inner.text)} }}"
     owner = humanize(name)
-    words = own.words + [f"the {owner}'s {join_words(inner.words)}"]
+    words = own.words + [f"the {owner}{chr(39) if owner.endswith('s') else chr(39) + 's'} {join_words(inner.words)}"]
     return Selection(text, words, {"nested"} | inner.constructs)
 
 
@@ -509,12 +547,14 @@ class Drafter:
         if root.op == "mutation":
             lead = mutation_lead(root)
         else:
-            lead = rng.choice(LEADS).format(s=subject_of(root.name, root.field))
+            lead = query_lead(root, rng)
         conditions = [v.words for _, v, role in args if role in ("filter", "argument")]
         modifiers = [v.words for _, v, role in args if role in ("sort", "page", "cursor")]
         text = lead
         if conditions:
-            text += rng.choice(CONDITIONS if root.op == "query" else [": {c}", " with {c}"]).format(c=" and ".join(conditions))
+            many = bool(container_path(unwrap(root.field.type))[0])  # "repositories that have ...", "the repository with ..."
+            forms = (CONDITIONS if many else CONDITIONS[:2]) if root.op == "query" else [": {c}", " with {c}"]
+            text += rng.choice(forms).format(c=" and ".join(conditions))
         text += "".join(f", {m}" for m in modifiers)
         if sel.words:
             text += rng.choice(SHOWING).format(f=join_words(sel.words))

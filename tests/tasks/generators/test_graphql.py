@@ -77,8 +77,14 @@ def test_values_in_words_sizes_and_relative_dates():
     pairs = [(ex["messages"][1]["content"], ex["messages"][-1]["content"]) for ex in examples]
     gb = [(w, q) for w, q in pairs if "sizeGt: 1073741824" in q]
     assert gb and all(any(p in w for p in ("than 1 GB", "over 1 GB")) for w, q in gb)
-    month = [(w, q) for w, q in pairs if "modified in the last month" in w]
-    assert month and all('"2026-05-02T00:00:00Z"' in q for _, q in month)  # 30 days before reference_date
+    spans = {"week": 7, "month": 30, "90 days": 90, "year": 365}  # days before reference_date, 2026-06-01
+    seen = set()
+    for w, q in pairs:
+        for span, days in spans.items():
+            if f"modified in the last {span}" in w and "once with" not in w:
+                seen.add(span)
+                assert f'"{(dt.date(2026, 6, 1) - dt.timedelta(days=days)).isoformat()}T00:00:00Z"' in q, (w, q)
+    assert len(seen) >= 3, seen
 
 
 def test_schema_docstrings_become_the_words():
