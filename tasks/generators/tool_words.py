@@ -129,11 +129,13 @@ PREPOSITIONS = [  # a name word -> the words a person puts before the value
     ({"tag", "tags", "label", "labels"}, "tagged"),
 ]
 IDENTITY = {"path", "file", "folder", "id", "name", "user", "username", "account", "location", "city", "country",
-            "project", "repo", "repository", "document", "item", "product", "customer", "order", "key", "url",
+            "project", "repo", "repository", "document", "item", "product", "customer", "order", "url",
             "endpoint", "channel", "team", "page", "record", "ticket", "directory", "bucket", "table"}
-
-
 CONTAINERS = {"path", "id", "name", "key", "identifier", "uuid", "location", "code", "ref", "slug", "handle"}
+# A noun phrase in a description: determiners, up to two adjectives, the noun; never "gains" in "gains type"
+DET = r"(?:(?:%s)\s+)" % "|".join(sorted(DETERMINERS | VAGUE))
+ADJ = r"(?:(?!(?:%s)\b)[\w-]+\s+){0,2}?" % "|".join(sorted(STOP))
+NOT_COMPOUND = r"(?!'|\s+(?!(?:%s)\b)[a-z]+\b)" % "|".join(sorted(STOP))
 
 
 def value_words(value) -> str:
@@ -214,13 +216,9 @@ def phrase(fn: dict, args: dict, rng: random.Random | None) -> tuple[str, list[s
         if not isinstance(value, (str, list)) or isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
             continue  # numbers, booleans and objects are said by their roles, after the action
         for noun in nouns(key, props.get(key) or {}):
-            det = r"(?:(?:%s)\s+)" % "|".join(sorted(DETERMINERS | VAGUE))
-            adj = r"(?:(?!(?:%s)\b)[\w-]+\s+){0,2}?" % "|".join(sorted(STOP))
-            after = r"(?!'|\s+(?!(?:%s)\b)[a-z]+\b)" % "|".join(sorted(STOP))  # not "gains" in "gains type"
-            m = re.search(rf"\b{det}+{adj}{re.escape(noun)}(?:e?s)?\b{after}", rest)
+            m = re.search(rf"\b{DET}+{ADJ}{re.escape(noun)}(?:e?s)?\b{NOT_COMPOUND}", rest)
             if m is None and isinstance(value, list):  # "export files ..." names a list of paths
-                m = re.search(rf"(?<![\w-] )\b{re.escape(noun)}e?s\b{after}|\b(?:%s)\s+{re.escape(noun)}e?s\b{after}"
-                              % "|".join(sorted(DETERMINERS)), rest)
+                m = re.search(rf"(?<![\w-] )\b{re.escape(noun)}e?s\b{NOT_COMPOUND}", rest)
             if m:
                 rest = rest[:m.start()] + naming(m.group(0), value, rng) + rest[m.end():]
                 placed.add(key)
@@ -245,8 +243,8 @@ def role_words(args: dict, props: dict, verb: str) -> tuple[list[str], list[str]
         schema = props.get(key) or {}
         fmt = schema.get("format", "") if isinstance(schema, dict) else ""
         if isinstance(value, bool):
-            if words.startswith(("include ", "with ", "show ")):
-                free.append(("" if value else "without ") + (words.split(" ", 1)[1] if not value else "including " + words.split(" ", 1)[1]))
+            if words.startswith(("include ", "with ", "show ")):  # include_count: "including count" / "without count"
+                free.append(("including " if value else "without ") + words.split(" ", 1)[1])
             else:
                 pairs.append(f"{words} {'on' if value else 'off'}")
         elif isinstance(value, int) and words in LIMITS:
