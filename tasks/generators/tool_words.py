@@ -138,6 +138,12 @@ ADJ = r"(?:(?!(?:%s)\b)[\w-]+\s+){0,2}?" % "|".join(sorted(STOP))
 NOT_COMPOUND = r"(?!'|\s+(?!(?:%s)\b)[a-z]+\b)" % "|".join(sorted(STOP))
 
 
+def prop(fn: dict, key: str) -> dict:
+    """The schema of argument `key` (a boolean schema, `true`, says nothing: {})."""
+    schema = ((fn.get("parameters") or {}).get("properties") or {}).get(key)
+    return schema if isinstance(schema, dict) else {}
+
+
 def value_words(value) -> str:
     """An argument value as words: lists joined with "and", objects as their keys and values,
     free text with spaces in quotes."""
@@ -147,6 +153,8 @@ def value_words(value) -> str:
         return join_and([f"{humanize(k)} {value_words(v)}" for k, v in value.items()]) or "nothing"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if value is None:
+        return "none"
     if value == "":
         return '""'
     if isinstance(value, str) and " " in value.strip() and not value[:1].isupper():
@@ -170,6 +178,8 @@ def nouns(key: str, schema: dict) -> list[str]:
     ['expires in days', 'days']
     """
     words = humanize(key).split()
+    if not words:  # a property named "" or "_"
+        return []
     found = [" ".join(words)] + ([words[-1]] if len(words) > 1 else [])
     about = str(schema.get("description") or "").lower()
     head = re.match(r"(?:the|a|an)\s+(?:\w+\s+){0,2}?([a-z]+)(?:'s\b|\s+(?:to|for|of|that|which|whose)\b)", about)
@@ -193,6 +203,8 @@ def naming(noun_phrase: str, value, rng: random.Random | None) -> str:
     words = noun_phrase.split()
     det = words[0] if words[0] in DETERMINERS else ""
     rest = [w for w in words[1 if det else 0:] if w not in VAGUE]
+    if not rest:
+        return value_words(value)
     bare = self_describing(value) or isinstance(value, list) and all(self_describing(v) for v in value)
     if bare and len(rest) == 1 and (rng is None or rng.random() < 0.6):  # "a file" -> "/a.pdf"; "a new folder" keeps its words
         return value_words(value)
@@ -210,12 +222,11 @@ def phrase(fn: dict, args: dict, rng: random.Random | None) -> tuple[str, list[s
     arguments said by their roles ("for 'holiday'", "on 2026-05-01", "with limit 5")."""
     verb, rest = action(fn)
     rest = FILLER.sub("", rest)
-    props = (fn.get("parameters") or {}).get("properties") or {}
     placed: set[str] = set()
     for key, value in args.items():
         if not isinstance(value, (str, list)) or isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
             continue  # numbers, booleans and objects are said by their roles, after the action
-        for noun in nouns(key, props.get(key) or {}):
+        for noun in nouns(key, prop(fn, key)):
             m = re.search(rf"\b{DET}+{ADJ}{re.escape(noun)}(?:e?s)?\b{NOT_COMPOUND}", rest)
             if m is None and isinstance(value, list):  # "export files ..." names a list of paths
                 m = re.search(rf"(?<![\w-] )\b{re.escape(noun)}e?s\b{NOT_COMPOUND}", rest)
@@ -223,7 +234,7 @@ def phrase(fn: dict, args: dict, rng: random.Random | None) -> tuple[str, list[s
                 rest = rest[:m.start()] + naming(m.group(0), value, rng) + rest[m.end():]
                 placed.add(key)
                 break
-    free, pairs = role_words({k: v for k, v in args.items() if k not in placed}, props, verb)
+    free, pairs = role_words({k: v for k, v in args.items() if k not in placed}, fn, verb)
     for piece in list(free):  # "on a date" + "on 2026-05-01": the value takes the description's place
         prep = piece.split()[0]
         vague = (rf"\b{prep}\s+(?:a|an|some|any)\s+[\w-]+(?:\s+or\s+(?:a|an)\s+[\w-]+)?"
@@ -234,14 +245,13 @@ def phrase(fn: dict, args: dict, rng: random.Random | None) -> tuple[str, list[s
     return f"{verb} {rest}".strip(), free, pairs
 
 
-def role_words(args: dict, props: dict, verb: str) -> tuple[list[str], list[str]]:
+def role_words(args: dict, fn: dict, verb: str) -> tuple[list[str], list[str]]:
     """The arguments a description does not name, each said by its role."""
     free, pairs = [], []
     for key, value in args.items():
-        words = humanize(key.lstrip("_"))
+        words = humanize(key.lstrip("_")) or "value"
         last = words.split()[-1]
-        schema = props.get(key) or {}
-        fmt = schema.get("format", "") if isinstance(schema, dict) else ""
+        fmt = prop(fn, key).get("format", "")
         if isinstance(value, bool):
             if words.startswith(("include ", "with ", "show ")):  # include_count: "including count" / "without count"
                 free.append(("including " if value else "without ") + words.split(" ", 1)[1])
@@ -355,11 +365,9 @@ def reply(fn: dict, args: dict, outcome: dict) -> str:
 def error_key(fn: dict, args: dict) -> str | None:
     """The argument an API would say it could not find: a free-text one that names a thing (a path,
     an id, a user), never an enum, a date or a number; None when the call has none."""
-    props = (fn.get("parameters") or {}).get("properties") or {}
-    named = [k for k, v in args.items() if isinstance(v, str) and isinstance(props.get(k), dict)
-             and "enum" not in props[k] and "const" not in props[k]
-             and props[k].get("format", "") not in ("date", "date-time", "time", "email", "uri")
-             and set(nouns(k, props[k])) & IDENTITY | set(humanize(k).split()) & IDENTITY]
+    named = [k for k, v in args.items() if isinstance(v, str) and "enum" not in prop(fn, k) and "const" not in prop(fn, k)
+             and prop(fn, k).get("format", "") not in ("date", "date-time", "time", "email", "uri")
+             and (set(nouns(k, prop(fn, k))) | set(humanize(k).split())) & IDENTITY]
     return named[0] if named else None
 
 
@@ -381,17 +389,15 @@ def creates(fn: dict, key: str) -> bool:
     """Whether argument `key` names the thing the tool creates ("Create a new folder": its path),
     so that finding it taken is a conflict, not a miss."""
     verb, rest = action(fn)
-    props = (fn.get("parameters") or {}).get("properties") or {}
     obj = re.split(r"\s(?:%s)\s" % "|".join(sorted(STOP - DETERMINERS - VAGUE)), f" {rest} ")[0].split()
-    return verb in CREATES and bool(set(nouns(key, props.get(key) or {})) & set(obj))
+    return verb in CREATES and bool(set(nouns(key, prop(fn, key))) & set(obj))
 
 
 def thing(fn: dict, key: str) -> str:
     """What an argument names, for an error message: "team" for `team`, but "file" for a `path`
     whose description is "the file's path"."""
-    props = (fn.get("parameters") or {}).get("properties") or {}
-    names = nouns(key, props.get(key) or {})
-    last = humanize(key).split()[-1]
+    names = nouns(key, prop(fn, key))
+    last = (humanize(key).split() or ["value"])[-1]
     return names[-1] if last in CONTAINERS and len(names) > 1 else last
 
 

@@ -172,3 +172,28 @@ def test_a_second_request_joins_the_first_in_lower_case_but_i_stays():
     firsts = [ex["messages"][1]["content"] for ex in examples if ex["meta"]["shape"] == "parallel"]
     assert any("Also, I'd" in t for t in firsts) and any("Also, please" in t or "Also, can" in t for t in firsts)
     assert not any("Also, i'd" in t or "Also, Please" in t or "Also, Can" in t for t in firsts)
+
+
+def test_unusual_but_valid_specs_are_phrased_without_a_crash():
+    """No description, no parameters, a boolean subschema (`true`), a property named "" or "_", a
+    null-typed one, a 500-character description: every one makes dialogues whose calls validate."""
+    odd = [{"name": "ping"},
+           {"name": "weird", "description": "Does a thing.",
+            "parameters": {"type": "object", "properties": {"x": True, "y": {}}, "required": ["x", "y"]}},
+           {"name": "x", "description": "A" * 500,
+            "parameters": {"type": "object", "properties": {"a b": {"type": "string"}, "": {"type": "string"}},
+                           "required": ["", "a b"]}},
+           {"name": "nums", "description": "Add numbers.",
+            "parameters": {"type": "object", "properties": {"values": {"type": "array", "items": {"type": "number"}},
+                                                            "n": {"type": "null"}}}},
+           {"name": "a.b.c", "description": "The. Thing",
+            "parameters": {"type": "object", "properties": {"_": {"type": "string", "description": "the"}},
+                           "required": ["_"]}}]
+    for fn in odd:
+        examples, coverage = tools.dialogues([{"type": "function", "function": fn}], P, random.Random(0), 8)
+        assert len(examples) == 8 and coverage["undraftable"] == {}, fn["name"]
+        validator = Draft202012Validator(fn.get("parameters", {}))
+        for ex in examples:
+            assert all(m["content"] or m.get("tool_calls") for m in ex["messages"])
+            for call in [c for m in ex["messages"] for c in m.get("tool_calls") or []]:
+                validator.validate(json.loads(call["function"]["arguments"]))
