@@ -165,26 +165,56 @@ def parse_schema(path: Path) -> tuple[str, dict]:
 
 # --- tools ----------------------------------------------------------------------------------
 
+TOOL_SHAPES = '{"type": "function", "function": {"name", "description", "parameters"}}'
+
+
+def as_openai_tool(tool) -> tuple[dict | None, str]:
+    """One tool definition in any of the common shapes -> (OpenAI chat style, the shape's name), or
+    (None, "") when it is none of them. Shapes: OpenAI chat ({"type": "function", "function":
+    {...}}), OpenAI Responses ({"type": "function", "name", "parameters"}), the legacy `functions`
+    list ({"name", "parameters"}), Anthropic ({"name", "input_schema"}), MCP ({"name", "inputSchema"})."""
+    if not isinstance(tool, dict):
+        return None, ""
+    if isinstance(tool.get("function"), dict):
+        fn, shape = tool["function"], "openai"
+    else:
+        key = next((k for k in ("parameters", "input_schema", "inputSchema") if k in tool), "parameters")
+        shape = {"input_schema": "anthropic", "inputSchema": "mcp"}.get(key, "openai-responses" if "type" in tool else "functions")
+        fn = {"name": tool.get("name"), "description": tool.get("description", ""), "parameters": tool.get(key, {})}
+        fn.update({k: v for k, v in tool.items() if k.startswith("x-")})  # x-result-example / x-result-schema
+    if not isinstance(fn.get("name"), str) or not fn["name"] or not isinstance(fn.get("parameters", {}), dict):
+        return None, ""
+    return {"type": "function", "function": fn}, shape
+
+
 def parse_tools(path: Path) -> tuple[list[dict], dict]:
-    """OpenAI-style tool definitions: a list of {"type": "function", "function": {...}}."""
+    """Tool definitions: a JSON list (or {"tools": [...]} / {"functions": [...]}) of OpenAI-style
+    definitions, or of the other shapes `as_openai_tool` reads, each turned into OpenAI's."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
-    tools = read_json(path)
-    if not isinstance(tools, list):
-        raise InputError(f"{path}: expected a JSON list of tool definitions")
-    for i, tool in enumerate(tools):
-        fn = tool.get("function") if isinstance(tool, dict) else None
-        if not isinstance(fn, dict) or not fn.get("name") or not isinstance(fn.get("parameters", {}), dict):
-            raise InputError(
-                f"{path}: tool #{i} is not OpenAI-style "
-                '({"type": "function", "function": {"name", "description", "parameters"}})'
-            )
+    data = read_json(path)
+    if isinstance(data, dict) and isinstance(data.get("tools", data.get("functions")), list):
+        data = data.get("tools", data.get("functions"))
+    if not isinstance(data, list):
+        raise InputError(f'{path}: expected a JSON list of tool definitions (or {{"tools": [...]}})')
+    tools, shapes, names = [], {}, set()
+    for i, item in enumerate(data):
+        tool, shape = as_openai_tool(item)
+        if tool is None:
+            raise InputError(f"{path}: tool #{i} is not OpenAI-style ({TOOL_SHAPES}); it needs a name "
+                             "and, if it has parameters, a JSON Schema object for them")
+        fn = tool["function"]
+        if fn["name"] in names:
+            raise InputError(f"{path}: tool #{i}: the name {fn['name']!r} is used twice; tool names must be unique")
+        names.add(fn["name"])
         try:
             Draft202012Validator.check_schema(fn.get("parameters", {}))
         except SchemaError as e:
             raise InputError(f"{path}: tool {fn['name']!r}: parameters are not a valid JSON schema: {e.message}") from None
-    return tools, {"tools": len(tools)}
+        tools.append(tool)
+        shapes[shape] = shapes.get(shape, 0) + 1
+    return tools, {"tools": len(tools), "shapes": shapes}
 
 
 # --- conversations --------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import json
 import sqlite3
 
 import pytest
@@ -81,7 +82,7 @@ def test_bad_input_names_the_file_and_writes_nothing(tmp_path, case):
         sources["conversations"] = tmp_path / "log.db"
         expected = r"log\.db: cannot read the conversation log"
     elif case == "bad_tools":
-        (tmp_path / "tools.json").write_text('[{"name": "x"}]')
+        (tmp_path / "tools.json").write_text('[{"description": "a tool with no name"}]')
         sources["tools"] = tmp_path / "tools.json"
         expected = "tool #0 is not OpenAI-style"
     paths = tmp_paths(tmp_path)
@@ -119,3 +120,24 @@ def test_redacted_chunks_say_where_each_placeholder_stands_in_the_file(tmp_path)
     assert "ana.lopez" not in chunk["text"] and "[EMAIL]" in chunk["text"]
     assert [text[chunk["start"] + a:chunk["start"] + b] for a, b, _ in chunk["redactions"]] == \
         ["ana.lopez@example.org", "+1 415-555-0132"]
+
+
+def test_tool_definitions_in_every_common_shape_read_as_openai(tmp_path):
+    """OpenAI chat, OpenAI Responses, the legacy `functions` list, Anthropic and MCP definitions,
+    bare or under "tools": the same OpenAI-style tool; a name used twice is an error naming it."""
+    schema = {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
+    want = {"type": "function", "function": {"name": "open_file", "description": "Open a file.", "parameters": schema}}
+    shapes = {"openai": want,
+              "openai-responses": {"type": "function", "name": "open_file", "description": "Open a file.", "parameters": schema},
+              "functions": {"name": "open_file", "description": "Open a file.", "parameters": schema},
+              "anthropic": {"name": "open_file", "description": "Open a file.", "input_schema": schema},
+              "mcp": {"name": "open_file", "description": "Open a file.", "inputSchema": schema}}
+    for shape, tool in shapes.items():
+        for wrapped in ([tool], {"tools": [tool]}):
+            path = tmp_path / "tools.json"
+            path.write_text(json.dumps(wrapped))
+            tools, info = parse.parse_tools(path)
+            assert tools == [want] and info == {"tools": 1, "shapes": {shape: 1}}, shape
+    path.write_text(json.dumps([want, shapes["mcp"]]))
+    with pytest.raises(InputError, match=r"tools\.json: tool #1: the name 'open_file' is used twice"):
+        parse.parse_tools(path)
