@@ -178,6 +178,26 @@ def object_fields(t, kinds: tuple = COMPOSITE) -> list[str]:
     return [n for n, f in fields_of(t).items() if isinstance(unwrap(f.type), kinds) and selectable(f)]
 
 
+class NoFiniteValue(ValueError):
+    """An argument no finite literal can give: a @oneOf input whose every field is itself, say. A
+    draft that needs one is skipped (a property of the schema, not a bug of ours)."""
+
+
+def finite(t, seen: set[str]) -> bool:
+    """Whether input type `t` has a finite literal: scalars, enums and lists ([]) do; an input object
+    does unless it is a @oneOf whose every field leads back to a type in `seen` (graphql-core
+    already rejects cycles of non-null fields)."""
+    if isinstance(t, GraphQLNonNull):
+        t = t.of_type
+    if isinstance(t, GraphQLList) or not isinstance(t, GraphQLInputObjectType):
+        return True
+    if not getattr(t, "is_one_of", False):
+        return True
+    if t.name in seen:
+        return False
+    return any(finite(f.type, seen | {t.name}) for f in t.fields.values())
+
+
 def container_path(t) -> tuple[list[str], object]:
     """Connection and list-wrapper types: (path to the items, item type).
     FileConnection -> (["edges", "node"], File); a plain object -> ([], itself)."""
@@ -320,8 +340,13 @@ class ValueMaker:
         optional = [(n, f) for n, f in fields if (n, f) not in required and f.deprecation_reason is None]
         if depth > 1:  # deep input objects: only what must be given
             optional = [(n, f) for n, f in optional if not isinstance(unwrap(f.type), GraphQLInputObjectType)]
-        if getattr(t, "is_one_of", False):  # @oneOf: exactly one key
-            chosen = [self.rng.choice(optional or fields)]
+        if getattr(t, "is_one_of", False):  # @oneOf: exactly one key, one that ends (see `finite`)
+            ends = [(n, f) for n, f in fields if finite(f.type, {t.name})]
+            if not ends:
+                raise NoFiniteValue(f"no finite value of @oneOf input {t.name} exists")
+            terminal = [(n, f) for n, f in ends if not isinstance(f.type, GraphQLInputObjectType)]
+            chosen = [self.rng.choice(terminal if depth >= MAX_INPUT_DEPTH - 1 and terminal else
+                                      [x for x in optional if x in ends] or ends)]
         else:
             k = 0 if depth > 1 else self.rng.randint(1, min(2, len(optional))) if optional else 0
             chosen = required + self.rng.sample(optional, k=k)
@@ -336,6 +361,8 @@ class ValueMaker:
 
     def value(self, name: str, t, description: str | None, depth: int = 0) -> Value:
         inner = t.of_type if isinstance(t, GraphQLNonNull) else t
+        if depth > 3 * MAX_INPUT_DEPTH:  # only a chain of @oneOf inputs gets here; `finite` ends it
+            raise NoFiniteValue(f"input {name} nests deeper than {3 * MAX_INPUT_DEPTH}")
         if isinstance(inner, GraphQLList) and depth >= MAX_INPUT_DEPTH:
             return Value("[]", "", {"list"})
         if isinstance(inner, GraphQLList):
@@ -706,6 +733,9 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
             query, words, used = drafter.draft(root, construct)
             query = " ".join(query.split())
             errors = [e.message for e in validate(schema, parse(query))]
+        except NoFiniteValue:  # the schema allows this root no literal: try the next
+            repeats += 1
+            continue
         except Exception as e:  # a schema shape this module mishandles: counted below, never fatal
             errors = [f"{construct} on {root.op}.{root.name}: {type(e).__name__}: {e}"]
         words = sentence_case(" ".join(words.split())) if not errors else ""
