@@ -258,7 +258,7 @@ def role_words(args: dict, fn: dict, verb: str) -> tuple[list[str], list[str]]:
             else:
                 pairs.append(f"{words} {'on' if value else 'off'}")
         elif isinstance(value, int) and words in LIMITS:
-            free.append(f"at most {value} results")
+            free.append(f"at most {value} result{'' if value == 1 else 's'}")
         elif isinstance(value, (int, float)) and last in UNITS and words != last:
             lead = words[:-len(last)].strip()
             if re.search(r"\b(?:in|after|within|every|for)$", lead):
