@@ -42,7 +42,7 @@ from graphql.pyutils import Undefined
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
 from tasks.generators.tool_words import COMMON_VERBS, IRREGULAR, known_verb
-from tasks.generators.words import (VALUE_WORDS, base_form, byte_words, humanize, lower_first, sentence_case,
+from tasks.generators.words import (VALUE_WORDS, article, base_form, byte_words, humanize, lower_first, sentence_case,
                                    split_comparison)
 
 CATEGORY = "text-to-graphql"
@@ -104,12 +104,6 @@ def is_verb(words: list[str]) -> bool:
     if base not in COMMON_VERBS | IRREGULAR.keys() | {"perform", "look", "lookup"}:
         return False
     return base == first.lower() or after in ("a", "an", "the", "all", "one", "up", "every", "this", "its")
-
-
-def article(noun: str) -> str:
-    """'an' before a vowel sound as spelling shows it: an issue, an update, a user, a unit."""
-    vowel = noun[:1] in "aeio" or bool(re.match(r"u[^aeiou][^aeiou]", noun))
-    return "an" if vowel else "a"
 
 
 def query_lead(root, rng: random.Random) -> str:

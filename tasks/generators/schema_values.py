@@ -201,7 +201,7 @@ ROLE_VALUES = {
     "language": ["English", "French", "German", "Spanish", "Japanese"],
     "lang": ["en", "fr", "de", "es", "ja"],
     "locale": ["en-US", "fr-FR", "de-DE", "ja-JP"],
-    "username": ["ana", "li", "omar", "june", "sam", "noor"],
+    "username": PEOPLE,
     "name": ["Ana Silva", "Li Wei", "Omar Haddad", "June Park", "Sam Taylor", "Noor Khan"],
     "company": ["Acme Corp", "Globex", "Initech", "Umbrella Ltd"],
     "title": ["Quarterly review", "Team offsite", "Launch plan", "Budget draft"],
@@ -212,7 +212,7 @@ ROLE_VALUES = {
     "method": ["GET", "POST"],
 }
 ROLE_OF = {  # name (or description) word -> the ROLE_VALUES pool it draws from
-    "city": "city", "town": "city", "location": "city", "place": "city", "destination": None,
+    "city": "city", "town": "city", "location": "city", "place": "city",
     "country": "country", "nation": "country", "currency": "currency",
     "language": "language", "lang": "lang", "locale": "locale",
     "username": "username", "user": "username", "login": "username", "handle": "username",
@@ -236,11 +236,11 @@ def by_name(name: str, schema: dict, rng: random.Random) -> str:
     about = str(schema.get("description", "")).lower()
     if lname in ("destination", "folder", "dir", "directory") or lname.endswith("dir") or "folder" in about:
         return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS).title()}"
-    if lname.replace("_", "") in ("filename", "file name"):
+    if lname.replace("_", "") == "filename":
         return f"{rng.choice(VALUE_WORDS)}{rng.choice(EXTENSIONS)}"
     if "path" in lname or "file" in lname:
         return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS)}{rng.choice(EXTENSIONS)}"
-    if "email" in lname or "e-mail" in about or "email" in about and words[-1] == "address":
+    if "email" in lname or "e-mail" in about or "email" in about and words[-1:] == ["address"]:
         return f"{rng.choice(PEOPLE)}@example.com"
     if words and words[-1] in ("token", "secret") or "token" in about.split()[:3]:
         return f"tok_{rng.randint(10**7, 10**8 - 1)}"
@@ -252,6 +252,6 @@ def by_name(name: str, schema: dict, rng: random.Random) -> str:
         return f"https://api.example.com/{rng.choice(VALUE_WORDS)}"
     heads = re.findall(r"\b(?:the|a|an)\s+(?:[a-z-]+\s+)?([a-z]+)\b", about)[:1]  # "The departure city." -> city
     for word in list(reversed(words)) + heads:  # the last word names the thing: "user_query" is a query
-        if ROLE_OF.get(word):
+        if word in ROLE_OF:
             return rng.choice(ROLE_VALUES[ROLE_OF[word]])
     return rng.choice(VALUE_WORDS)

@@ -22,7 +22,7 @@ import random
 import re
 
 from tasks.generators import schema_values
-from tasks.generators.words import VALUE_WORDS, base_form, humanize, sentence_case
+from tasks.generators.words import VALUE_WORDS, article, base_form, humanize, sentence_case
 
 IRREGULAR = {"get": "got", "find": "found", "send": "sent", "make": "made", "set": "set", "run": "ran",
              "write": "wrote", "read": "read", "take": "took", "give": "gave", "put": "put", "build": "built",
@@ -332,7 +332,7 @@ def result(fn: dict, args: dict, rng: random.Random, today) -> dict:
 
 def reply(fn: dict, args: dict, outcome: dict) -> str:
     """The assistant's report of one call, from its result."""
-    verb, rest = action(fn)
+    verb, _ = action(fn)
     what, free, _ = phrase(fn, args, None)  # the action with its arguments in place
     where = ", ".join(p for p in free if not p.startswith("at most"))  # "in /Projects", "on 2026-05-01"
     done = sentence_case(f"{past(verb)} {what.split(' ', 1)[1] if ' ' in what else ''} {where}".strip())
@@ -380,7 +380,7 @@ def error(fn: dict, key: str | None, value, suggestion=None) -> dict:
     noun = thing(fn, key)
     if creates(fn, key):
         return {"error": {"status": 409, "code": "conflict", "field": key, "suggestion": suggestion,
-                          "message": f"A {noun} {value_words(value)} already exists."}}
+                          "message": f"{sentence_case(article(noun))} {noun} {value_words(value)} already exists."}}
     return {"error": {"status": 404, "code": "not_found", "field": key, "suggestion": suggestion,
                       "message": f"No {noun} {value_words(value)} was found. Did you mean {value_words(suggestion)}?"}}
 
@@ -407,5 +407,5 @@ def fix(fn: dict, key: str | None, old, new) -> str:
         return "The service was busy, so I'm trying again."
     noun = thing(fn, key)
     if creates(fn, key):
-        return f"A {noun} {value_words(old)} already exists, so I'll use {value_words(new)}, which the service suggests."
+        return f"{sentence_case(article(noun))} {noun} {value_words(old)} already exists, so I'll use {value_words(new)}, which the service suggests."
     return f"There is no {noun} {value_words(old)}; the service suggests {value_words(new)}, so I'll use that."

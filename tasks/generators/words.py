@@ -43,6 +43,16 @@ def byte_words(n: int) -> str:
     return f"{n} bytes"
 
 
+def article(noun: str) -> str:
+    """'an' before a vowel sound as the spelling shows it.
+
+    >>> [article(w) for w in ("issue", "update", "user", "unit", "folder", "item")]
+    ['an', 'an', 'a', 'a', 'a', 'an']
+    """
+    vowel = noun[:1].lower() in "aeio" or bool(re.match(r"u[^aeiou][^aeiou]", noun.lower()))
+    return "an" if vowel else "a"
+
+
 def sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
