@@ -426,6 +426,11 @@ def abstract_selection(t, schema: GraphQLSchema, rng: random.Random) -> Selectio
     return Selection("{ " + " ".join(parts) + " }", ["type"] + words, {"inline_fragment"})
 
 
+def possessive(noun: str) -> str:
+    """"location" -> "location's"; a plural takes the bare apostrophe: "repositories" -> "repositories'"."""
+    return noun + ("'" if noun.endswith("s") else "'s")
+
+
 def nested_selection(t, rng: random.Random, hops: int) -> Selection:
     """Leaves of `t` plus one object field followed for up to `hops` hops."""
     own = leaves_selection(t, rng)
@@ -437,7 +442,7 @@ def nested_selection(t, rng: random.Random, hops: int) -> Selection:
     inner = nested_selection(inner_type, rng, hops - 1) if hops > 1 and rng.random() < 0.5 else leaves_selection(inner_type, rng)
     text = own.text[:-1] + f"{name} {wrap(path, inner.text)} }}"
     owner = humanize(name)
-    words = own.words + [f"the {owner}{chr(39) if owner.endswith('s') else chr(39) + 's'} {join_words(inner.words)}"]
+    words = own.words + [f"the {possessive(owner)} {join_words(inner.words)}"]
     return Selection(text, words, {"nested"} | inner.constructs)
 
 

@@ -408,7 +408,8 @@ def defects(question: str, answer: str, source: str, product: str, topic: str | 
         found.append("wrong_person")  # "How do I try this out yourself?"
     if re.match(r"How (?:do|can|should) I \w+ (?:this|that|these|those|them)\b", question):
         found.append("vague_reference")  # "How do I try this out?": this what?
-    asked = {w[:5] for w in low if len(w) > 2 and w not in QUESTION_WORDS and w != product.lower()}
+    product_words = set(re.findall(r"[a-z][\w'-]*", product.lower()))
+    asked = {w[:5] for w in low if len(w) > 2 and w not in QUESTION_WORDS | product_words}
     said = {w.lower()[:5] for w in re.findall(r"[A-Za-z][\w'-]*", f"{answer} {topic or ''}")}
     if asked and not asked & said:
         found.append("answer_off_topic")  # no word the question asks about is in the answer or its heading
