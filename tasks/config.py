@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tasks.layout import Paths
 
@@ -40,17 +40,37 @@ class ParseParams(_Frozen):
     doc_suffixes: tuple[str, ...] = (".md", ".markdown", ".txt")  # other files in the docs folder are skipped and counted
 
 
-class TeacherParams(_Frozen):
-    """An OpenAI-compatible chat endpoint that paraphrases requests and writes QA from doc chunks."""
+class Price(_Frozen):
+    input: float = Field(ge=0)   # USD per million prompt tokens
+    output: float = Field(ge=0)  # USD per million completion tokens
 
-    base_url: str                        # e.g. http://127.0.0.1:8080/v1
+
+class TeacherParams(_Frozen):
+    """An OpenAI-compatible chat endpoint (or several) that paraphrases requests and writes QA from
+    doc chunks; how it is asked: tasks/teacher_client.py."""
+
+    base_url: str | list[str]            # e.g. http://127.0.0.1:8080/v1; a list spreads requests across servers
     model: str
     api_key_env: str | None = None       # the name of an environment variable holding the key, never the key
     paraphrases: int = Field(100, ge=0)  # NL->GraphQL requests to paraphrase (the first N, in order)
     qa_chunks: int = Field(50, ge=0)     # doc chunks to ask for one question each
     max_tokens: int = Field(256, gt=0)
     timeout_s: float = Field(120.0, gt=0)
-    retries: int = Field(2, ge=0)
+    retries: int = Field(4, ge=0)        # tries after the first, for transient failures only
+    concurrency: int = Field(4, ge=1)    # requests in flight at once
+    rpm: float | None = Field(None, gt=0)  # request starts a minute, at most
+    tpm: float | None = Field(None, gt=0)  # tokens a minute, at most (from the answers' usage)
+    price: Price | None = None           # USD per million tokens; null: cost is not counted
+    max_budget_usd: float | None = Field(None, gt=0)  # a hard stop: no request starts that could pass it
+    max_total_tokens: int | None = Field(None, gt=0)  # the same, in tokens
+
+    @model_validator(mode="after")
+    def _budget_needs_price(self):
+        if self.max_budget_usd is not None and self.price is None:
+            raise ValueError("max_budget_usd needs price (USD per million input and output tokens)")
+        if isinstance(self.base_url, list) and not self.base_url:
+            raise ValueError("base_url: give at least one endpoint")
+        return self
 
 
 class GenerateParams(_Frozen):

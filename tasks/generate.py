@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,12 +128,24 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
     t = teacher.Teacher(p.teacher, paths.teacher_cache)
     graphql_examples = made["text-to-graphql"]
     total = min(p.teacher.paraphrases, len(graphql_examples)) + min(p.teacher.qa_chunks, len(chunks))
-    with tqdm(total=total, desc="teacher", unit="request", mininterval=2.0) as bar:
-        seen = {ex["messages"][1]["content"] for ex in graphql_examples}
-        extra_graphql, rejected_paraphrases = teacher.paraphrases(t, graphql_examples, p, seen, bar)
-        seen = {ex["messages"][1]["content"] for ex in made["qa"]}
-        extra_qa, rejected_qa = teacher.grounded_qa(t, chunks, p, seen, bar)
-    report = {"status": "ran", "endpoint": p.teacher.base_url, "model": p.teacher.model, **t.stats,
+    try:
+        with tqdm(total=total, desc="teacher", unit="request", mininterval=2.0) as bar:
+            seen = {ex["messages"][1]["content"] for ex in graphql_examples}
+            extra_graphql, rejected_paraphrases = teacher.paraphrases(t, graphql_examples, p, seen, bar)
+            seen = {ex["messages"][1]["content"] for ex in made["qa"]}
+            extra_qa, rejected_qa = teacher.grounded_qa(t, chunks, p, seen, bar)
+    finally:
+        t.close()
+    stats = t.report()
+    if stats["requested"] == 0 and stats["failed"] and all(r.startswith(("connection failed", "timeout"))
+                                                           for r in stats["failed"]):
+        raise teacher.TeacherError(
+            f"teacher at {', '.join(t.urls)} could not be reached ({', '.join(stats['failed'])}): start the server "
+            "or set generate.teacher to null; finished requests are cached and will not be repeated")
+    if stats["stopped_by"]:
+        print(f"tunesmith generate: the teacher's {stats['stopped_by']} ended its requests "
+              f"({stats['failed']}); what finished is cached, and a rerun with more resumes", file=sys.stderr)
+    report = {"status": "ran", "endpoint": p.teacher.base_url, "model": p.teacher.model, **stats,
               "paraphrases_kept": len(extra_graphql), "paraphrases_rejected": rejected_paraphrases,
               "qa_kept": len(extra_qa), "qa_rejected": rejected_qa}
     return {"text-to-graphql": extra_graphql, "qa": extra_qa}, report

@@ -1,27 +1,19 @@
-"""An optional teacher model behind any OpenAI-compatible chat endpoint, with a response cache.
-
-Each request is hashed (endpoint, model and body); a finished response is written to
-paths.teacher_cache/<hash>.json, atomically, and never asked again, so an interrupted generate
-stage resumes where it stopped. Failed requests are retried, then reported, and never cached.
+"""An optional teacher model behind any OpenAI-compatible chat endpoint: what it is asked, and
+the checks its answers must pass. How it is asked (concurrently, paced, retried, within a budget,
+every answer cached so an interrupted stage resumes) is tasks/teacher_client.py's.
 The teacher's output is checked before it is used: a paraphrase must be a new request in words
 (not JSON or code) that keeps the request's words and every value the query takes from it, and a
 QA answer must be text found in its chunk; rejected outputs are counted with their reasons.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
-from tasks.config import GenerateParams, TeacherParams
+from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
 from tasks.generators import graphql, qa
-from tasks.io import InputError, write_json
+from tasks.teacher_client import Client, TeacherError  # noqa: F401  (TeacherError: raised to callers)
 
 PARAPHRASE_PROMPT = ("Rewrite the user's request in other words. Keep every value, name and number. "
                      "Reply with the rewritten request only.")
@@ -29,57 +21,16 @@ QA_PROMPT = ("Write one question that this text answers, and the answer copied w
              'Reply with JSON only: {"question": "...", "answer": "..."}\n\nText:\n')
 
 
-class TeacherError(InputError):
-    """The endpoint could not be reached or answered with an error."""
-
-
-class Teacher:
-    def __init__(self, p: TeacherParams, cache_dir: Path):
-        self.p = p
-        self.cache_dir = Path(cache_dir)
-        self.key = None
-        if p.api_key_env is not None:
-            self.key = os.environ.get(p.api_key_env)
-            if not self.key:
-                raise InputError(f"generate.teacher.api_key_env names {p.api_key_env}, which is not set in the environment")
-        self.stats = {"cached": 0, "requested": 0}
-
-    def _path(self, body: dict) -> Path:
-        digest = hashlib.sha256(json.dumps({"url": self.p.base_url, **body}, sort_keys=True).encode()).hexdigest()
-        return self.cache_dir / digest[:2] / f"{digest}.json"
+class Teacher(Client):
+    """The teacher: the client, plus `complete` for one request that must succeed."""
 
     def complete(self, messages: list[dict]) -> str:
-        body = {"model": self.p.model, "messages": messages, "temperature": 0.0, "max_tokens": self.p.max_tokens}
-        path = self._path(body)
-        if path.exists():
-            self.stats["cached"] += 1
-            return json.loads(path.read_text())["content"]
-        content = self._post(body)
-        write_json(path, {"request": body, "content": content})  # only a finished answer is cached
-        self.stats["requested"] += 1
-        return content
-
-    def _post(self, body: dict) -> str:
-        url = self.p.base_url.rstrip("/") + "/chat/completions"
-        headers = {"Content-Type": "application/json"}
-        if self.key:
-            headers["Authorization"] = f"Bearer {self.key}"
-        last = None
-        for attempt in range(self.p.retries + 1):
-            request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.p.timeout_s) as response:
-                    return json.loads(response.read())["choices"][0]["message"]["content"] or ""
-            except urllib.error.HTTPError as e:
-                last = f"HTTP {e.code}: {e.read()[:200]!r}"
-                if e.code < 500:
-                    break
-            except (urllib.error.URLError, TimeoutError, ConnectionError, KeyError, json.JSONDecodeError) as e:
-                last = str(e)
-            if attempt < self.p.retries:  # no wait after the last try
-                time.sleep(min(2 ** attempt, 10))
-        raise TeacherError(f"teacher at {url} failed: {last}. Start the server or set generate.teacher to null; "
-                           "finished requests are cached and will not be repeated")
+        answer = self.complete_many([messages])[0]
+        if answer is None:
+            reason = next(iter(self.failed), "no answer")
+            raise TeacherError(f"teacher at {', '.join(self.urls)} failed: {reason}. Start the server or set "
+                               "generate.teacher to null; finished requests are cached and will not be repeated")
+        return answer
 
 
 def one_line(text: str) -> str:
@@ -153,11 +104,15 @@ def paraphrases(teacher: Teacher, examples: list[Example], p: GenerateParams, se
     """New NL -> GraphQL examples: the teacher's rewording of a request, with the same query, kept
     only when it passes paraphrase_problem."""
     out, rejected = [], {}
-    for ex in examples[: teacher.p.paraphrases]:
+    todo = examples[: teacher.p.paraphrases]
+    answers = teacher.complete_many([[{"role": "system", "content": PARAPHRASE_PROMPT},
+                                      {"role": "user", "content": ex["messages"][1]["content"]}] for ex in todo],
+                                    on_done=progress.update)
+    for ex, answer in zip(todo, answers):
+        if answer is None:
+            continue  # failed or not sent: counted by the client
         request, query = ex["messages"][1]["content"], ex["messages"][-1]["content"]
-        text = one_line(teacher.complete([{"role": "system", "content": PARAPHRASE_PROMPT},
-                                            {"role": "user", "content": request}]))
-        progress.update()
+        text = one_line(answer)
         reason = paraphrase_problem(text, request, query, seen)
         if reason:
             rejected[reason] = rejected.get(reason, 0) + 1
@@ -185,9 +140,12 @@ def grounded_qa(teacher: Teacher, chunks: list[dict], p: GenerateParams, seen: s
                 progress) -> tuple[list[Example], dict]:
     """QA written by the teacher, kept only when the answer is text of the chunk it came from."""
     out, rejected = [], {}
-    for chunk in chunks[: teacher.p.qa_chunks]:
-        reply = teacher.complete([{"role": "user", "content": QA_PROMPT + chunk["text"]}])
-        progress.update()
+    todo = chunks[: teacher.p.qa_chunks]
+    replies = teacher.complete_many([[{"role": "user", "content": QA_PROMPT + chunk["text"]}] for chunk in todo],
+                                    on_done=progress.update)
+    for chunk, reply in zip(todo, replies):
+        if reply is None:
+            continue  # failed or not sent: counted by the client
         m = re.search(r"\{.*\}", reply, re.S)
         try:
             item = json.loads(m.group(0)) if m else None

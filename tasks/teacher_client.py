@@ -1,0 +1,310 @@
+"""The client the teacher speaks through: any OpenAI-compatible chat endpoint (or several), asked
+concurrently, politely and within a budget, every answer cached.
+
+- Concurrency: `teacher.concurrency` requests in flight, spread round-robin over the endpoints
+  when `teacher.base_url` is a list. Answers come back in the order asked, whatever order they
+  finish in, so the stage's output does not depend on timing.
+- Politeness: `teacher.rpm` (request starts a minute) and `teacher.tpm` (tokens a minute, from each
+  answer's `usage`); a server's `x-ratelimit-remaining-requests: 0` pauses every request until its
+  `x-ratelimit-reset-requests`.
+- Retries: only what can pass (HTTP 408, 409, 425, 429, 5xx, a dropped connection, a timeout, a
+  body that is not the JSON the API promises), with exponential backoff and full jitter, or the
+  server's `Retry-After` when it gives one; never a sleep after the last try. Anything else (a
+  400, a 401, `finish_reason` "length" or "content_filter") fails at once. Failures are counted
+  by reason and never cached as answers; a finish_reason failure is cached as what it is (at
+  temperature 0 the same request gets the same cut-off answer), so a rerun does not pay for it again.
+- Budget: tokens from `usage`, priced by `teacher.price` (USD per million input / output tokens).
+  A request starts only if what is spent, what is in flight and its own worst case (its prompt,
+  about 4 characters a token, and `max_tokens`) stay within `teacher.max_budget_usd` and
+  `teacher.max_total_tokens`: the stop is hard. What finished is cached; a rerun with more budget
+  resumes and pays for nothing twice.
+- Cache: one file per answer, named by the hash of what decides the answer (model, messages,
+  temperature, max_tokens, PROMPT_VERSION), not by the endpoint, so replicas share it.
+"""
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+import random
+import re
+import threading
+import time
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tasks.config import TeacherParams
+from tasks.io import InputError, write_json
+
+PROMPT_VERSION = 1  # part of every cache key: bump it when a prompt changes what an answer means
+TRANSIENT = {408, 409, 425, 429, 500, 502, 503, 504}
+BACKOFF_S, BACKOFF_CAP_S = 1.0, 30.0
+
+
+class TeacherError(InputError):
+    """The endpoint could not be reached or answered with an error."""
+
+
+@dataclass
+class Failure:
+    reason: str  # "HTTP 400", "timeout", "finish_reason length", ...
+    transient: bool
+    answered: bool = False  # a complete answer that is unusable (finish_reason): cached as a failure
+    usage: tuple[int, int] = (0, 0)
+
+
+class Budget:
+    """Spend so far and the hard limits; `reserve` says whether a request may start."""
+
+    def __init__(self, p: TeacherParams):
+        self.p = p
+        self.lock = threading.Lock()
+        self.tokens_in = self.tokens_out = 0
+        self.reserved_usd = 0.0
+        self.reserved_tokens = 0
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        price = self.p.price
+        return 0.0 if price is None else (tokens_in * price.input + tokens_out * price.output) / 1e6
+
+    @property
+    def spent_usd(self) -> float:
+        return self.cost(self.tokens_in, self.tokens_out)
+
+    def reserve(self, worst_in: int, worst_out: int) -> str | None:
+        """Book a request's worst case; None when it fits, else which limit it would pass."""
+        with self.lock:
+            worst_usd, worst_tokens = self.cost(worst_in, worst_out), worst_in + worst_out
+            if self.p.max_budget_usd is not None and \
+                    self.spent_usd + self.reserved_usd + worst_usd > self.p.max_budget_usd:
+                return "budget"
+            if self.p.max_total_tokens is not None and \
+                    self.tokens_in + self.tokens_out + self.reserved_tokens + worst_tokens > self.p.max_total_tokens:
+                return "token budget"
+            self.reserved_usd += worst_usd
+            self.reserved_tokens += worst_tokens
+            return None
+
+    def settle(self, worst_in: int, worst_out: int, used_in: int, used_out: int) -> None:
+        with self.lock:
+            self.reserved_usd -= self.cost(worst_in, worst_out)
+            self.reserved_tokens -= worst_in + worst_out
+            self.tokens_in += used_in
+            self.tokens_out += used_out
+
+
+class Pacer:
+    """Request starts at most `rpm` a minute, tokens at most `tpm` a minute, and a pause until a
+    time the server named."""
+
+    def __init__(self, rpm: float | None, tpm: float | None, sleep):
+        self.rpm, self.tpm, self.sleep = rpm, tpm, sleep
+        self.lock = threading.Lock()
+        self.next_start = 0.0
+        self.paused_until = 0.0
+        self.tokens: deque[tuple[float, int]] = deque()  # (when, tokens) of the last minute's answers
+
+    def wait(self, worst_tokens: int) -> None:
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                while self.tokens and self.tokens[0][0] < now - 60:
+                    self.tokens.popleft()
+                used = sum(n for _, n in self.tokens)
+                until = max(self.paused_until, self.next_start)
+                if self.tpm is not None and self.tokens and used + worst_tokens > self.tpm:
+                    until = max(until, self.tokens[0][0] + 60)
+                if until <= now:
+                    if self.rpm is not None:
+                        self.next_start = now + 60.0 / self.rpm
+                    return
+            self.sleep(until - now)
+
+    def used(self, tokens: int) -> None:
+        with self.lock:
+            self.tokens.append((time.monotonic(), tokens))
+
+    def pause(self, seconds: float) -> None:
+        with self.lock:
+            self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds a server asks us to wait: Retry-After (seconds or an HTTP date), else OpenAI's
+    x-ratelimit-reset-requests ("1s", "6m0s", "20ms") when no request is left.
+
+    >>> retry_after(httpx.Headers({"retry-after": "2"}))
+    2.0
+    >>> retry_after(httpx.Headers({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1m30s"}))
+    90.0
+    """
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time()) if when else None
+    if headers.get("x-ratelimit-remaining-requests") == "0":
+        reset = headers.get("x-ratelimit-reset-requests", "")
+        parts = re.findall(r"([\d.]+)(ms|h|m|s)", reset)
+        if parts:
+            unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+            return sum(float(n) * unit[u] for n, u in parts)
+    return None
+
+
+class Client:
+    def __init__(self, p: TeacherParams, cache_dir: Path, sleep=time.sleep):
+        self.p = p
+        self.cache_dir = Path(cache_dir)
+        self.urls = [u.rstrip("/") + "/chat/completions" for u in ([p.base_url] if isinstance(p.base_url, str) else p.base_url)]
+        self.key = None
+        if p.api_key_env is not None:
+            self.key = os.environ.get(p.api_key_env)
+            if not self.key:
+                raise InputError(f"generate.teacher.api_key_env names {p.api_key_env}, which is not set in the environment")
+        self.sleep = sleep
+        self.budget = Budget(p)
+        self.pacer = Pacer(p.rpm, p.tpm, sleep)
+        self.rng = random.Random(0)  # jitter only: it never changes an answer
+        self.lock = threading.Lock()
+        self.turn = 0
+        self.stats: Counter = Counter()
+        self.failed: Counter = Counter()
+        self.stopped_by: str | None = None
+        self.seconds = 0.0
+        self.http = httpx.Client(timeout=p.timeout_s)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- the cache --------------------------------------------------------------------------
+    def body(self, messages: list[dict], extra: dict | None = None) -> dict:
+        return {"model": self.p.model, "messages": messages, "temperature": 0.0, "max_tokens": self.p.max_tokens,
+                **(extra or {})}
+
+    def cache_path(self, body: dict) -> Path:
+        digest = hashlib.sha256(json.dumps({"prompt_version": PROMPT_VERSION, **body}, sort_keys=True).encode()).hexdigest()
+        return self.cache_dir / digest[:2] / f"{digest}.json"
+
+    # --- asking -----------------------------------------------------------------------------
+    def complete_many(self, requests: list[list[dict]], on_done=None) -> list[str | None]:
+        """The answer to each list of messages, in order; None where it failed or the budget
+        ended the run (counted in `failed` / `stopped_by`). `on_done()` is called after each."""
+        start = time.monotonic()
+
+        def one(messages):
+            try:
+                return self.ask(messages)
+            finally:
+                if on_done:
+                    on_done()
+
+        with ThreadPoolExecutor(max_workers=self.p.concurrency) as pool:
+            answers = list(pool.map(one, requests))
+        self.seconds += time.monotonic() - start
+        return answers
+
+    def ask(self, messages: list[dict]) -> str | None:
+        body = self.body(messages)
+        path = self.cache_path(body)
+        if path.exists():
+            record = json.loads(path.read_text())
+            with self.lock:
+                self.stats["cached"] += 1
+                if "failure" in record:
+                    self.failed[record["failure"]] += 1
+            return record.get("content")
+        worst_in = sum(len(str(m.get("content") or "")) for m in messages) // 4 + 8
+        worst_out = self.p.max_tokens
+        limit = self.budget.reserve(worst_in, worst_out)
+        if limit is not None:
+            with self.lock:
+                self.stopped_by = self.stopped_by or limit
+                self.failed[f"not sent: the {limit} ran out"] += 1
+            return None
+        used_in = used_out = 0
+        try:
+            outcome = self.post(body, worst_in + worst_out)
+            if isinstance(outcome, Failure):
+                with self.lock:
+                    self.failed[outcome.reason] += 1
+                if outcome.answered:  # the server's final word at temperature 0: asking again buys the same
+                    write_json(path, {"request": body, "failure": outcome.reason})
+                    used_in, used_out = outcome.usage
+                    with self.lock:
+                        self.stats["requested"] += 1
+                return None
+            content, used_in, used_out = outcome
+        finally:
+            self.budget.settle(worst_in, worst_out, used_in, used_out)
+        write_json(path, {"request": body, "content": content, "usage": {"input": used_in, "output": used_out}})
+        with self.lock:
+            self.stats["requested"] += 1
+        return content
+
+    def post(self, body: dict, worst_tokens: int) -> tuple[str, int, int] | Failure:
+        headers = {"Content-Type": "application/json"}
+        if self.key:
+            headers["Authorization"] = f"Bearer {self.key}"
+        failure = Failure("no attempt", False)
+        for attempt in range(self.p.retries + 1):
+            with self.lock:
+                url = self.urls[self.turn % len(self.urls)]
+                self.turn += 1
+            self.pacer.wait(worst_tokens)
+            wait = None
+            try:
+                with self.lock:
+                    self.stats["sent"] += 1
+                response = self.http.post(url, json=body, headers=headers)
+                wait = retry_after(response.headers)
+                if wait and (response.status_code in (429, 503) or response.headers.get("x-ratelimit-remaining-requests") == "0"):
+                    self.pacer.pause(wait)  # the server is busy for everyone, not only this request
+                failure = self.read(response)
+                if not isinstance(failure, Failure):
+                    self.pacer.used(failure[1] + failure[2])
+                    return failure
+            except httpx.TimeoutException:
+                failure = Failure("timeout", True)
+            except httpx.TransportError as e:
+                failure = Failure(f"connection failed ({type(e).__name__})", True)
+            if not failure.transient or attempt == self.p.retries:
+                break  # no wait after the last try
+            with self.lock:
+                self.stats["retried"] += 1
+            delay = wait if wait is not None else self.rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_S * 2 ** attempt))
+            self.sleep(delay)
+        return failure
+
+    @staticmethod
+    def read(response: httpx.Response) -> tuple[str, int, int] | Failure:
+        if response.status_code != 200:
+            return Failure(f"HTTP {response.status_code}", response.status_code in TRANSIENT)
+        try:
+            data = response.json()
+            choice = data["choices"][0]
+            content = choice["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError):
+            return Failure("malformed response", True)
+        usage = data.get("usage") or {}
+        used = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        if choice.get("finish_reason") in ("length", "content_filter"):
+            return Failure(f"finish_reason {choice['finish_reason']}", False, answered=True, usage=used)
+        return content, *used
+
+    def report(self) -> dict:
+        sent = self.stats["requested"]
+        return {"cached": self.stats["cached"], "requested": sent, "sent": self.stats["sent"],
+                "retried": self.stats["retried"], "failed": dict(self.failed.most_common()),
+                "stopped_by": self.stopped_by,
+                "tokens": {"input": self.budget.tokens_in, "output": self.budget.tokens_out},
+                "cost_usd": round(self.budget.spent_usd, 6), "seconds": round(self.seconds, 2),
+                "requests_per_s": round(sent / self.seconds, 2) if self.seconds else 0.0,
+                "endpoints": len(self.urls), "concurrency": self.p.concurrency}

@@ -1,0 +1,180 @@
+"""The teacher's client against a small loopback server that injects the faults a real one will
+not produce on demand: 429 with Retry-After, 503, an answer slower than the timeout, a body that
+is not JSON, finish_reason "length", a 400. Each is survived as tasks/teacher_client.py says, and
+counted by reason; nothing that failed is cached; the budget stop is hard and a rerun resumes
+without paying twice (counted at the server)."""
+import json
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tasks.config import TeacherParams
+from tasks.teacher_client import Client, PROMPT_VERSION
+
+
+class FaultServer:
+    """An OpenAI-compatible /chat/completions whose behaviour is the last user message's first
+    word: ok, 429 (once, Retry-After: 1), 503 (once), slow, malformed, length, 400, wait (0.3 s)."""
+
+    def __init__(self):
+        self.calls: Counter = Counter()
+        self.lock = threading.Lock()
+        self.in_flight = self.max_in_flight = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                text = body["messages"][-1]["content"]
+                word = text.split()[0]
+                with server.lock:
+                    server.calls[text] += 1
+                    n = server.calls[text]
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self.answer(word, n, text)
+                finally:
+                    with server.lock:
+                        server.in_flight -= 1
+
+            def answer(self, word, n, text):
+                if word == "429" and n == 1:
+                    return self.reply(429, b'{"error": "slow down"}', {"Retry-After": "1"})
+                if word == "503" and n == 1:
+                    return self.reply(503, b"busy")
+                if word == "400":
+                    return self.reply(400, b'{"error": "bad request"}')
+                if word == "slow":
+                    time.sleep(1.0)
+                if word == "wait":
+                    time.sleep(0.3)
+                if word == "malformed":
+                    return self.reply(200, b"<html>proxy error</html>")
+                finish = "length" if word == "length" else "stop"
+                answer = {"choices": [{"message": {"role": "assistant", "content": f"echo: {text}"},
+                                       "finish_reason": finish}],
+                          "usage": {"prompt_tokens": len(text) // 4 + 1, "completion_tokens": 10}}
+                self.reply(200, json.dumps(answer).encode())
+
+            def reply(self, code, data, headers=None):
+                self.send_response(code)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except BrokenPipeError:  # the client gave up waiting (the timeout case)
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def server():
+    s = FaultServer()
+    yield s
+    s.close()
+
+
+def ask(text):
+    return [{"role": "user", "content": text}]
+
+
+def cached(root):
+    return sum(1 for _ in root.glob("*/*.json")) if root.exists() else 0
+
+
+def test_every_fault_is_survived_counted_and_never_cached(server, tmp_path):
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        time.sleep(min(seconds, 1.0))
+
+    p = TeacherParams(base_url=server.url, model="m", retries=2, timeout_s=0.5, concurrency=1)
+    client = Client(p, tmp_path / "cache", sleep=sleep)
+    texts = ["ok 1", "429 then ok", "503 then ok", "slow", "malformed", "length", "400"]
+    answers = dict(zip(texts, client.complete_many([ask(t) for t in texts])))
+    report = client.report()
+    print("fault matrix:", json.dumps({"calls": dict(server.calls), "report": report}))
+
+    assert answers["ok 1"] == "echo: ok 1" and server.calls["ok 1"] == 1
+    assert answers["429 then ok"] == "echo: 429 then ok" and server.calls["429 then ok"] == 2
+    assert 1.0 in sleeps  # the Retry-After the 429 named, not a backoff of our own
+    assert answers["503 then ok"] == "echo: 503 then ok" and server.calls["503 then ok"] == 2
+    for text, reason, calls in [("slow", "timeout", 3), ("malformed", "malformed response", 3),
+                                ("length", "finish_reason length", 1), ("400", "HTTP 400", 1)]:
+        assert answers[text] is None and server.calls[text] == calls, text  # transient: 1 + 2 retries
+        assert report["failed"][reason] == 1
+    assert len(sleeps) == report["retried"] == 1 + 1 + 2 + 2  # no sleep after a last try
+    assert cached(tmp_path / "cache") == report["requested"] == 4  # the answers, and the cut-off one as a failure
+    again = Client(p, tmp_path / "cache", sleep=sleep)
+    assert again.complete_many([ask("length")]) == [None] and server.calls["length"] == 1
+    assert again.report()["failed"] == {"finish_reason length": 1}
+    assert report["tokens"]["output"] == 40  # three answers and the cut-off one were paid for
+
+
+def test_concurrency_and_order(server, tmp_path):
+    p = TeacherParams(base_url=server.url, model="m", concurrency=4)
+    client = Client(p, tmp_path / "cache")
+    texts = [f"wait {i}" for i in range(12)]
+    assert client.complete_many([ask(t) for t in texts]) == [f"echo: {t}" for t in texts]
+    assert server.max_in_flight == 4
+
+
+def test_requests_spread_across_endpoints(tmp_path):
+    servers = [FaultServer(), FaultServer()]
+    try:
+        p = TeacherParams(base_url=[s.url for s in servers], model="m", concurrency=2)
+        client = Client(p, tmp_path / "cache")
+        client.complete_many([ask(f"ok {i}") for i in range(10)])
+        assert [sum(s.calls.values()) for s in servers] == [5, 5]
+    finally:
+        for s in servers:
+            s.close()
+
+
+def test_the_budget_stops_hard_and_a_rerun_pays_for_nothing_twice(server, tmp_path):
+    texts = [f"ok request number {i}" for i in range(10)]  # 21 characters: 6 prompt tokens + 10 out
+    price = {"input": 1000.0, "output": 1000.0}  # USD per million: 1 token = 0.001 USD
+    p = TeacherParams(base_url=server.url, model="m", concurrency=1, max_tokens=16, price=price,
+                      max_budget_usd=0.1)
+    client = Client(p, tmp_path / "cache")
+    answers = client.complete_many([ask(t) for t in texts])
+    report = client.report()
+    done = [a for a in answers if a is not None]
+    assert report["stopped_by"] == "budget" and 0 < len(done) < len(texts)
+    assert answers[:len(done)] == [f"echo: {t}" for t in texts[:len(done)]]  # in order, then nothing
+    assert report["cost_usd"] <= 0.1 and sum(server.calls.values()) == len(done)
+
+    more = Client(p.model_copy(update={"max_budget_usd": 10.0}), tmp_path / "cache")
+    assert more.complete_many([ask(t) for t in texts]) == [f"echo: {t}" for t in texts]
+    assert set(server.calls.values()) == {1}  # every request paid once, across both runs
+    assert more.report()["cached"] == len(done)
+
+
+def test_the_cache_key_does_not_depend_on_the_endpoint(tmp_path):
+    a = Client(TeacherParams(base_url="http://a/v1", model="m"), tmp_path)
+    b = Client(TeacherParams(base_url=["http://b/v1", "http://c/v1"], model="m"), tmp_path)
+    assert a.cache_path(a.body(ask("hi"))) == b.cache_path(b.body(ask("hi")))
+    assert PROMPT_VERSION >= 1
+
+
+def test_a_budget_in_dollars_needs_a_price():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="max_budget_usd needs price"):
+        TeacherParams(base_url="http://a/v1", model="m", max_budget_usd=1.0)
