@@ -73,10 +73,8 @@ def product_name(p: GenerateParams, docs: list[dict]) -> tuple[str, str]:
                      "in params.yaml")
 
 
-def run(p: GenerateParams, paths: Paths) -> dict:
-    inputs = read_parsed(paths)
-    product, product_from = product_name(p, inputs.get("docs", []))
-    p = p.model_copy(update={"product": product})
+def offline(p: GenerateParams, inputs: dict) -> tuple[dict[str, list[Example]], dict[str, dict]]:
+    """Every offline generator's examples and report, by category."""
     rng = random.Random(p.seed)
     made: dict[str, list[Example]] = {}
     generators: dict[str, dict] = {}
@@ -87,6 +85,14 @@ def run(p: GenerateParams, paths: Paths) -> dict:
             continue
         made[g.category], coverage = g.make(inputs[g.source], p, rng, p.quotas.get(g.category, 0))
         generators[g.category] = {"status": "ran", "produced": len(made[g.category]), **coverage}
+    return made, generators
+
+
+def run(p: GenerateParams, paths: Paths) -> dict:
+    inputs = read_parsed(paths)
+    product, product_from = product_name(p, inputs.get("docs", []))
+    p = p.model_copy(update={"product": product})
+    made, generators = offline(p, inputs)
     if p.teacher is not None:
         extra, generators["teacher"] = ask_teacher(p, paths, made, inputs.get("docs", []))
         made = {c: made[c] + extra.get(c, []) for c in made}
@@ -120,6 +126,18 @@ def category_rows(p: GenerateParams, examples: list[Example], made: dict[str, li
     return rows
 
 
+@dataclass
+class Progress:
+    """The teacher's progress bar (requests, rate, ETA) with the spend so far beside it."""
+    bar: Any
+    client: teacher.Teacher
+
+    def update(self) -> None:
+        self.bar.update()
+        if self.client.p.price is not None:
+            self.bar.set_postfix_str(f"${self.client.budget.spent_usd:.4f} spent", refresh=False)
+
+
 def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
                 chunks: list[dict]) -> tuple[dict[str, list[Example]], dict]:
     """The teacher's paraphrases and grounded QA, as new examples per category, and its report."""
@@ -130,14 +148,15 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
     total = min(p.teacher.paraphrases, len(graphql_examples)) + min(p.teacher.qa_chunks, len(chunks))
     try:
         with tqdm(total=total, desc="teacher", unit="request", mininterval=2.0) as bar:
+            progress = Progress(bar, t)
             seen = {ex["messages"][1]["content"] for ex in graphql_examples}
-            extra_graphql, rejected_paraphrases = teacher.paraphrases(t, graphql_examples, p, seen, bar)
+            extra_graphql, rejected_paraphrases = teacher.paraphrases(t, graphql_examples, p, seen, progress)
             seen = {ex["messages"][1]["content"] for ex in made["qa"]}
-            extra_qa, rejected_qa = teacher.grounded_qa(t, chunks, p, seen, bar)
+            extra_qa, rejected_qa = teacher.grounded_qa(t, chunks, p, seen, progress)
     finally:
         t.close()
     stats = t.report()
-    if stats["requested"] == 0 and stats["failed"] and all(r.startswith(("connection failed", "timeout"))
+    if stats["requested"] == 0 and stats["failed"] and all(r.startswith(("connection failed", "timeout", "not sent: no"))
                                                            for r in stats["failed"]):
         raise teacher.TeacherError(
             f"teacher at {', '.join(t.urls)} could not be reached ({', '.join(stats['failed'])}): start the server "
@@ -161,8 +180,34 @@ def shortfall_reason(category: str, gen: dict) -> str:
     return "the source allows no more distinct examples with the current generator"
 
 
+def estimate(p: GenerateParams, paths: Paths) -> None:
+    """Print what the teacher would be asked and what it could cost; send nothing, write nothing."""
+    if p.teacher is None:
+        print("generate.teacher is null: nothing would be sent")
+        return
+    inputs = read_parsed(paths)
+    p = p.model_copy(update={"product": product_name(p, inputs.get("docs", []))[0]})
+    made, _ = offline(p, inputs)
+    client = teacher.Teacher(p.teacher, paths.teacher_cache)
+    e = client.estimate(teacher.requests_for(p, made, inputs.get("docs", [])))
+    client.close()
+    lines = [f"teacher requests: {e['requests']} ({e['cached']} cached, {e['to_send']} to send)",
+             f"input tokens (about 4 characters a token): {e['input_tokens']:,}",
+             f"output tokens, at most (max_tokens each): {e['output_tokens_at_most']:,}",
+             "cost, at most: " + (f"${e['cost_usd_at_most']:.4f}" if e["cost_usd_at_most"] is not None
+                                  else "not counted (set generate.teacher.price)")]
+    if e["max_budget_usd"] is not None and e["cost_usd_at_most"] is not None and e["cost_usd_at_most"] > e["max_budget_usd"]:
+        lines.append(f"max_budget_usd ${e['max_budget_usd']:.4f} may stop the run before every request is sent")
+    tokens = e["input_tokens"] + e["output_tokens_at_most"]
+    if e["max_total_tokens"] is not None and tokens > e["max_total_tokens"]:
+        lines.append(f"max_total_tokens {e['max_total_tokens']:,} may stop the run before every request is sent")
+    print("\n".join(lines))
+
+
 def main(argv: list[str] | None = None) -> None:
-    stage_main("generate", __doc__, argv, lambda params: run(params.generate, params.paths))
+    stage_main("generate", __doc__, argv, lambda params: run(params.generate, params.paths),
+               modes={"--estimate": ("print the teacher's requests, tokens and cost at most, send nothing, write nothing",
+                                     lambda params: estimate(params.generate, params.paths))})
 
 
 if __name__ == "__main__":

@@ -24,18 +24,27 @@ class StageFailed(RuntimeError):
 
 
 def stage_main(
-    name: str, doc: str | None, argv: list[str] | None, run: Callable[[Params], dict[str, Any]]
+    name: str, doc: str | None, argv: list[str] | None, run: Callable[[Params], dict[str, Any]],
+    modes: dict[str, tuple[str, Callable[[Params], None]]] | None = None,
 ) -> None:
+    """`modes`: other things the stage can do instead of running ("--estimate": (help, fn)); such
+    a mode writes no report."""
     parser = argparse.ArgumentParser(
         prog=f"python -m tasks.{name}",
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--params", default="params.yaml", help="the config file (default: %(default)s)")
+    for flag, (text, _) in (modes or {}).items():
+        parser.add_argument(flag, action="store_true", help=text)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
         params = load_params(args.params)
+        for flag, (_, fn) in (modes or {}).items():
+            if getattr(args, flag.lstrip("-").replace("-", "_")):
+                fn(params)
+                return
         report = run(params)
     except (ParamsError, InputError, StageFailed) as e:
         print(f"tunesmith {name}: error: {e}", file=sys.stderr)

@@ -33,6 +33,21 @@ class Teacher(Client):
         return answer
 
 
+def paraphrase_requests(examples: list[Example]) -> list[list[dict]]:
+    return [[{"role": "system", "content": PARAPHRASE_PROMPT}, {"role": "user", "content": ex["messages"][1]["content"]}]
+            for ex in examples]
+
+
+def qa_requests(chunks: list[dict]) -> list[list[dict]]:
+    return [[{"role": "user", "content": QA_PROMPT + chunk["text"]}] for chunk in chunks]
+
+
+def requests_for(p: GenerateParams, made: dict[str, list[Example]], chunks: list[dict]) -> list[list[dict]]:
+    """Every request a run would make, in order (what `--estimate` prices)."""
+    return (paraphrase_requests(made.get(graphql.CATEGORY, [])[: p.teacher.paraphrases])
+            + qa_requests(chunks[: p.teacher.qa_chunks]))
+
+
 def one_line(text: str) -> str:
     r"""A reply as one line: whitespace runs collapsed, surrounding quotes dropped.
 
@@ -105,9 +120,7 @@ def paraphrases(teacher: Teacher, examples: list[Example], p: GenerateParams, se
     only when it passes paraphrase_problem."""
     out, rejected = [], {}
     todo = examples[: teacher.p.paraphrases]
-    answers = teacher.complete_many([[{"role": "system", "content": PARAPHRASE_PROMPT},
-                                      {"role": "user", "content": ex["messages"][1]["content"]}] for ex in todo],
-                                    on_done=progress.update)
+    answers = teacher.complete_many(paraphrase_requests(todo), on_done=progress.update)
     for ex, answer in zip(todo, answers):
         if answer is None:
             continue  # failed or not sent: counted by the client
@@ -141,8 +154,7 @@ def grounded_qa(teacher: Teacher, chunks: list[dict], p: GenerateParams, seen: s
     """QA written by the teacher, kept only when the answer is text of the chunk it came from."""
     out, rejected = [], {}
     todo = chunks[: teacher.p.qa_chunks]
-    replies = teacher.complete_many([[{"role": "user", "content": QA_PROMPT + chunk["text"]}] for chunk in todo],
-                                    on_done=progress.update)
+    replies = teacher.complete_many(qa_requests(todo), on_done=progress.update)
     for chunk, reply in zip(todo, replies):
         if reply is None:
             continue  # failed or not sent: counted by the client

@@ -221,8 +221,13 @@ class Client:
                 if "failure" in record:
                     self.failed[record["failure"]] += 1
             return record.get("content")
-        worst_in = sum(len(str(m.get("content") or "")) for m in messages) // 4 + 8
-        worst_out = self.p.max_tokens
+        with self.lock:  # nothing has answered and `concurrency` requests could not connect: stop asking
+            unreachable = self.stats["requested"] == 0 and sum(
+                n for r, n in self.failed.items() if r.startswith("connection failed")) >= self.p.concurrency
+            if unreachable:
+                self.failed["not sent: no endpoint could be reached"] += 1
+                return None
+        worst_in, worst_out = self.worst_case(messages)
         limit = self.budget.reserve(worst_in, worst_out)
         if limit is not None:
             with self.lock:
@@ -298,6 +303,21 @@ class Client:
         if choice.get("finish_reason") in ("length", "content_filter"):
             return Failure(f"finish_reason {choice['finish_reason']}", False, answered=True, usage=used)
         return content, *used
+
+    def worst_case(self, messages: list[dict]) -> tuple[int, int]:
+        """A request's tokens at most: its prompt at about 4 characters a token, and max_tokens."""
+        return sum(len(str(m.get("content") or "")) for m in messages) // 4 + 8, self.p.max_tokens
+
+    def estimate(self, requests: list[list[dict]]) -> dict:
+        """What asking `requests` would cost, before anything is sent: how many are cached, and the
+        tokens and dollars of the rest at their worst case."""
+        todo = [m for m in requests if not self.cache_path(self.body(m)).exists()]
+        tokens_in = sum(self.worst_case(m)[0] for m in todo)
+        tokens_out = len(todo) * self.p.max_tokens
+        return {"requests": len(requests), "cached": len(requests) - len(todo), "to_send": len(todo),
+                "input_tokens": tokens_in, "output_tokens_at_most": tokens_out,
+                "cost_usd_at_most": round(self.budget.cost(tokens_in, tokens_out), 4) if self.p.price else None,
+                "max_budget_usd": self.p.max_budget_usd, "max_total_tokens": self.p.max_total_tokens}
 
     def report(self) -> dict:
         sent = self.stats["requested"]

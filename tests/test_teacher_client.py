@@ -178,3 +178,33 @@ def test_a_budget_in_dollars_needs_a_price():
 
     with pytest.raises(ValidationError, match="max_budget_usd needs price"):
         TeacherParams(base_url="http://a/v1", model="m", max_budget_usd=1.0)
+
+
+def test_estimate_then_a_run_the_budget_stops_then_a_rerun_that_finishes(tiny_project, server):
+    """`python -m tasks.generate --estimate` sends and writes nothing; a run whose budget ends
+    early exits 0 with what finished cached and the report saying the budget ended it; a rerun
+    with more budget asks only what is left."""
+    from conftest import BIN, edit_params, project_paths, run
+
+    teacher = {"base_url": server.url, "model": "m", "paraphrases": 12, "qa_chunks": 0, "max_tokens": 16,
+               "concurrency": 2, "price": {"input": 1000.0, "output": 1000.0}, "max_budget_usd": 0.2}
+    edit_params(tiny_project, {"generate": {"teacher": teacher}})
+    run([str(BIN / "python"), "-m", "tasks.parse"], tiny_project)
+    paths = project_paths(tiny_project)
+    out = run([str(BIN / "python"), "-m", "tasks.generate", "--estimate"], tiny_project).stdout
+    print(out)
+    assert "teacher requests: 12 (0 cached, 12 to send)" in out and "cost, at most: $" in out
+    assert "max_budget_usd $0.2000 may stop the run" in out
+    assert not paths.report("generate").exists() and not paths.teacher_cache.exists() and not server.calls
+
+    run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
+    report = json.loads(paths.report("generate").read_text())["generators"]["teacher"]
+    assert report["stopped_by"] == "budget" and report["cost_usd"] <= 0.2
+    paid = sum(server.calls.values())
+    assert 0 < paid == report["requested"] == cached(paths.teacher_cache) < 12
+
+    edit_params(tiny_project, {"generate": {"teacher": {**teacher, "max_budget_usd": 100.0}}})
+    run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
+    report = json.loads(paths.report("generate").read_text())["generators"]["teacher"]
+    assert report["stopped_by"] is None and report["cached"] == paid and report["requested"] == 12 - paid
+    assert set(server.calls.values()) == {1} and sum(server.calls.values()) == 12
