@@ -63,6 +63,8 @@ class TeacherParams(_Frozen):
     price: Price | None = None           # USD per million tokens; null: cost is not counted
     max_budget_usd: float | None = Field(None, gt=0)  # a hard stop: no request starts that could pass it
     max_total_tokens: int | None = Field(None, gt=0)  # the same, in tokens
+    structured: Literal["json_schema", "json_object", "none"] = "json_schema"  # how a JSON answer is asked for
+    parse_retries: int = Field(2, ge=0)  # asks again, the parse error fed back, when an answer is not the JSON asked for
 
     @model_validator(mode="after")
     def _budget_needs_price(self):

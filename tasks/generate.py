@@ -195,7 +195,8 @@ def estimate(p: GenerateParams, paths: Paths) -> None:
              f"input tokens (about 4 characters a token): {e['input_tokens']:,}",
              f"output tokens, at most (max_tokens each): {e['output_tokens_at_most']:,}",
              "cost, at most: " + (f"${e['cost_usd_at_most']:.4f}" if e["cost_usd_at_most"] is not None
-                                  else "not counted (set generate.teacher.price)")]
+                                  else "not counted (set generate.teacher.price)"),
+             f"not counted: up to {p.teacher.parse_retries} re-asks of an answer that is not the JSON asked for"]
     if e["max_budget_usd"] is not None and e["cost_usd_at_most"] is not None and e["cost_usd_at_most"] > e["max_budget_usd"]:
         lines.append(f"max_budget_usd ${e['max_budget_usd']:.4f} may stop the run before every request is sent")
     tokens = e["input_tokens"] + e["output_tokens_at_most"]

@@ -19,6 +19,9 @@ PARAPHRASE_PROMPT = ("Rewrite the user's request in other words. Keep every valu
                      "Reply with the rewritten request only.")
 QA_PROMPT = ("Write one question that this text answers, and the answer copied word for word from the text. "
              'Reply with JSON only: {"question": "...", "answer": "..."}\n\nText:\n')
+QA_SCHEMA = {"type": "object", "properties": {"question": {"type": "string", "minLength": 1},
+                                              "answer": {"type": "string", "minLength": 1}},
+             "required": ["question", "answer"]}
 
 
 class Teacher(Client):
@@ -42,10 +45,11 @@ def qa_requests(chunks: list[dict]) -> list[list[dict]]:
     return [[{"role": "user", "content": QA_PROMPT + chunk["text"]}] for chunk in chunks]
 
 
-def requests_for(p: GenerateParams, made: dict[str, list[Example]], chunks: list[dict]) -> list[list[dict]]:
-    """Every request a run would make, in order (what `--estimate` prices)."""
-    return (paraphrase_requests(made.get(graphql.CATEGORY, [])[: p.teacher.paraphrases])
-            + qa_requests(chunks[: p.teacher.qa_chunks]))
+def requests_for(p: GenerateParams, made: dict[str, list[Example]], chunks: list[dict]) -> list[tuple[list[dict], dict | None]]:
+    """Every first request a run would make, in order, each with the JSON schema its answer must
+    match (None: text); what `--estimate` prices."""
+    return ([(m, None) for m in paraphrase_requests(made.get(graphql.CATEGORY, [])[: p.teacher.paraphrases])]
+            + [(m, QA_SCHEMA) for m in qa_requests(chunks[: p.teacher.qa_chunks])])
 
 
 def one_line(text: str) -> str:
@@ -154,18 +158,10 @@ def grounded_qa(teacher: Teacher, chunks: list[dict], p: GenerateParams, seen: s
     """QA written by the teacher, kept only when the answer is text of the chunk it came from."""
     out, rejected = [], {}
     todo = chunks[: teacher.p.qa_chunks]
-    replies = teacher.complete_many(qa_requests(todo), on_done=progress.update)
-    for chunk, reply in zip(todo, replies):
-        if reply is None:
-            continue  # failed or not sent: counted by the client
-        m = re.search(r"\{.*\}", reply, re.S)
-        try:
-            item = json.loads(m.group(0)) if m else None
-        except json.JSONDecodeError:
-            item = None
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not isinstance(item.get("answer"), str):
-            rejected["not JSON with question and answer"] = rejected.get("not JSON with question and answer", 0) + 1
-            continue
+    items = teacher.complete_json_many(qa_requests(todo), QA_SCHEMA, on_done=progress.update)
+    for chunk, item in zip(todo, items):
+        if item is None:
+            continue  # failed, not sent, or never the JSON asked for: counted by the client
         question = one_line(item["question"])
         span = find_span(chunk["text"], item["answer"])
         reason = ("answer not found in the source" if span is None else "empty question" if not question else

@@ -134,6 +134,37 @@ class Pacer:
             self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
 
+def parse_json(text: str, validator) -> tuple[dict | None, str | None]:
+    """The first JSON object in an answer (bare, or in a ```json fence), or why there is none.
+
+    >>> from jsonschema import Draft202012Validator
+    >>> v = Draft202012Validator({"type": "object", "required": ["q"], "properties": {"q": {"type": "string"}}})
+    >>> parse_json('Sure: {"q": "why?"}', v), parse_json('{"q": 5}', v)[1], parse_json('no', v)[1]
+    (({'q': 'why?'}, None), 'JSON not matching the schema', 'not JSON')
+    """
+    start = text.find("{")
+    if start < 0:
+        return None, "not JSON"
+    try:
+        item, _ = json.JSONDecoder().raw_decode(text[start:])
+    except ValueError:
+        return None, "not JSON"
+    if not isinstance(item, dict) or not validator.is_valid(item):
+        return None, "JSON not matching the schema"
+    return item, None
+
+
+def describe_error(text: str, validator) -> str:
+    """The parse or validation error of an answer, in a line, to feed back."""
+    start = text.find("{")
+    try:
+        item, _ = json.JSONDecoder().raw_decode(text[max(start, 0):])
+    except ValueError as e:
+        return f"JSON error: {e}"
+    error = next(iter(validator.iter_errors(item)), None)
+    return error.message if error is not None else "not an object"
+
+
 def retry_after(headers: httpx.Headers) -> float | None:
     """Seconds a server asks us to wait: Retry-After (seconds or an HTTP date), else OpenAI's
     x-ratelimit-reset-requests ("1s", "6m0s", "20ms") when no request is left.
@@ -211,8 +242,8 @@ class Client:
         self.seconds += time.monotonic() - start
         return answers
 
-    def ask(self, messages: list[dict]) -> str | None:
-        body = self.body(messages)
+    def ask(self, messages: list[dict], extra: dict | None = None) -> str | None:
+        body = self.body(messages, extra)
         path = self.cache_path(body)
         if path.exists():
             record = json.loads(path.read_text())
@@ -304,14 +335,71 @@ class Client:
             return Failure(f"finish_reason {choice['finish_reason']}", False, answered=True, usage=used)
         return content, *used
 
+    # --- JSON answers ---------------------------------------------------------------------------
+    def response_format(self, schema: dict) -> dict | None:
+        if self.p.structured == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        if self.p.structured == "json_object":
+            return {"type": "json_object"}
+        return None
+
+    def complete_json_many(self, requests: list[list[dict]], schema: dict, on_done=None) -> list[dict | None]:
+        """A JSON object matching `schema` for each request, in order; None where it failed. The
+        schema goes to the server as `response_format` (teacher.structured); an answer that is not
+        such an object is asked again with the parse error fed back, at most teacher.parse_retries
+        times, then counted as a failure by reason."""
+        from jsonschema import Draft202012Validator
+
+        validator = Draft202012Validator(schema)
+        fmt = self.response_format(schema)
+        start = time.monotonic()
+
+        def one(messages):
+            try:
+                return self.ask_json(messages, validator, fmt)
+            finally:
+                if on_done:
+                    on_done()
+
+        with ThreadPoolExecutor(max_workers=self.p.concurrency) as pool:
+            answers = list(pool.map(one, requests))
+        self.seconds += time.monotonic() - start
+        return answers
+
+    def ask_json(self, messages: list[dict], validator, fmt: dict | None) -> dict | None:
+        for attempt in range(self.p.parse_retries + 1):
+            answer = self.ask(messages, {"response_format": fmt} if fmt else None)
+            if answer is None:
+                return None  # failed or not sent: already counted
+            item, problem = parse_json(answer, validator)
+            if problem is None:
+                return item
+            if attempt == self.p.parse_retries:
+                with self.lock:
+                    self.failed[problem] += 1
+                return None
+            with self.lock:
+                self.stats["parse_retried"] += 1
+            messages = messages + [{"role": "assistant", "content": answer},
+                                   {"role": "user", "content": f"That is not what was asked for ({problem}: "
+                                                               f"{describe_error(answer, validator)}). Reply with "
+                                                               f"one JSON object only, matching this JSON schema: "
+                                                               f"{json.dumps(validator.schema)}"}]
+        return None
+
     def worst_case(self, messages: list[dict]) -> tuple[int, int]:
         """A request's tokens at most: its prompt at about 4 characters a token, and max_tokens."""
         return sum(len(str(m.get("content") or "")) for m in messages) // 4 + 8, self.p.max_tokens
 
-    def estimate(self, requests: list[list[dict]]) -> dict:
-        """What asking `requests` would cost, before anything is sent: how many are cached, and the
-        tokens and dollars of the rest at their worst case."""
-        todo = [m for m in requests if not self.cache_path(self.body(m)).exists()]
+    def estimate(self, requests: list[tuple[list[dict], dict | None]]) -> dict:
+        """What asking `requests` ((messages, JSON schema or None) each) would cost, before anything
+        is sent: how many are cached, and the tokens and dollars of the rest at their worst case
+        (re-asks after an answer that is not the JSON asked for are not counted)."""
+        def body(messages, schema):
+            fmt = self.response_format(schema) if schema is not None else None
+            return self.body(messages, {"response_format": fmt} if fmt else None)
+
+        todo = [m for m, schema in requests if not self.cache_path(body(m, schema)).exists()]
         tokens_in = sum(self.worst_case(m)[0] for m in todo)
         tokens_out = len(todo) * self.p.max_tokens
         return {"requests": len(requests), "cached": len(requests) - len(todo), "to_send": len(todo),
@@ -322,7 +410,8 @@ class Client:
     def report(self) -> dict:
         sent = self.stats["requested"]
         return {"cached": self.stats["cached"], "requested": sent, "sent": self.stats["sent"],
-                "retried": self.stats["retried"], "failed": dict(self.failed.most_common()),
+                "retried": self.stats["retried"], "parse_retried": self.stats["parse_retried"],
+                "failed": dict(self.failed.most_common()),
                 "stopped_by": self.stopped_by,
                 "tokens": {"input": self.budget.tokens_in, "output": self.budget.tokens_out},
                 "cost_usd": round(self.budget.spent_usd, 6), "seconds": round(self.seconds, 2),

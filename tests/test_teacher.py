@@ -86,7 +86,7 @@ def test_an_interrupted_generate_resumes_and_the_checks_reject_bad_answers(tiny_
         # second run: completes, asking only what was not cached
         run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
         cached_2, served_2 = cache_files(cache), served()
-        assert cached_2 == 40  # 30 paraphrases + 10 chunks, each asked once
+        assert cached_2 >= 40  # 30 paraphrases + 10 chunks, each asked once, and the re-asks of bad JSON
         assert served_2 - served_1 == cached_2 - cached_1
         report = json.loads(project_paths(tiny_project).report("generate").read_text())["generators"]["teacher"]
         assert report["cached"] == cached_1 and report["requested"] == cached_2 - cached_1
@@ -94,7 +94,8 @@ def test_an_interrupted_generate_resumes_and_the_checks_reject_bad_answers(tiny_
         print("teacher report:", json.dumps(report))
         rejected = {**report["paraphrases_rejected"], **report["qa_rejected"]}
         assert sum(rejected.values()) + sum(report["failed"].values()) >= 20  # cut off at max_tokens, or rejected
-        assert set(rejected) - {"same as an existing request"} and set(report["failed"]) <= {"finish_reason length"}
+        assert set(rejected) - {"same as an existing request"}
+        assert set(report["failed"]) <= {"finish_reason length", "not JSON", "JSON not matching the schema"}
         # ...and what is kept passes the checks: a kept paraphrase keeps its request's words and values
         made = read_jsonl(project_paths(tiny_project).generated)
         requests = {ex["id"]: ex["messages"][1]["content"] for ex in made}

@@ -17,10 +17,12 @@ from tasks.teacher_client import Client, PROMPT_VERSION
 
 class FaultServer:
     """An OpenAI-compatible /chat/completions whose behaviour is the last user message's first
-    word: ok, 429 (once, Retry-After: 1), 503 (once), slow, malformed, length, 400, wait (0.3 s)."""
+    word: ok, 429 (once, Retry-After: 1), 503 (once), slow, malformed, length, 400, wait (0.3 s),
+    json (a schema-violating object, then a right one), never-json."""
 
     def __init__(self):
         self.calls: Counter = Counter()
+        self.bodies: list[dict] = []
         self.lock = threading.Lock()
         self.in_flight = self.max_in_flight = 0
         server = self
@@ -28,8 +30,9 @@ class FaultServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                text = body["messages"][-1]["content"]
+                text = next(m["content"] for m in body["messages"] if m["role"] == "user")  # later ones: feedback
                 word = text.split()[0]
+                server.bodies.append(body)
                 with server.lock:
                     server.calls[text] += 1
                     n = server.calls[text]
@@ -54,8 +57,13 @@ class FaultServer:
                     time.sleep(0.3)
                 if word == "malformed":
                     return self.reply(200, b"<html>proxy error</html>")
+                content = f"echo: {text}"
+                if word == "json":  # a schema-violating object first; right once told what was wrong
+                    content = '{"question": 5}' if n == 1 else '{"question": "Why?", "answer": "Because."}'
+                if word == "never-json":
+                    content = "I would rather not."
                 finish = "length" if word == "length" else "stop"
-                answer = {"choices": [{"message": {"role": "assistant", "content": f"echo: {text}"},
+                answer = {"choices": [{"message": {"role": "assistant", "content": content},
                                        "finish_reason": finish}],
                           "usage": {"prompt_tokens": len(text) // 4 + 1, "completion_tokens": 10}}
                 self.reply(200, json.dumps(answer).encode())
@@ -208,3 +216,23 @@ def test_estimate_then_a_run_the_budget_stops_then_a_rerun_that_finishes(tiny_pr
     report = json.loads(paths.report("generate").read_text())["generators"]["teacher"]
     assert report["stopped_by"] is None and report["cached"] == paid and report["requested"] == 12 - paid
     assert set(server.calls.values()) == {1} and sum(server.calls.values()) == 12
+
+
+def test_a_json_answer_is_asked_with_its_schema_and_asked_again_with_the_error(server, tmp_path):
+    from tasks.teacher import QA_SCHEMA
+
+    p = TeacherParams(base_url=server.url, model="m", parse_retries=2)
+    client = Client(p, tmp_path / "cache")
+    items = client.complete_json_many([ask("json please"), ask("never-json please")], QA_SCHEMA)
+    assert items == [{"question": "Why?", "answer": "Because."}, None]
+    assert server.calls["json please"] == 2 and server.calls["never-json please"] == 3  # 1 + parse_retries
+    first = server.bodies[0]
+    assert first["response_format"]["json_schema"]["schema"] == QA_SCHEMA
+    retry = next(b for b in server.bodies if b["messages"][0]["content"] == "json please" and len(b["messages"]) == 3)
+    assert retry["messages"][1] == {"role": "assistant", "content": '{"question": 5}'}
+    assert "5 is not of type 'string'" in retry["messages"][-1]["content"]  # the error fed back
+    report = client.report()
+    assert report["failed"] == {"not JSON": 1} and report["parse_retried"] == 3
+    plain = Client(p.model_copy(update={"structured": "none"}), tmp_path / "other")
+    plain.complete_json_many([ask("json again")], QA_SCHEMA)
+    assert "response_format" not in server.bodies[-1]
