@@ -54,6 +54,7 @@ class TeacherParams(_Frozen):
     api_key_env: str | None = None       # the name of an environment variable holding the key, never the key
     paraphrases: int = Field(100, ge=0)  # NL->GraphQL requests to paraphrase (the first N, in order)
     qa_chunks: int = Field(50, ge=0)     # doc chunks to ask for one question each
+    tool_dialogues: int = Field(0, ge=0)  # tool-use dialogues whose words to rewrite (calls unchanged)
     max_tokens: int = Field(256, gt=0)
     timeout_s: float = Field(120.0, gt=0)
     retries: int = Field(4, ge=0)        # tries after the first, for transient failures only

@@ -145,7 +145,8 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
 
     t = teacher.Teacher(p.teacher, paths.teacher_cache)
     graphql_examples = made["text-to-graphql"]
-    total = min(p.teacher.paraphrases, len(graphql_examples)) + min(p.teacher.qa_chunks, len(chunks))
+    total = (min(p.teacher.paraphrases, len(graphql_examples)) + min(p.teacher.qa_chunks, len(chunks))
+             + min(p.teacher.tool_dialogues, len(made["tool_use"])))
     try:
         with tqdm(total=total, desc="teacher", unit="request", mininterval=2.0) as bar:
             progress = Progress(bar, t)
@@ -153,6 +154,7 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
             extra_graphql, rejected_paraphrases = teacher.paraphrases(t, graphql_examples, p, seen, progress)
             seen = {ex["messages"][1]["content"] for ex in made["qa"]}
             extra_qa, rejected_qa = teacher.grounded_qa(t, chunks, p, seen, progress)
+            extra_tools, rejected_tools = teacher.tool_rewrites(t, made["tool_use"], progress)
     finally:
         t.close()
     stats = t.report()
@@ -166,8 +168,9 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
               f"({stats['failed']}); what finished is cached, and a rerun with more resumes", file=sys.stderr)
     report = {"status": "ran", "endpoint": p.teacher.base_url, "model": p.teacher.model, **stats,
               "paraphrases_kept": len(extra_graphql), "paraphrases_rejected": rejected_paraphrases,
-              "qa_kept": len(extra_qa), "qa_rejected": rejected_qa}
-    return {"text-to-graphql": extra_graphql, "qa": extra_qa}, report
+              "qa_kept": len(extra_qa), "qa_rejected": rejected_qa,
+              "tool_dialogues_kept": len(extra_tools), "tool_dialogues_rejected": rejected_tools}
+    return {"text-to-graphql": extra_graphql, "qa": extra_qa, "tool_use": extra_tools}, report
 
 
 def shortfall_reason(category: str, gen: dict) -> str:

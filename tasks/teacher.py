@@ -36,6 +36,107 @@ class Teacher(Client):
         return answer
 
 
+TOOL_PROMPT = ("These are the user's messages and the assistant's replies of a conversation in which the "
+               "assistant uses tools. Rewrite each one as a person would write it: plainer, more natural, "
+               "in other words. Keep every value exactly as written (paths, names, ids, numbers, dates). "
+               'Reply with JSON only: {"messages": ["...", ...]}, the same number of messages, in order.\n\n')
+
+
+def tool_texts(ex: Example) -> list[int]:
+    """The positions of a tool dialogue's words: its user turns and the assistant's turns that call
+    nothing (the calls and the tool results are never rewritten)."""
+    return [i for i, m in enumerate(ex["messages"])
+            if m["role"] == "user" or (m["role"] == "assistant" and not m.get("tool_calls") and m.get("content"))]
+
+
+def tool_requests(examples: list[Example]) -> list[list[dict]]:
+    return [[{"role": "user", "content": TOOL_PROMPT + json.dumps(
+        {"messages": [ex["messages"][i]["content"] for i in tool_texts(ex)]}, ensure_ascii=False)}]
+        for ex in examples]
+
+
+def tool_schema(n: int) -> dict:
+    return {"type": "object", "required": ["messages"], "properties": {
+        "messages": {"type": "array", "minItems": n, "maxItems": n, "items": {"type": "string", "minLength": 1}}}}
+
+
+def dialogue_values(ex: Example) -> set[str]:
+    """Every scalar of a dialogue's tool calls and tool results, as text: what its words must keep."""
+    found: set[str] = set()
+
+    def walk(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool) and len(str(value)) >= 2:
+            found.add(str(value))
+
+    for m in ex["messages"]:
+        for call in m.get("tool_calls") or []:
+            walk(json.loads(call["function"]["arguments"]))
+        if m["role"] == "tool":
+            try:
+                walk(json.loads(m["content"]))
+            except ValueError:
+                pass
+    return found
+
+
+def rewrite_problem(old: str, new: str, values: set[str]) -> str | None:
+    """Why `new` cannot replace `old` in a tool dialogue, or None.
+
+    >>> rewrite_problem("Move /a.pdf to /Music.", "Please put /a.pdf into /Music.", {"/a.pdf", "/Music"})
+    >>> rewrite_problem("Move /a.pdf to /Music.", "Please move the file.", {"/a.pdf", "/Music"})
+    'drops a value of the calls or results'
+    """
+    new = new.strip()
+    if not new or new[0] in "{[<`":
+        return "not a message in words"
+    if len(new) > 3 * len(old) + 80:
+        return "too long"
+    if any(v in old and v not in new for v in values):
+        return "drops a value of the calls or results"
+    return None
+
+
+def tool_rewrites(teacher: Teacher, examples: list[Example], progress) -> tuple[list[Example], dict]:
+    """New tool-use examples: the teacher's words for a dialogue's user turns and replies, the calls
+    and tool results unchanged (so they still validate against the tools' schemas), kept only when
+    every rewritten message keeps every value of the calls and results its original held."""
+    out, rejected = [], {}
+    todo = examples[: teacher.p.tool_dialogues]
+    by_size: dict[int, list[int]] = {}
+    for k, ex in enumerate(todo):
+        by_size.setdefault(len(tool_texts(ex)), []).append(k)
+    items: list[dict | None] = [None] * len(todo)
+    for n, ks in by_size.items():  # one schema per message count
+        for k, item in zip(ks, teacher.complete_json_many(tool_requests([todo[k] for k in ks]), tool_schema(n),
+                                                          on_done=progress.update)):
+            items[k] = item
+    for ex, item in zip(todo, items):
+        if item is None:
+            continue  # failed, not sent, or never the JSON asked for: counted by the client
+        values = dialogue_values(ex)
+        positions = tool_texts(ex)
+        problems = [rewrite_problem(ex["messages"][i]["content"], text, values)
+                    for i, text in zip(positions, item["messages"])]
+        reason = next((r for r in problems if r), None)
+        if reason is None and all(ex["messages"][i]["content"].strip() == t.strip() for i, t in zip(positions, item["messages"])):
+            reason = "unchanged"
+        if reason:
+            rejected[reason] = rejected.get(reason, 0) + 1
+            continue
+        messages = [dict(m) for m in ex["messages"]]
+        for i, text in zip(positions, item["messages"]):
+            messages[i]["content"] = text.strip()
+        out.append(make_example(ex["category"], messages, source=ex["source"], tools=ex.get("tools"),
+                                meta={**ex["meta"], "teacher": "tool_rewrite", "of": ex["id"]}))
+    return out, rejected
+
+
 def paraphrase_requests(examples: list[Example]) -> list[list[dict]]:
     return [[{"role": "system", "content": PARAPHRASE_PROMPT}, {"role": "user", "content": ex["messages"][1]["content"]}]
             for ex in examples]
@@ -48,8 +149,10 @@ def qa_requests(chunks: list[dict]) -> list[list[dict]]:
 def requests_for(p: GenerateParams, made: dict[str, list[Example]], chunks: list[dict]) -> list[tuple[list[dict], dict | None]]:
     """Every first request a run would make, in order, each with the JSON schema its answer must
     match (None: text); what `--estimate` prices."""
+    dialogues = made.get("tool_use", [])[: p.teacher.tool_dialogues]
     return ([(m, None) for m in paraphrase_requests(made.get(graphql.CATEGORY, [])[: p.teacher.paraphrases])]
-            + [(m, QA_SCHEMA) for m in qa_requests(chunks[: p.teacher.qa_chunks])])
+            + [(m, QA_SCHEMA) for m in qa_requests(chunks[: p.teacher.qa_chunks])]
+            + [(m, tool_schema(len(tool_texts(ex)))) for m, ex in zip(tool_requests(dialogues), dialogues)])
 
 
 def one_line(text: str) -> str:

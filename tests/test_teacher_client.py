@@ -4,6 +4,8 @@ is not JSON, finish_reason "length", a 400. Each is survived as tasks/teacher_cl
 counted by reason; nothing that failed is cached; the budget stop is hard and a rerun resumes
 without paying twice (counted at the server)."""
 import json
+import random
+import re
 import threading
 import time
 from collections import Counter
@@ -58,6 +60,11 @@ class FaultServer:
                 if word == "malformed":
                     return self.reply(200, b"<html>proxy error</html>")
                 content = f"echo: {text}"
+                if word == "These":  # the tool-dialogue rewrite: "Hey, " before each message, and a
+                    said = json.loads(text[text.rindex("\n\n") + 2:])["messages"]  # a dialogue about tags loses its paths
+                    lost = "tag" in said[0]
+                    content = json.dumps({"messages": [re.sub(r"/\S+", "that file", m) if lost else f"Hey, {m}"
+                                                       for m in said]})
                 if word == "json":  # a schema-violating object first; right once told what was wrong
                     content = '{"question": 5}' if n == 1 else '{"question": "Why?", "answer": "Because."}'
                 if word == "never-json":
@@ -236,3 +243,33 @@ def test_a_json_answer_is_asked_with_its_schema_and_asked_again_with_the_error(s
     plain = Client(p.model_copy(update={"structured": "none"}), tmp_path / "other")
     plain.complete_json_many([ask("json again")], QA_SCHEMA)
     assert "response_format" not in server.bodies[-1]
+
+
+def test_tool_dialogues_are_reworded_with_calls_and_values_kept(server, tmp_path):
+    """The teacher rewrites a dialogue's user turns and replies; the calls and tool results are the
+    same objects, so they still validate; a rewrite that loses a path is rejected with its reason."""
+    from conftest import EXAMPLE
+    from jsonschema import Draft202012Validator
+    from tasks import teacher
+    from tasks.config import GenerateParams
+    from tasks.generators import tools
+
+    p = GenerateParams(reference_date="2026-06-01", product="Filebox", quotas={"tool_use": 1})
+    defs = json.loads((EXAMPLE / "tools.json").read_text())
+    dialogues, _ = tools.dialogues(defs, p, random.Random(0), 24)
+    t = teacher.Teacher(TeacherParams(base_url=server.url, model="m", tool_dialogues=24), tmp_path / "cache")
+    kept, rejected = teacher.tool_rewrites(t, dialogues, progress=type("P", (), {"update": lambda self: None})())
+    tagged = [ex for ex in dialogues if "tag" in ex["messages"][1]["content"]]
+    assert tagged and rejected == {"drops a value of the calls or results": len(tagged)}
+    assert len(kept) == len(dialogues) - len(tagged)
+    validators = {d["function"]["name"]: Draft202012Validator(d["function"]["parameters"]) for d in defs}
+    originals = {ex["id"]: ex for ex in dialogues}
+    for ex in kept:
+        old = originals[ex["meta"]["of"]]
+        assert [m for m in ex["messages"] if m["role"] == "tool" or m.get("tool_calls")] == \
+               [m for m in old["messages"] if m["role"] == "tool" or m.get("tool_calls")]
+        for i in teacher.tool_texts(old):
+            assert ex["messages"][i]["content"] == "Hey, " + old["messages"][i]["content"]
+        for m in ex["messages"]:
+            for call in m.get("tool_calls") or []:
+                validators[call["function"]["name"]].validate(json.loads(call["function"]["arguments"]))
