@@ -228,19 +228,23 @@ class Client:
     def complete_many(self, requests: list[list[dict]], on_done=None) -> list[str | None]:
         """The answer to each list of messages, in order; None where it failed or the budget
         ended the run (counted in `failed` / `stopped_by`). `on_done()` is called after each."""
+        return self.each(self.ask, requests, on_done)
+
+    def each(self, fn, requests: list, on_done=None) -> list:
+        """fn(request) for every request, `concurrency` at a time, results in the order given."""
         start = time.monotonic()
 
-        def one(messages):
+        def one(request):
             try:
-                return self.ask(messages)
+                return fn(request)
             finally:
                 if on_done:
                     on_done()
 
         with ThreadPoolExecutor(max_workers=self.p.concurrency) as pool:
-            answers = list(pool.map(one, requests))
+            results = list(pool.map(one, requests))
         self.seconds += time.monotonic() - start
-        return answers
+        return results
 
     def ask(self, messages: list[dict], extra: dict | None = None) -> str | None:
         body = self.body(messages, extra)
@@ -352,19 +356,7 @@ class Client:
 
         validator = Draft202012Validator(schema)
         fmt = self.response_format(schema)
-        start = time.monotonic()
-
-        def one(messages):
-            try:
-                return self.ask_json(messages, validator, fmt)
-            finally:
-                if on_done:
-                    on_done()
-
-        with ThreadPoolExecutor(max_workers=self.p.concurrency) as pool:
-            answers = list(pool.map(one, requests))
-        self.seconds += time.monotonic() - start
-        return answers
+        return self.each(lambda messages: self.ask_json(messages, validator, fmt), requests, on_done)
 
     def ask_json(self, messages: list[dict], validator, fmt: dict | None) -> dict | None:
         for attempt in range(self.p.parse_retries + 1):
