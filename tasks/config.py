@@ -45,6 +45,15 @@ class Price(_Frozen):
     output: float = Field(ge=0)  # USD per million completion tokens
 
 
+JUDGE_RUBRIC = ("faithfulness to the source (nothing added, nothing lost), relevance (about what the source is "
+                "about) and clarity (a person would write it this way)")
+
+
+class JudgeParams(_Frozen):
+    rubric: str = JUDGE_RUBRIC          # what the teacher scores each candidate on, 1 to 10
+    threshold: int = Field(6, ge=1, le=10)  # below it, a candidate is rejected with its score
+
+
 class TeacherParams(_Frozen):
     """An OpenAI-compatible chat endpoint (or several) that paraphrases requests and writes QA from
     doc chunks; how it is asked: tasks/teacher_client.py."""
@@ -66,6 +75,7 @@ class TeacherParams(_Frozen):
     max_total_tokens: int | None = Field(None, gt=0)  # the same, in tokens
     structured: Literal["json_schema", "json_object", "none"] = "json_schema"  # how a JSON answer is asked for
     parse_retries: int = Field(2, ge=0)  # asks again, the parse error fed back, when an answer is not the JSON asked for
+    judge: JudgeParams | None = None     # null: no judge; else every teacher-made example is scored and filtered
 
     @model_validator(mode="after")
     def _budget_needs_price(self):

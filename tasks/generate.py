@@ -155,6 +155,15 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
             seen = {ex["messages"][1]["content"] for ex in made["qa"]}
             extra_qa, rejected_qa = teacher.grounded_qa(t, chunks, p, seen, progress)
             extra_tools, rejected_tools = teacher.tool_rewrites(t, made["tool_use"], progress)
+            judge = None
+            if p.teacher.judge is not None:
+                made_by_id = {ex["id"]: ex for c in made for ex in made[c]}
+                candidates = extra_graphql + extra_qa + extra_tools
+                bar.total += len(candidates)
+                kept, judge = teacher.judged(t, candidates, made_by_id, progress)
+                by_id = {ex["id"]: ex for ex in kept}  # with their scores
+                extra_graphql, extra_qa, extra_tools = ([by_id[ex["id"]] for ex in group if ex["id"] in by_id]
+                                                        for group in (extra_graphql, extra_qa, extra_tools))
     finally:
         t.close()
     stats = t.report()
@@ -169,7 +178,7 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
     report = {"status": "ran", "endpoint": p.teacher.base_url, "model": p.teacher.model, **stats,
               "paraphrases_kept": len(extra_graphql), "paraphrases_rejected": rejected_paraphrases,
               "qa_kept": len(extra_qa), "qa_rejected": rejected_qa,
-              "tool_dialogues_kept": len(extra_tools), "tool_dialogues_rejected": rejected_tools}
+              "tool_dialogues_kept": len(extra_tools), "tool_dialogues_rejected": rejected_tools, "judge": judge}
     return {"text-to-graphql": extra_graphql, "qa": extra_qa, "tool_use": extra_tools}, report
 
 
@@ -199,7 +208,8 @@ def estimate(p: GenerateParams, paths: Paths) -> None:
              f"output tokens, at most (max_tokens each): {e['output_tokens_at_most']:,}",
              "cost, at most: " + (f"${e['cost_usd_at_most']:.4f}" if e["cost_usd_at_most"] is not None
                                   else "not counted (set generate.teacher.price)"),
-             f"not counted: up to {p.teacher.parse_retries} re-asks of an answer that is not the JSON asked for"]
+             f"not counted: up to {p.teacher.parse_retries} re-asks of an answer that is not the JSON asked for"
+             + (", and one judge request for each example that passes its checks" if p.teacher.judge else "")]
     if e["max_budget_usd"] is not None and e["cost_usd_at_most"] is not None and e["cost_usd_at_most"] > e["max_budget_usd"]:
         lines.append(f"max_budget_usd ${e['max_budget_usd']:.4f} may stop the run before every request is sent")
     tokens = e["input_tokens"] + e["output_tokens_at_most"]

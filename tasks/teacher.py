@@ -137,6 +137,48 @@ def tool_rewrites(teacher: Teacher, examples: list[Example], progress) -> tuple[
     return out, rejected
 
 
+JUDGE_SCHEMA = {"type": "object", "required": ["score", "reason"], "properties": {
+    "score": {"type": "integer", "minimum": 1, "maximum": 10}, "reason": {"type": "string"}}}
+
+
+def words_of(ex: Example) -> str:
+    """A dialogue's words, a line a message, its calls and tool results left out."""
+    return "\n".join(f"{m['role']}: {m['content']}" for m in ex["messages"]
+                     if m["role"] in ("user", "assistant") and m.get("content"))
+
+
+def judge_requests(teacher: Teacher, candidates: list[Example], originals: dict[str, Example]) -> list[list[dict]]:
+    rubric = teacher.p.judge.rubric
+    out = []
+    for ex in candidates:
+        source = words_of(originals[ex["meta"]["of"]]) if ex["meta"].get("of") in originals else \
+            ex["messages"][-1]["content"]  # a QA pair's source is the span its answer copies
+        out.append([{"role": "user", "content": (
+            f"Judge the candidate against its source. Score it from 1 to 10 for {rubric}. "
+            'Reply with JSON only: {"score": <1-10>, "reason": "<one sentence>"}\n\n'
+            f"Source:\n{source}\n\nCandidate:\n{words_of(ex)}")}])
+    return out
+
+
+def judged(teacher: Teacher, candidates: list[Example], originals: dict[str, Example],
+           progress) -> tuple[list[Example], dict]:
+    """The candidates the judge scores at least teacher.judge.threshold, each with its score and
+    reason in meta["judge"]; and the report: the score distribution and the rejections by reason."""
+    scores = teacher.complete_json_many(judge_requests(teacher, candidates, originals), JUDGE_SCHEMA,
+                                        on_done=progress.update)
+    kept, distribution, rejected = [], {}, {}
+    for ex, verdict in zip(candidates, scores):
+        if verdict is None:
+            rejected["the judge gave no score"] = rejected.get("the judge gave no score", 0) + 1
+            continue
+        distribution[verdict["score"]] = distribution.get(verdict["score"], 0) + 1
+        if verdict["score"] < teacher.p.judge.threshold:
+            rejected[f"scored below {teacher.p.judge.threshold}"] = rejected.get(f"scored below {teacher.p.judge.threshold}", 0) + 1
+            continue
+        kept.append({**ex, "meta": {**ex["meta"], "judge": {"score": verdict["score"], "reason": verdict["reason"]}}})
+    return kept, {"scores": dict(sorted(distribution.items())), "rejected": rejected}
+
+
 def paraphrase_requests(examples: list[Example]) -> list[list[dict]]:
     return [[{"role": "system", "content": PARAPHRASE_PROMPT}, {"role": "user", "content": ex["messages"][1]["content"]}]
             for ex in examples]

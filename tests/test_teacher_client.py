@@ -67,6 +67,9 @@ class FaultServer:
                                                        for m in said]})
                 if word == "json":  # a schema-violating object first; right once told what was wrong
                     content = '{"question": 5}' if n == 1 else '{"question": "Why?", "answer": "Because."}'
+                if word == "Judge":  # the judge likes what the rewrite test's server wrote
+                    good = "Hey," in text.split("Candidate:")[1]
+                    content = json.dumps({"score": 9 if good else 2, "reason": "reads well" if good else "stiff"})
                 if word == "never-json":
                     content = "I would rather not."
                 finish = "length" if word == "length" else "stop"
@@ -218,11 +221,15 @@ def test_estimate_then_a_run_the_budget_stops_then_a_rerun_that_finishes(tiny_pr
     paid = sum(server.calls.values())
     assert 0 < paid == report["requested"] == cached(paths.teacher_cache) < 12
 
-    edit_params(tiny_project, {"generate": {"teacher": {**teacher, "max_budget_usd": 100.0}}})
+    edit_params(tiny_project, {"generate": {"teacher": {**teacher, "max_budget_usd": 100.0, "judge": {"threshold": 6}}}})
     run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
     report = json.loads(paths.report("generate").read_text())["generators"]["teacher"]
-    assert report["stopped_by"] is None and report["cached"] == paid and report["requested"] == 12 - paid
-    assert set(server.calls.values()) == {1} and sum(server.calls.values()) == 12
+    # the echoing server's "paraphrases" pass the checks; its judge scores each 2 and all are rejected
+    assert report["stopped_by"] is None and report["cached"] == paid and report["requested"] == 12 - paid + 12
+    assert report["judge"] == {"scores": {"2": 12}, "rejected": {"scored below 6": 12}}
+    assert report["paraphrases_kept"] == 0
+    paraphrase_calls = {k: v for k, v in server.calls.items() if not k.startswith("Judge")}
+    assert set(paraphrase_calls.values()) == {1} and sum(paraphrase_calls.values()) == 12
 
 
 def test_a_json_answer_is_asked_with_its_schema_and_asked_again_with_the_error(server, tmp_path):
@@ -273,3 +280,19 @@ def test_tool_dialogues_are_reworded_with_calls_and_values_kept(server, tmp_path
         for m in ex["messages"]:
             for call in m.get("tool_calls") or []:
                 validators[call["function"]["name"]].validate(json.loads(call["function"]["arguments"]))
+
+
+def test_the_judge_scores_keeps_and_rejects(server, tmp_path):
+    from tasks import teacher
+    from tasks.examples import chat, make_example
+
+    original = make_example("qa", chat(None, "Move /a.pdf to /Music.", "Moved."), "test")
+    good = make_example("qa", chat(None, "Hey, move /a.pdf to /Music.", "Moved."), "test", meta={"of": original["id"]})
+    stiff = make_example("qa", chat(None, "Relocate /a.pdf to /Music.", "Moved."), "test", meta={"of": original["id"]})
+    t = teacher.Teacher(TeacherParams(base_url=server.url, model="m", judge={"threshold": 6}), tmp_path / "cache")
+    kept, report = teacher.judged(t, [good, stiff], {original["id"]: original},
+                                  progress=type("P", (), {"update": lambda self: None})())
+    assert [ex["id"] for ex in kept] == [good["id"]] and kept[0]["meta"]["judge"] == {"score": 9, "reason": "reads well"}
+    assert report == {"scores": {2: 1, 9: 1}, "rejected": {"scored below 6": 1}}
+    prompt = server.bodies[0]["messages"][0]["content"]
+    assert "Source:\nuser: Move /a.pdf to /Music." in prompt and "faithfulness" in prompt
