@@ -41,9 +41,8 @@ from graphql.pyutils import Undefined
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
-from tasks.generators.tool_words import COMMON_VERBS, IRREGULAR, known_verb
-from tasks.generators.words import (VALUE_WORDS, article, base_form, byte_words, humanize, lower_first, sentence_case,
-                                   split_comparison)
+from tasks.generators.words import (COMMON_VERBS, IRREGULAR, VALUE_WORDS, article, base_form, byte_words, humanize,
+                                   known_verb, lower_first, sentence_case, split_comparison)
 
 CATEGORY = "text-to-graphql"
 CONSTRUCTS = ("plain", "nested", "arguments", "filter", "sorting", "pagination", "alias",

@@ -89,3 +89,51 @@ def lower_first(s: str) -> str:
     if longer and all(w[:1].isupper() for w in longer):
         return s
     return s[:1].lower() + s[1:]
+
+
+# --- verbs: what a description or a name starting with one says to do -------------------------
+IRREGULAR = {"get": "got", "find": "found", "send": "sent", "make": "made", "set": "set", "run": "ran",
+             "write": "wrote", "read": "read", "take": "took", "give": "gave", "put": "put", "build": "built",
+             "begin": "began", "buy": "bought", "pay": "paid", "keep": "kept", "tell": "told", "bring": "brought",
+             "choose": "chose", "spend": "spent", "split": "split", "shut": "shut", "cut": "cut", "sell": "sold",
+             "hold": "held", "lead": "led", "meet": "met", "feed": "fed", "forget": "forgot", "show": "showed"}
+SEARCHES = {"search", "list", "find", "query", "lookup", "look", "browse", "filter", "scan", "discover", "locate"}
+CREATES = {"create", "add", "make", "new", "register", "insert", "upload", "post", "open", "start", "schedule", "book"}
+READS = {"get", "read", "retrieve", "check", "fetch"}
+CALCULATES = {"calculate", "compute", "count", "estimate", "convert", "measure", "predict", "analyze", "analyse",
+              "evaluate", "determine"}
+COMMON_VERBS = SEARCHES | CREATES | READS | CALCULATES | {
+    "move", "rename", "delete", "remove", "update", "set", "send", "tag", "untag", "share", "copy", "play",
+    "stop", "cancel", "close", "run", "execute", "change", "edit", "archive", "restore", "trash", "assign",
+    "apply", "mark", "enable", "disable", "reset", "sync", "translate", "generate", "validate", "submit",
+    "turn", "order", "pay", "buy", "reserve", "download", "export", "import", "invite", "join", "leave",
+    "block", "unblock", "pin", "unpin", "merge", "approve", "reject", "publish", "install", "write", "print",
+    "connect", "disconnect", "login", "logout", "follow", "unfollow", "like", "rate", "review", "notify",
+    "remind", "restart", "reboot", "resize", "compress", "extract", "encode", "decode", "sort", "summarize",
+    "email", "call", "transfer", "withdraw", "deposit", "ask", "answer", "plot", "draw", "clean",
+    "attach", "detach", "label", "unlabel", "initialize", "initialise", "load", "train", "fit", "return",
+    "provide", "fetch", "track", "monitor", "save", "store", "simulate", "recommend", "suggest", "identify",
+    "verify", "detect", "classify", "lock", "unlock", "accept", "decline", "renew", "activate", "deactivate"}
+
+
+def known_verb(word: str) -> str:
+    """'Moves' -> 'move', 'Applies' -> 'apply', 'Fetches' -> 'fetch' (a known verb's base form)."""
+    base = base_form(word).lower()
+    return base if base in COMMON_VERBS | IRREGULAR.keys() else word.lower()
+
+
+def past(verb: str) -> str:
+    """'move' -> 'moved', 'tag' -> 'tagged', 'apply' -> 'applied', 'get' -> 'got'.
+
+    >>> [past(v) for v in ("move", "tag", "apply", "get", "search", "play", "stop", "create")]
+    ['moved', 'tagged', 'applied', 'got', 'searched', 'played', 'stopped', 'created']
+    """
+    if verb in IRREGULAR:
+        return IRREGULAR[verb]
+    if verb.endswith("e"):
+        return verb + "d"
+    if verb.endswith("y") and len(verb) > 1 and verb[-2] not in "aeiou":
+        return verb[:-1] + "ied"
+    if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", verb) and len(verb) <= 4:
+        return verb + verb[-1] + "ed"
+    return verb + "ed"
