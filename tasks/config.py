@@ -76,6 +76,7 @@ class TeacherParams(_Frozen):
     structured: Literal["json_schema", "json_object", "none"] = "json_schema"  # how a JSON answer is asked for
     parse_retries: int = Field(2, ge=0)  # asks again, the parse error fed back, when an answer is not the JSON asked for
     judge: JudgeParams | None = None     # null: no judge; else every teacher-made example is scored and filtered
+    max_attempts: int = Field(3, ge=1)   # requests per example wanted, at most: backfill stops there
 
     @model_validator(mode="after")
     def _budget_needs_price(self):
@@ -83,6 +84,27 @@ class TeacherParams(_Frozen):
             raise ValueError("max_budget_usd needs price (USD per million input and output tokens)")
         if isinstance(self.base_url, list) and not self.base_url:
             raise ValueError("base_url: give at least one endpoint")
+        return self
+
+
+class SkillParams(_Frozen):
+    """A category the teacher writes whole: dialogues for one skill of the product, as the Synthia
+    seed's category prompts did (tasks/generators/skills.py)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")  # how reports and the coverage table name it
+    description: str | None = None       # what the skill is: what users ask, what the assistant does
+    spec: Path | None = None             # or a text/markdown file that says it (read by generate)
+    quota: int = Field(gt=0)             # dialogues wanted, counted after validation and the judge
+    topics: dict[str, Annotated[int, Field(gt=0)]] = {}  # sub-topic -> its share of the quota
+    tools: list[str] = []                # tools (by name, from sources.tools) its dialogues may call
+    max_tokens: int = Field(1024, gt=0)  # a whole dialogue is longer than teacher.max_tokens allows
+
+    @model_validator(mode="after")
+    def _said_once(self):
+        if (self.description is None) == (self.spec is None):
+            raise ValueError("give the skill a description or a spec file (one of them)")
+        if sum(self.topics.values()) > self.quota:
+            raise ValueError(f"the topics' quotas add up to {sum(self.topics.values())}, more than quota {self.quota}")
         return self
 
 
@@ -94,6 +116,14 @@ class GenerateParams(_Frozen):
     quotas: dict[Category, Annotated[int, Field(ge=0)]]
     max_repeats: int = Field(1000, gt=0)  # a generator gives up after this many draws in a row that repeat an earlier example
     teacher: TeacherParams | None = None
+    skills: list[SkillParams] = []       # teacher-written categories; skipped (and said so) without a teacher
+
+    @model_validator(mode="after")
+    def _skills_named_once(self):
+        names = [s.name for s in self.skills]
+        if len(set(names)) < len(names):
+            raise ValueError(f"skills: a name is used twice ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")
+        return self
 
 
 class ValidateParams(_Frozen):

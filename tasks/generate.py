@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from tasks import teacher
+from tasks import backfill, teacher
 from tasks.config import CATEGORIES, GenerateParams
 from tasks.examples import Example
-from tasks.generators import conversations, graphql, qa, seeds, tools
+from tasks.generators import conversations, graphql, qa, seeds, skills, tools
 from tasks.io import InputError, read_json, read_jsonl, write_jsonl
 from tasks.layout import Paths
 from tasks.stage import stage_main
@@ -92,9 +92,15 @@ def run(p: GenerateParams, paths: Paths) -> dict:
     inputs = read_parsed(paths)
     product, product_from = product_name(p, inputs.get("docs", []))
     p = p.model_copy(update={"product": product})
+    for skill in p.skills:  # a missing spec file or an unknown tool is the user's to fix, teacher or not
+        skills.description(skill), skills.skill_tools(skill, inputs.get("tools"))
+    if p.skills and p.teacher is None:
+        print(f"tunesmith generate: {len(p.skills)} skill(s) in generate.skills skipped: the teacher writes them "
+              "(set generate.teacher)", file=sys.stderr)
     made, generators = offline(p, inputs)
+    skilled: list[Example] = []
     if p.teacher is not None:
-        extra, generators["teacher"] = ask_teacher(p, paths, made, inputs.get("docs", []))
+        extra, skilled, generators["teacher"] = ask_teacher(p, paths, made, inputs)
         made = {c: made[c] + extra.get(c, []) for c in made}
     seed_examples: list[Example] = []
     if "seed_examples" in inputs:
@@ -103,10 +109,11 @@ def run(p: GenerateParams, paths: Paths) -> dict:
         generators["seeds"] = {"status": "ran", "produced": len(seed_examples)}
     else:
         generators["seeds"] = skipped("seed_examples", inputs)
-    examples = seed_examples + [ex for c in CATEGORIES for ex in made.get(c, [])]
+    examples = seed_examples + [ex for c in CATEGORIES for ex in made.get(c, [])] + skilled
     n = write_jsonl(paths.generated, examples)
     return {"n_out": n, "product": product, "product_from": product_from,
-            "categories": category_rows(p, examples, made, generators), "generators": generators}
+            "categories": category_rows(p, examples, made, generators), "generators": generators,
+            "skills": skill_rows(p, skilled, generators.get("teacher", {}).get("jobs"))}
 
 
 def category_rows(p: GenerateParams, examples: list[Example], made: dict[str, list[Example]],
@@ -116,9 +123,11 @@ def category_rows(p: GenerateParams, examples: list[Example], made: dict[str, li
     for c in CATEGORIES:
         target = p.quotas.get(c, 0)
         produced = sum(1 for ex in examples if ex["category"] == c)
+        from_skills = sum(1 for ex in examples if ex["category"] == c and ex["meta"].get("skill"))
         generated = len(made.get(c, []))
         from_teacher = sum(1 for ex in made.get(c, []) if ex["meta"].get("teacher"))
-        row = {"target": target, "produced": produced, "from_seeds": produced - generated, "from_teacher": from_teacher}
+        row = {"target": target, "produced": produced, "from_seeds": produced - generated - from_skills,
+               "from_teacher": from_teacher, "from_skills": from_skills}
         if generated < target:
             row["shortfall"] = target - generated
             row["why"] = shortfall_reason(c, generators.get(c, {}))
@@ -126,44 +135,23 @@ def category_rows(p: GenerateParams, examples: list[Example], made: dict[str, li
     return rows
 
 
-@dataclass
-class Progress:
-    """The teacher's progress bar (requests, rate, ETA) with the spend so far beside it."""
-    bar: Any
-    client: teacher.Teacher
-
-    def update(self) -> None:
-        self.bar.update()
-        if self.client.p.price is not None:
-            self.bar.set_postfix_str(f"${self.client.budget.spent_usd:.4f} spent", refresh=False)
-
-
 def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
-                chunks: list[dict]) -> tuple[dict[str, list[Example]], dict]:
-    """The teacher's paraphrases and grounded QA, as new examples per category, and its report."""
+                inputs: dict) -> tuple[dict[str, list[Example]], list[Example], dict]:
+    """The teacher's examples: by category those that add to the offline ones (paraphrases, QA,
+    tool dialogues in other words), and the skills' dialogues; and the teacher's report."""
     from tqdm import tqdm
 
     t = teacher.Teacher(p.teacher, paths.teacher_cache)
-    graphql_examples = made["text-to-graphql"]
-    total = (min(p.teacher.paraphrases, len(graphql_examples)) + min(p.teacher.qa_chunks, len(chunks))
-             + min(p.teacher.tool_dialogues, len(made["tool_use"])))
+    judge = teacher.Judge(p.teacher.judge) if p.teacher.judge is not None else None
+    todo = teacher.jobs(p, made, inputs)
+    rows, extra, skilled = {}, {}, []
     try:
-        with tqdm(total=total, desc="teacher", unit="request", mininterval=2.0) as bar:
-            progress = Progress(bar, t)
-            seen = {ex["messages"][1]["content"] for ex in graphql_examples}
-            extra_graphql, rejected_paraphrases = teacher.paraphrases(t, graphql_examples, p, seen, progress)
-            seen = {ex["messages"][1]["content"] for ex in made["qa"]}
-            extra_qa, rejected_qa = teacher.grounded_qa(t, chunks, p, seen, progress)
-            extra_tools, rejected_tools = teacher.tool_rewrites(t, made["tool_use"], progress)
-            judge = None
-            if p.teacher.judge is not None:
-                made_by_id = {ex["id"]: ex for c in made for ex in made[c]}
-                candidates = extra_graphql + extra_qa + extra_tools
-                bar.total += len(candidates)
-                kept, judge = teacher.judged(t, candidates, made_by_id, progress)
-                by_id = {ex["id"]: ex for ex in kept}  # with their scores
-                extra_graphql, extra_qa, extra_tools = ([by_id[ex["id"]] for ex in group if ex["id"] in by_id]
-                                                        for group in (extra_graphql, extra_qa, extra_tools))
+        with tqdm(total=sum(job.target for job in todo), desc="teacher", unit="request", mininterval=2.0) as bar:
+            progress = backfill.Progress(bar, t)
+            for job in todo:
+                kept, rows[job.name] = backfill.fill(t, job, judge, progress)
+                for ex in kept:
+                    (skilled if ex["meta"].get("skill") else extra.setdefault(ex["category"], [])).append(ex)
     finally:
         t.close()
     stats = t.report()
@@ -175,11 +163,29 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
     if stats["stopped_by"]:
         print(f"tunesmith generate: the teacher's {stats['stopped_by']} ended its requests "
               f"({stats['failed']}); what finished is cached, and a rerun with more resumes", file=sys.stderr)
-    report = {"status": "ran", "endpoint": p.teacher.base_url, "model": p.teacher.model, **stats,
-              "paraphrases_kept": len(extra_graphql), "paraphrases_rejected": rejected_paraphrases,
-              "qa_kept": len(extra_qa), "qa_rejected": rejected_qa,
-              "tool_dialogues_kept": len(extra_tools), "tool_dialogues_rejected": rejected_tools, "judge": judge}
-    return {"text-to-graphql": extra_graphql, "qa": extra_qa, "tool_use": extra_tools}, report
+    report = {"status": "ran", "endpoint": p.teacher.base_url, "model": p.teacher.model, **stats, "jobs": rows,
+              "judge": judge.report() if judge else None}
+    return extra, skilled, report
+
+
+def skill_rows(p: GenerateParams, skilled: list[Example], jobs: dict[str, dict] | None) -> dict[str, dict]:
+    """Per skill: its category, quota, dialogues produced, and per sub-topic the job's row (what
+    was asked, kept, rejected by reason, and what ended it short)."""
+    rows = {}
+    for skill in p.skills:
+        produced = [ex for ex in skilled if ex["meta"]["skill"] == skill.name]
+        row = {"category": "tool_use" if skill.tools else "conversation", "target": skill.quota,
+               "produced": len(produced)}
+        if jobs is None:
+            row["why"] = "generate.teacher is null: skills are written by the teacher"
+        else:
+            row["topics"] = {topic: jobs[f"skill {skill.name}" + ("" if topic == skills.ANY_TOPIC else f" / {topic}")]
+                             for topic in skills.topics(skill)}
+            short = [f"{t}: {r['ended_by']}" for t, r in row["topics"].items() if r["ended_by"]]
+            if short:
+                row["why"] = "; ".join(short)
+        rows[skill.name] = row
+    return rows
 
 
 def shortfall_reason(category: str, gen: dict) -> str:
@@ -201,15 +207,21 @@ def estimate(p: GenerateParams, paths: Paths) -> None:
     p = p.model_copy(update={"product": product_name(p, inputs.get("docs", []))[0]})
     made, _ = offline(p, inputs)
     client = teacher.Teacher(p.teacher, paths.teacher_cache)
-    e = client.estimate(teacher.requests_for(p, made, inputs.get("docs", [])))
+    todo = teacher.jobs(p, made, inputs)
+    first = [r for job in todo for r in job.first_requests()]
+    e = client.estimate(first)
     client.close()
-    lines = [f"teacher requests: {e['requests']} ({e['cached']} cached, {e['to_send']} to send)",
+    backfill_at_most = sum(p.teacher.max_attempts * job.target for job in todo) - len(first)
+    lines = [f"teacher jobs: " + ", ".join(f"{job.name} {job.target}" for job in todo),
+             f"teacher requests, first round: {e['requests']} ({e['cached']} cached, {e['to_send']} to send)",
              f"input tokens (about 4 characters a token): {e['input_tokens']:,}",
              f"output tokens, at most (max_tokens each): {e['output_tokens_at_most']:,}",
              "cost, at most: " + (f"${e['cost_usd_at_most']:.4f}" if e["cost_usd_at_most"] is not None
                                   else "not counted (set generate.teacher.price)"),
-             f"not counted: up to {p.teacher.parse_retries} re-asks of an answer that is not the JSON asked for"
-             + (", and one judge request for each example that passes its checks" if p.teacher.judge else "")]
+             f"not counted: up to {backfill_at_most} more requests to backfill rejected answers (teacher.max_attempts "
+             f"{p.teacher.max_attempts} per example wanted), up to {p.teacher.parse_retries} re-asks of an answer that is "
+             "not the JSON asked for" + (", and one judge request for each answer that passes its checks"
+                                         if p.teacher.judge else "")]
     if e["max_budget_usd"] is not None and e["cost_usd_at_most"] is not None and e["cost_usd_at_most"] > e["max_budget_usd"]:
         lines.append(f"max_budget_usd ${e['max_budget_usd']:.4f} may stop the run before every request is sent")
     tokens = e["input_tokens"] + e["output_tokens_at_most"]

@@ -1,27 +1,36 @@
 """An optional teacher model behind any OpenAI-compatible chat endpoint: what it is asked, and
 the checks its answers must pass. How it is asked (concurrently, paced, retried, within a budget,
 every answer cached so an interrupted stage resumes) is tasks/teacher_client.py's.
-The teacher's output is checked before it is used: a paraphrase must be a new request in words
-(not JSON or code) that keeps the request's words and every value the query takes from it, and a
-QA answer must be text found in its chunk; rejected outputs are counted with their reasons.
+Each kind it makes is a Job (tasks/backfill.py asks until its quota is met): NL->GraphQL
+paraphrases, QA pairs from doc chunks, tool dialogues in other words, and skills (whole dialogues,
+tasks/generators/skills.py). The teacher's output is checked before it is used: a paraphrase must be
+a new request in words (not JSON or code) that keeps the request's words and every value the query
+takes from it; a QA answer must be text found in its chunk; a rewritten tool dialogue must keep every
+value of its calls and results; a skill's dialogue must be in order, call only the skill's tools with
+arguments their schemas accept, and answer every call. The judge, if set, scores what passed.
+Rejected outputs are counted with their reasons.
 """
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from itertools import count
 
-from tasks.config import GenerateParams
+from tasks.backfill import Job
+from tasks.config import GenerateParams, JudgeParams
 from tasks.examples import Example, chat, make_example
-from tasks.generators import graphql, qa
+from tasks.generators import graphql, qa, skills
+from tasks.generators.conversations import system_prompt as conversation_prompt
+from tasks.generators.tools import system_prompt as tool_prompt
 from tasks.teacher_client import Client, TeacherError  # noqa: F401  (TeacherError: raised to callers)
 
 PARAPHRASE_PROMPT = ("Rewrite the user's request in other words. Keep every value, name and number. "
                      "Reply with the rewritten request only.")
 QA_PROMPT = ("Write one question that this text answers, and the answer copied word for word from the text. "
              'Reply with JSON only: {"question": "...", "answer": "..."}\n\nText:\n')
-QA_SCHEMA = {"type": "object", "properties": {"question": {"type": "string", "minLength": 1},
-                                              "answer": {"type": "string", "minLength": 1}},
-             "required": ["question", "answer"]}
+QA_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["question", "answer"],
+             "properties": {"question": {"type": "string"}, "answer": {"type": "string"}}}
 
 
 class Teacher(Client):
@@ -56,8 +65,8 @@ def tool_requests(examples: list[Example]) -> list[list[dict]]:
 
 
 def tool_schema(n: int) -> dict:
-    return {"type": "object", "required": ["messages"], "properties": {
-        "messages": {"type": "array", "minItems": n, "maxItems": n, "items": {"type": "string", "minLength": 1}}}}
+    return {"type": "object", "additionalProperties": False, "required": ["messages"], "properties": {
+        "messages": {"type": "array", "minItems": n, "maxItems": n, "items": {"type": "string"}}}}
 
 
 def dialogue_values(ex: Example) -> set[str]:
@@ -102,42 +111,7 @@ def rewrite_problem(old: str, new: str, values: set[str]) -> str | None:
     return None
 
 
-def tool_rewrites(teacher: Teacher, examples: list[Example], progress) -> tuple[list[Example], dict]:
-    """New tool-use examples: the teacher's words for a dialogue's user turns and replies, the calls
-    and tool results unchanged (so they still validate against the tools' schemas), kept only when
-    every rewritten message keeps every value of the calls and results its original held."""
-    out, rejected = [], {}
-    todo = examples[: teacher.p.tool_dialogues]
-    by_size: dict[int, list[int]] = {}
-    for k, ex in enumerate(todo):
-        by_size.setdefault(len(tool_texts(ex)), []).append(k)
-    items: list[dict | None] = [None] * len(todo)
-    for n, ks in by_size.items():  # one schema per message count
-        for k, item in zip(ks, teacher.complete_json_many(tool_requests([todo[k] for k in ks]), tool_schema(n),
-                                                          on_done=progress.update)):
-            items[k] = item
-    for ex, item in zip(todo, items):
-        if item is None:
-            continue  # failed, not sent, or never the JSON asked for: counted by the client
-        values = dialogue_values(ex)
-        positions = tool_texts(ex)
-        problems = [rewrite_problem(ex["messages"][i]["content"], text, values)
-                    for i, text in zip(positions, item["messages"])]
-        reason = next((r for r in problems if r), None)
-        if reason is None and all(ex["messages"][i]["content"].strip() == t.strip() for i, t in zip(positions, item["messages"])):
-            reason = "unchanged"
-        if reason:
-            rejected[reason] = rejected.get(reason, 0) + 1
-            continue
-        messages = [dict(m) for m in ex["messages"]]
-        for i, text in zip(positions, item["messages"]):
-            messages[i]["content"] = text.strip()
-        out.append(make_example(ex["category"], messages, source=ex["source"], tools=ex.get("tools"),
-                                meta={**ex["meta"], "teacher": "tool_rewrite", "of": ex["id"]}))
-    return out, rejected
-
-
-JUDGE_SCHEMA = {"type": "object", "required": ["score", "reason"], "properties": {
+JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["score", "reason"], "properties": {
     "score": {"type": "integer", "minimum": 1, "maximum": 10}, "reason": {"type": "string"}}}
 
 
@@ -145,56 +119,6 @@ def words_of(ex: Example) -> str:
     """A dialogue's words, a line a message, its calls and tool results left out."""
     return "\n".join(f"{m['role']}: {m['content']}" for m in ex["messages"]
                      if m["role"] in ("user", "assistant") and m.get("content"))
-
-
-def judge_requests(teacher: Teacher, candidates: list[Example], originals: dict[str, Example]) -> list[list[dict]]:
-    rubric = teacher.p.judge.rubric
-    out = []
-    for ex in candidates:
-        source = words_of(originals[ex["meta"]["of"]]) if ex["meta"].get("of") in originals else \
-            ex["messages"][-1]["content"]  # a QA pair's source is the span its answer copies
-        out.append([{"role": "user", "content": (
-            f"Judge the candidate against its source. Score it from 1 to 10 for {rubric}. "
-            'Reply with JSON only: {"score": <1-10>, "reason": "<one sentence>"}\n\n'
-            f"Source:\n{source}\n\nCandidate:\n{words_of(ex)}")}])
-    return out
-
-
-def judged(teacher: Teacher, candidates: list[Example], originals: dict[str, Example],
-           progress) -> tuple[list[Example], dict]:
-    """The candidates the judge scores at least teacher.judge.threshold, each with its score and
-    reason in meta["judge"]; and the report: the score distribution and the rejections by reason."""
-    scores = teacher.complete_json_many(judge_requests(teacher, candidates, originals), JUDGE_SCHEMA,
-                                        on_done=progress.update)
-    kept, distribution, rejected = [], {}, {}
-    for ex, verdict in zip(candidates, scores):
-        if verdict is None:
-            rejected["the judge gave no score"] = rejected.get("the judge gave no score", 0) + 1
-            continue
-        distribution[verdict["score"]] = distribution.get(verdict["score"], 0) + 1
-        if verdict["score"] < teacher.p.judge.threshold:
-            rejected[f"scored below {teacher.p.judge.threshold}"] = rejected.get(f"scored below {teacher.p.judge.threshold}", 0) + 1
-            continue
-        kept.append({**ex, "meta": {**ex["meta"], "judge": {"score": verdict["score"], "reason": verdict["reason"]}}})
-    return kept, {"scores": dict(sorted(distribution.items())), "rejected": rejected}
-
-
-def paraphrase_requests(examples: list[Example]) -> list[list[dict]]:
-    return [[{"role": "system", "content": PARAPHRASE_PROMPT}, {"role": "user", "content": ex["messages"][1]["content"]}]
-            for ex in examples]
-
-
-def qa_requests(chunks: list[dict]) -> list[list[dict]]:
-    return [[{"role": "user", "content": QA_PROMPT + chunk["text"]}] for chunk in chunks]
-
-
-def requests_for(p: GenerateParams, made: dict[str, list[Example]], chunks: list[dict]) -> list[tuple[list[dict], dict | None]]:
-    """Every first request a run would make, in order, each with the JSON schema its answer must
-    match (None: text); what `--estimate` prices."""
-    dialogues = made.get("tool_use", [])[: p.teacher.tool_dialogues]
-    return ([(m, None) for m in paraphrase_requests(made.get(graphql.CATEGORY, [])[: p.teacher.paraphrases])]
-            + [(m, QA_SCHEMA) for m in qa_requests(chunks[: p.teacher.qa_chunks])]
-            + [(m, tool_schema(len(tool_texts(ex)))) for m, ex in zip(tool_requests(dialogues), dialogues)])
 
 
 def one_line(text: str) -> str:
@@ -263,28 +187,6 @@ def paraphrase_problem(text: str, request: str, query: str, seen: set[str]) -> s
     return None
 
 
-def paraphrases(teacher: Teacher, examples: list[Example], p: GenerateParams, seen: set[str],
-                progress) -> tuple[list[Example], dict]:
-    """New NL -> GraphQL examples: the teacher's rewording of a request, with the same query, kept
-    only when it passes paraphrase_problem."""
-    out, rejected = [], {}
-    todo = examples[: teacher.p.paraphrases]
-    answers = teacher.complete_many(paraphrase_requests(todo), on_done=progress.update)
-    for ex, answer in zip(todo, answers):
-        if answer is None:
-            continue  # failed or not sent: counted by the client
-        request, query = ex["messages"][1]["content"], ex["messages"][-1]["content"]
-        text = one_line(answer)
-        reason = paraphrase_problem(text, request, query, seen)
-        if reason:
-            rejected[reason] = rejected.get(reason, 0) + 1
-            continue
-        seen.add(text)
-        out.append(make_example(graphql.CATEGORY, chat(graphql.system_prompt(p.product, p.reference_date), text, query),
-                                source=ex["source"], meta={**ex["meta"], "teacher": "paraphrase", "of": ex["id"]}))
-    return out, rejected
-
-
 def find_span(text: str, answer: str) -> tuple[int, int] | None:
     """Where `answer` occurs in `text`, ignoring differences in whitespace.
 
@@ -298,26 +200,153 @@ def find_span(text: str, answer: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
-def grounded_qa(teacher: Teacher, chunks: list[dict], p: GenerateParams, seen: set[str],
-                progress) -> tuple[list[Example], dict]:
-    """QA written by the teacher, kept only when the answer is text of the chunk it came from."""
-    out, rejected = [], {}
-    todo = chunks[: teacher.p.qa_chunks]
-    items = teacher.complete_json_many(qa_requests(todo), QA_SCHEMA, on_done=progress.update)
-    for chunk, item in zip(todo, items):
-        if item is None:
-            continue  # failed, not sent, or never the JSON asked for: counted by the client
+
+
+# --- the jobs: what each kind asks for and the check its answer must pass (tasks/backfill.py asks) ---
+
+def paraphrase_job(p: GenerateParams, examples: list[Example]) -> Job:
+    """New NL -> GraphQL examples: the teacher's rewording of a request, with the same query, kept
+    only when it passes paraphrase_problem."""
+    seen = {ex["messages"][1]["content"] for ex in examples}
+
+    def check(ex: Example, answer: str):
+        request, query = ex["messages"][1]["content"], ex["messages"][-1]["content"]
+        text = one_line(answer)
+        reason = paraphrase_problem(text, request, query, seen)
+        if reason:
+            return reason
+        seen.add(text)
+        return make_example(graphql.CATEGORY, chat(graphql.system_prompt(p.product, p.reference_date), text, query),
+                            source=ex["source"], meta={**ex["meta"], "teacher": "paraphrase", "of": ex["id"]}), request
+
+    return Job("paraphrases", p.teacher.paraphrases, lambda: examples,
+               lambda ex: ([{"role": "system", "content": PARAPHRASE_PROMPT},
+                            {"role": "user", "content": ex["messages"][1]["content"]}], None), check)
+
+
+def qa_job(p: GenerateParams, chunks: list[dict], seen: set[str]) -> Job:
+    """QA written by the teacher, one question per doc chunk, kept only when the answer is text of
+    the chunk it came from (the span recorded in meta)."""
+    def check(chunk: dict, item: dict):
         question = one_line(item["question"])
         span = find_span(chunk["text"], item["answer"])
         reason = ("answer not found in the source" if span is None else "empty question" if not question else
                   "question already asked" if question in seen else None)
         if reason:
-            rejected[reason] = rejected.get(reason, 0) + 1
-            continue
+            return reason
         seen.add(question)
         answer = " ".join(chunk["text"][span[0]:span[1]].split())
-        out.append(make_example(qa.CATEGORY, chat(qa.system_prompt(p.product), question, answer),
-                                source=f"docs:{chunk['file']}#{' > '.join(chunk['heading_path'])}",
-                                meta={"kind": "teacher", "file": chunk["file"], "teacher": "qa",
-                                      "span": qa.source_span(chunk, *span)}))
-    return out, rejected
+        return make_example(qa.CATEGORY, chat(qa.system_prompt(p.product), question, answer),
+                            source=f"docs:{chunk['file']}#{' > '.join(chunk['heading_path'])}",
+                            meta={"kind": "teacher", "file": chunk["file"], "teacher": "qa",
+                                  "span": qa.source_span(chunk, *span)}), answer
+
+    return Job("qa", p.teacher.qa_chunks, lambda: chunks,
+               lambda chunk: ([{"role": "user", "content": QA_PROMPT + chunk["text"]}], QA_SCHEMA), check)
+
+
+def tool_job(p: GenerateParams, examples: list[Example]) -> Job:
+    """New tool-use examples: the teacher's words for a dialogue's user turns and replies, the calls
+    and tool results unchanged (so they still validate against the tools' schemas), kept only when
+    every rewritten message keeps every value of the calls and results its original held."""
+    def check(ex: Example, item: dict):
+        values, positions = dialogue_values(ex), tool_texts(ex)
+        problems = [rewrite_problem(ex["messages"][i]["content"], text, values)
+                    for i, text in zip(positions, item["messages"])]
+        reason = next((r for r in problems if r), None)
+        if reason is None and all(ex["messages"][i]["content"].strip() == t.strip() for i, t in zip(positions, item["messages"])):
+            reason = "unchanged"
+        if reason:
+            return reason
+        messages = [dict(m) for m in ex["messages"]]
+        for i, text in zip(positions, item["messages"]):
+            messages[i]["content"] = text.strip()
+        return make_example(ex["category"], messages, source=ex["source"], tools=ex.get("tools"),
+                            meta={**ex["meta"], "teacher": "tool_rewrite", "of": ex["id"]}), words_of(ex)
+
+    return Job("tool_dialogues", p.teacher.tool_dialogues, lambda: examples,
+               lambda ex: (tool_requests([ex])[0], tool_schema(len(tool_texts(ex)))), check)
+
+
+def skill_jobs(p: GenerateParams, tool_defs: list[dict] | None, seen: set[str]) -> list[Job]:
+    """One job per skill and sub-topic: whole dialogues the teacher writes as JSON, each checked by
+    skills.problem and kept as an example of the skill (a first user turn already written is
+    rejected as a repeat)."""
+    from jsonschema import Draft202012Validator
+
+    out = []
+    for skill in p.skills:
+        text, tools = skills.description(skill), skills.skill_tools(skill, tool_defs)
+        validators = {t["function"]["name"]: Draft202012Validator(t["function"].get("parameters") or {}) for t in tools}
+        system = (tool_prompt if tools else conversation_prompt)(p.product)
+        for topic, quota in skills.topics(skill).items():
+            def check(k, item, skill=skill, tools=tools, validators=validators, topic=topic, text=text, system=system):
+                reason = skills.problem(item, tools, validators)
+                first = one_line(item["messages"][0].get("content") or "")
+                if reason is None and first in seen:
+                    reason = "repeats a request already written"
+                if reason:
+                    return reason
+                seen.add(first)
+                return skills.to_example(item, skill, tools, topic, system), \
+                    text + ("" if topic == skills.ANY_TOPIC else f"\nSub-topic: {topic}")
+
+            def ask(k, skill=skill, text=text, tools=tools, topic=topic):
+                return skills.request(skill, text, tools, p.product, topic, k), skills.DIALOGUE_SCHEMA
+
+            name = f"skill {skill.name}" + ("" if topic == skills.ANY_TOPIC else f" / {topic}")
+            out.append(Job(name, quota, lambda: count(), ask, check, max_tokens=skill.max_tokens))
+    return out
+
+
+def jobs(p: GenerateParams, made: dict[str, list[Example]], inputs: dict) -> list[Job]:
+    """Every job a run with p.teacher does, in order (the order is part of what makes a rerun free)."""
+    qa_seen = {ex["messages"][1]["content"] for ex in made.get(qa.CATEGORY, [])}
+    return ([paraphrase_job(p, made.get(graphql.CATEGORY, [])), qa_job(p, inputs.get("docs", []), qa_seen),
+             tool_job(p, made.get("tool_use", []))]
+            + skill_jobs(p, inputs.get("tools"), set()))
+
+
+# --- the judge ------------------------------------------------------------------------------------
+
+JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["score", "reason"], "properties": {
+    "score": {"type": "integer", "minimum": 1, "maximum": 10}, "reason": {"type": "string"}}}
+
+
+def judge_request(rubric: str, source: str, candidate: Example) -> list[dict]:
+    return [{"role": "user", "content": (
+        f"Judge the candidate against its source. Score it from 1 to 10 for {rubric}. "
+        'Reply with JSON only: {"score": <1-10>, "reason": "<one sentence>"}\n\n'
+        f"Source:\n{source}\n\nCandidate:\n{words_of(candidate)}")}]
+
+
+class Judge:
+    """teacher.judge: the teacher scores each example it made against its source, 1-10 on the
+    rubric; below the threshold it is rejected with its score, above it keeps the score and the
+    reason in meta["judge"]. Counts every score it gives, over the whole run."""
+
+    def __init__(self, params: JudgeParams):
+        self.p = params
+        self.scores: Counter = Counter()
+        self.rejected: Counter = Counter()
+
+    def keep(self, client: Client, made: list[tuple[Example, str]], progress) -> tuple[list[Example], Counter]:
+        progress.grow(len(made))
+        verdicts = client.complete_json_many([judge_request(self.p.rubric, source, ex) for ex, source in made],
+                                             JUDGE_SCHEMA, on_done=progress.update)
+        kept, rejected = [], Counter()
+        for (ex, _), verdict in zip(made, verdicts):
+            if verdict is None:
+                rejected["the judge gave no score"] += 1
+                continue
+            self.scores[verdict["score"]] += 1
+            if verdict["score"] < self.p.threshold:
+                rejected[f"the judge scored it below {self.p.threshold}"] += 1
+                continue
+            kept.append({**ex, "meta": {**ex["meta"], "judge": {"score": verdict["score"], "reason": verdict["reason"]}}})
+        self.rejected.update(rejected)
+        return kept, rejected
+
+    def report(self) -> dict:
+        return {"threshold": self.p.threshold, "scores": dict(sorted(self.scores.items())),
+                "rejected": dict(self.rejected.most_common())}

@@ -165,6 +165,28 @@ def describe_error(text: str, validator) -> str:
     return error.message if error is not None else "not an object"
 
 
+def strict_ready(schema) -> bool:
+    """Whether OpenAI's strict structured output takes `schema`: every object closed
+    (additionalProperties false) with every property required.
+
+    >>> strict_ready({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"], "additionalProperties": False})
+    True
+    >>> strict_ready({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]})
+    False
+    """
+    if isinstance(schema, list):
+        return all(strict_ready(s) for s in schema)
+    if not isinstance(schema, dict):
+        return True
+    if "object" in (schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]):
+        props = schema.get("properties") or {}
+        if schema.get("additionalProperties") is not False or set(schema.get("required") or []) != set(props):
+            return False
+    children = [*(schema.get("properties") or {}).values(), *(schema.get("$defs") or {}).values(),
+                *(schema.get("anyOf") or []), schema.get("items")]
+    return all(strict_ready(c) for c in children)
+
+
 def retry_after(headers: httpx.Headers) -> float | None:
     """Seconds a server asks us to wait: Retry-After (seconds or an HTTP date), else OpenAI's
     x-ratelimit-reset-requests ("1s", "6m0s", "20ms") when no request is left.
@@ -262,7 +284,7 @@ class Client:
             if unreachable:
                 self.failed["not sent: no endpoint could be reached"] += 1
                 return None
-        worst_in, worst_out = self.worst_case(messages)
+        worst_in, worst_out = self.worst_case(body)
         limit = self.budget.reserve(worst_in, worst_out)
         if limit is not None:
             with self.lock:
@@ -342,25 +364,31 @@ class Client:
     # --- JSON answers ---------------------------------------------------------------------------
     def response_format(self, schema: dict) -> dict | None:
         if self.p.structured == "json_schema":
-            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": strict_ready(schema)}}
         if self.p.structured == "json_object":
             return {"type": "json_object"}
         return None
 
-    def complete_json_many(self, requests: list[list[dict]], schema: dict, on_done=None) -> list[dict | None]:
+    def json_extra(self, schema: dict, max_tokens: int | None = None) -> dict:
+        """What a request for a JSON answer adds to the body: response_format, and a max_tokens of its own."""
+        fmt = self.response_format(schema)
+        return {**({"response_format": fmt} if fmt else {}), **({"max_tokens": max_tokens} if max_tokens else {})}
+
+    def complete_json_many(self, requests: list[list[dict]], schema: dict, on_done=None,
+                           max_tokens: int | None = None) -> list[dict | None]:
         """A JSON object matching `schema` for each request, in order; None where it failed. The
         schema goes to the server as `response_format` (teacher.structured); an answer that is not
         such an object is asked again with the parse error fed back, at most teacher.parse_retries
-        times, then counted as a failure by reason."""
+        times, then counted as a failure by reason. `max_tokens` replaces teacher.max_tokens."""
         from jsonschema import Draft202012Validator
 
         validator = Draft202012Validator(schema)
-        fmt = self.response_format(schema)
-        return self.each(lambda messages: self.ask_json(messages, validator, fmt), requests, on_done)
+        extra = self.json_extra(schema, max_tokens)
+        return self.each(lambda messages: self.ask_json(messages, validator, extra), requests, on_done)
 
-    def ask_json(self, messages: list[dict], validator, fmt: dict | None) -> dict | None:
+    def ask_json(self, messages: list[dict], validator, extra: dict) -> dict | None:
         for attempt in range(self.p.parse_retries + 1):
-            answer = self.ask(messages, {"response_format": fmt} if fmt else None)
+            answer = self.ask(messages, extra or None)
             if answer is None:
                 return None  # failed or not sent: already counted
             item, problem = parse_json(answer, validator)
@@ -379,21 +407,20 @@ class Client:
                                                                f"{json.dumps(validator.schema)}"}]
         return None
 
-    def worst_case(self, messages: list[dict]) -> tuple[int, int]:
-        """A request's tokens at most: its prompt at about 4 characters a token, and max_tokens."""
-        return sum(len(str(m.get("content") or "")) for m in messages) // 4 + 8, self.p.max_tokens
+    @staticmethod
+    def worst_case(body: dict) -> tuple[int, int]:
+        """A request's tokens at most: its prompt at about 4 characters a token, and its max_tokens."""
+        return sum(len(str(m.get("content") or "")) for m in body["messages"]) // 4 + 8, body["max_tokens"]
 
-    def estimate(self, requests: list[tuple[list[dict], dict | None]]) -> dict:
-        """What asking `requests` ((messages, JSON schema or None) each) would cost, before anything
-        is sent: how many are cached, and the tokens and dollars of the rest at their worst case
-        (re-asks after an answer that is not the JSON asked for are not counted)."""
-        def body(messages, schema):
-            fmt = self.response_format(schema) if schema is not None else None
-            return self.body(messages, {"response_format": fmt} if fmt else None)
-
-        todo = [m for m, schema in requests if not self.cache_path(body(m, schema)).exists()]
-        tokens_in = sum(self.worst_case(m)[0] for m in todo)
-        tokens_out = len(todo) * self.p.max_tokens
+    def estimate(self, requests: list[tuple[list[dict], dict | None, int | None]]) -> dict:
+        """What asking `requests` ((messages, JSON schema or None, max_tokens or None) each) would
+        cost, before anything is sent: how many are cached, and the tokens and dollars of the rest at
+        their worst case (re-asks after an answer that is not the JSON asked for are not counted)."""
+        bodies = [self.body(m, self.json_extra(schema, n) if schema is not None else
+                            ({"max_tokens": n} if n else None)) for m, schema, n in requests]
+        todo = [b for b in bodies if not self.cache_path(b).exists()]
+        tokens_in = sum(self.worst_case(b)[0] for b in todo)
+        tokens_out = sum(self.worst_case(b)[1] for b in todo)
         return {"requests": len(requests), "cached": len(requests) - len(todo), "to_send": len(todo),
                 "input_tokens": tokens_in, "output_tokens_at_most": tokens_out,
                 "cost_usd_at_most": round(self.budget.cost(tokens_in, tokens_out), 4) if self.p.price else None,

@@ -126,8 +126,15 @@ def mix_targets(quotas: dict[str, int], generate_report: dict | None) -> dict[st
     >>> mix_targets({"qa": 100, "tool_use": 50}, {"categories": {"qa": {"produced": 80}, "tool_use": {"produced": 60}}})
     {'qa': 80, 'tool_use': 50}
     """
-    produced = {c: row["produced"] for c, row in (generate_report or {}).get("categories", {}).items()}
-    return {c: min(q, produced.get(c, q)) for c, q in quotas.items()}
+    report = generate_report or {}
+    produced = {c: row["produced"] for c, row in report.get("categories", {}).items()}
+    skills = report.get("skills", {}).values()
+    targets = {}
+    for c, q in quotas.items():
+        made_by_skills = sum(s["produced"] for s in skills if s["category"] == c)
+        targets[c] = min(q, produced.get(c, q) - made_by_skills) + \
+            sum(min(s["target"], s["produced"]) for s in skills if s["category"] == c)
+    return targets
 
 
 def load_suite(path: Path):
@@ -208,12 +215,35 @@ def coverage_table(generate_report: dict | None, examples: list[Example], kept: 
         if n_kept < produced:
             notes.append(f"{produced - n_kept} rejected: duplicates or failed expectations (see {rejected_file})")
         lines.append(f"| {c} | {row.get('target', '')} | {produced} | {n_kept} | {'; '.join(notes)} |")
+    for name, skill in (generate_report or {}).get("skills", {}).items():
+        def count(rows, topic=None):
+            return sum(1 for ex in rows if ex.get("meta", {}).get("skill") == name
+                       and topic in (None, ex["meta"].get("topic")))
+
+        topics = skill.get("topics") or {}
+        only = next(iter(topics.values())) if len(topics) == 1 else None
+        lines.append(skill_line(f"skill {name} ({skill['category']})", skill["target"], skill.get("why"), only,
+                                count(examples), count(kept)))
+        for topic, job in topics.items() if len(topics) > 1 else ():
+            lines.append(skill_line(f"skill {name} / {topic}", job["target"], job["ended_by"] and f"ended by {job['ended_by']}",
+                                    job, count(examples, topic), count(kept, topic)))
     for name, gen in (generate_report or {}).get("generators", {}).items():
         for key in ("constructs", "arg_kinds", "kinds", "shapes"):
             if gen.get(key):
                 lines += ["", f"## {name}: {key.replace('_', ' ')}", "", "| | examples |", "| --- | ---: |"]
                 lines += [f"| {k} | {v} |" for k, v in sorted(gen[key].items())]
     return "\n".join(lines) + "\n"
+
+
+def skill_line(label: str, target: int, why: str | None, job: dict | None, produced: int, kept: int) -> str:
+    """A coverage row for a skill or one of its sub-topics: what was wanted, made and kept; why it is
+    short; and, from its job's row, what was asked and the rejections by reason."""
+    notes = [why] if why else []
+    if job and job.get("rejected"):
+        notes.append(f"{job['attempts']} asked; rejected: " + ", ".join(f"{r} {n}" for r, n in job["rejected"].items()))
+    if kept < produced:
+        notes.append(f"{produced - kept} rejected by validation")
+    return f"| {label} | {target} | {produced} | {kept} | {'; '.join(notes)} |"
 
 
 def late_sweep(examples: list[Example]) -> tuple[list[Example], Counter]:

@@ -167,10 +167,11 @@ def model_of(annotation):
     return next((m for a in typing.get_args(annotation) if (m := model_of(a))), None)
 
 
-def teacher_example() -> dict:
-    """The commented-out teacher block of params.yaml, as YAML: it must be a complete, valid example."""
+def commented_example(key: str):
+    """The commented-out example of `key` in params.yaml (teacher, skills), as YAML: it must be a
+    complete, valid example."""
     lines = (ROOT / "params.yaml").read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == "# teacher:")
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"# {key}:")
     block = []
     for line in lines[start + 1:]:
         if not line.strip().startswith("#   "):
@@ -179,7 +180,9 @@ def teacher_example() -> dict:
     return yaml.safe_load("\n".join(block))
 
 
-def compare(model: type[BaseModel], values: dict, where: str) -> list[str]:
+def compare(model: type[BaseModel], values: dict, where: str, defaults: bool = True) -> list[str]:
+    """Every field of `model` missing from `values`, and (defaults=True) every value that differs
+    from the code's default."""
     problems = []
     fields = {f.alias or name: (name, f) for name, f in model.model_fields.items()}
     for key, (_, field) in fields.items():
@@ -189,7 +192,7 @@ def compare(model: type[BaseModel], values: dict, where: str) -> list[str]:
         sub = model_of(field.annotation)
         if sub is not None and isinstance(values[key], dict):
             problems += compare(sub, values[key], f"{where}{key}.")
-        elif not field.is_required():
+        elif not field.is_required() and defaults:
             default = field.get_default(call_default_factory=True)
             if TypeAdapter(field.annotation).validate_python(values[key]) != default:
                 problems.append(f"{where}{key}: params.yaml says {values[key]!r}, the code's default is {default!r}")
@@ -200,7 +203,12 @@ def test_every_knob_is_in_params_yaml_with_the_codes_default():
     problems = compare(Params, PARAMS, "")
     from tasks.config import TeacherParams
 
-    problems += compare(TeacherParams, teacher_example(), "generate.teacher (commented example).")
+    problems += compare(TeacherParams, commented_example("teacher"), "generate.teacher (commented example).")
+    from tasks.config import SkillParams
+
+    skill = commented_example("skills")[0]  # an example, not the defaults: every knob named, and valid
+    problems += compare(SkillParams, skill, "generate.skills (commented example).", defaults=False)
+    SkillParams.model_validate(skill)
     assert not problems, "\n".join(problems)
 
 

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -13,8 +14,13 @@ import pytest
 
 from conftest import BIN, ROOT, edit_params, free_port, project_env, project_paths, run
 from tasks import smollm2, teacher
+from tasks.backfill import NO_ANSWER
 from tasks.config import TeacherParams, load_params
 from tasks.io import read_jsonl
+
+
+SKILL = {"name": "folders", "description": "The user asks for a folder; the assistant makes it.", "quota": 2,
+         "tools": ["create_folder"], "max_tokens": 200}
 
 
 def cache_files(root: Path) -> int:
@@ -66,7 +72,8 @@ def test_an_interrupted_generate_resumes_and_the_checks_reject_bad_answers(tiny_
     try:
         edit_params(tiny_project, {"generate": {"teacher": {
             "base_url": f"http://127.0.0.1:{port}/v1", "model": str(model_dir),
-            "paraphrases": 30, "qa_chunks": 10, "max_tokens": 48, "retries": 5, "concurrency": 4}}})
+            "paraphrases": 30, "qa_chunks": 10, "max_tokens": 48, "retries": 5, "concurrency": 4,
+            "max_attempts": 1}, "skills": [SKILL]}})
         run([str(BIN / "python"), "-m", "tasks.parse"], tiny_project)
         cache = project_paths(tiny_project).teacher_cache
 
@@ -79,22 +86,30 @@ def test_an_interrupted_generate_resumes_and_the_checks_reject_bad_answers(tiny_
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         assert proc.returncode == -signal.SIGKILL, "generate finished before it could be interrupted"
-        time.sleep(0.5)  # let the server log a request that was in flight
+        last, quiet_since = served(), time.monotonic()  # the server finishes (and only then logs) what was
+        while time.monotonic() - quiet_since < 5:       # in flight: wait until its log is quiet for 5 s
+            time.sleep(0.5)
+            if served() != last:
+                last, quiet_since = served(), time.monotonic()
         cached_1, served_1 = cache_files(cache), served()
         assert 5 <= cached_1 < 40 and served_1 - cached_1 <= 4  # at most the 4 in flight were lost
 
         # second run: completes, asking only what was not cached
         run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
         cached_2, served_2 = cache_files(cache), served()
-        assert cached_2 >= 40  # 30 paraphrases + 10 chunks, each asked once, and the re-asks of bad JSON
+        assert cached_2 >= 42  # 30 paraphrases + 10 chunks + 2 dialogues, each asked once, and the re-asks of bad JSON
         assert served_2 - served_1 == cached_2 - cached_1
         report = json.loads(project_paths(tiny_project).report("generate").read_text())["generators"]["teacher"]
         assert report["cached"] == cached_1 and report["requested"] == cached_2 - cached_1
         # SmolLM2-135M is a poor teacher: most of its answers are cut off or rejected, each with its reason...
         print("teacher report:", json.dumps(report))
-        rejected = {**report["paraphrases_rejected"], **report["qa_rejected"]}
-        assert sum(rejected.values()) + sum(report["failed"].values()) >= 20  # cut off at max_tokens, or rejected
-        assert set(rejected) - {"same as an existing request"}
+        rejected = Counter()
+        for row in report["jobs"].values():
+            rejected.update(row["rejected"])
+        assert report["jobs"]["skill folders"]["attempts"] == 2  # asked, and checked or counted as failed
+        assert rejected[NO_ANSWER] == sum(report["failed"].values()) >= 1  # every failed request is one attempt lost
+        assert sum(rejected.values()) >= 20  # cut off at max_tokens, not JSON, or rejected by a check
+        assert set(rejected) - {"same as an existing request", NO_ANSWER}
         assert set(report["failed"]) <= {"finish_reason length", "not JSON", "JSON not matching the schema"}
         # ...and what is kept passes the checks: a kept paraphrase keeps its request's words and values
         made = read_jsonl(project_paths(tiny_project).generated)

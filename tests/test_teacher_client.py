@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tasks.backfill import Progress, fill
 from tasks.config import TeacherParams
 from tasks.teacher_client import Client, PROMPT_VERSION
 
@@ -66,10 +67,12 @@ class FaultServer:
                     content = json.dumps({"messages": [re.sub(r"/\S+", "that file", m) if lost else f"Hey, {m}"
                                                        for m in said]})
                 if word == "json":  # a schema-violating object first; right once told what was wrong
-                    content = '{"question": 5}' if n == 1 else '{"question": "Why?", "answer": "Because."}'
+                    content = '{"question": 5, "answer": "Because."}' if n == 1 else '{"question": "Why?", "answer": "Because."}'
                 if word == "Judge":  # the judge likes what the rewrite test's server wrote
                     good = "Hey," in text.split("Candidate:")[1]
                     content = json.dumps({"score": 9 if good else 2, "reason": "reads well" if good else "stiff"})
+                if word == "You":  # a skill's dialogue: which one is in the request (skill_dialogue)
+                    content = json.dumps(skill_dialogue(text))
                 if word == "never-json":
                     content = "I would rather not."
                 finish = "length" if word == "length" else "stop"
@@ -98,6 +101,26 @@ class FaultServer:
 
     def close(self):
         self.httpd.shutdown()
+
+
+def message(role, content=None, calls=None, call_id=None):
+    return {"role": role, "content": content, "tool_calls": calls, "tool_call_id": call_id}
+
+
+def skill_dialogue(request: str) -> dict:
+    """The fault server's skill dialogue for the k-th request of a sub-topic: conversation 1, 5, 9
+    ... are right; 2, 6 ... call a tool the skill may not use; 3, 7 ... pass arguments its schema
+    rejects; 4, 8 ... leave a call unanswered. Sub-topic "broken": never right."""
+    k = int(re.search(r"This is conversation (\d+)", request).group(1))
+    topic = (re.search(r"Sub-topic: (.+)", request) or [None, "any"])[1]
+    fault = 3 if topic == "broken" else (k - 1) % 4
+    path = f"/Projects/{topic}-{k}"
+    name, args = ("delete_everything", {}) if fault == 1 else ("create_folder", {"folder": 3} if fault == 2 else {"path": path})
+    messages = [message("user", f"Please make a folder at {path}."),
+                message("assistant", None, [{"id": "call_0", "name": name, "arguments": json.dumps(args)}])]
+    if fault != 3:
+        messages.append(message("tool", json.dumps({"status": "ok", "path": path}), call_id="call_0"))
+    return {"messages": messages + [message("assistant", f"Done: {path} exists now.")]}
 
 
 @pytest.fixture
@@ -205,13 +228,14 @@ def test_estimate_then_a_run_the_budget_stops_then_a_rerun_that_finishes(tiny_pr
     from conftest import BIN, edit_params, project_paths, run
 
     teacher = {"base_url": server.url, "model": "m", "paraphrases": 12, "qa_chunks": 0, "max_tokens": 16,
-               "concurrency": 2, "price": {"input": 1000.0, "output": 1000.0}, "max_budget_usd": 0.2}
+               "concurrency": 2, "price": {"input": 1000.0, "output": 1000.0}, "max_budget_usd": 0.2,
+               "max_attempts": 1}  # no backfill here: test_backfill_* has it
     edit_params(tiny_project, {"generate": {"teacher": teacher}})
     run([str(BIN / "python"), "-m", "tasks.parse"], tiny_project)
     paths = project_paths(tiny_project)
     out = run([str(BIN / "python"), "-m", "tasks.generate", "--estimate"], tiny_project).stdout
     print(out)
-    assert "teacher requests: 12 (0 cached, 12 to send)" in out and "cost, at most: $" in out
+    assert "teacher requests, first round: 12 (0 cached, 12 to send)" in out and "cost, at most: $" in out
     assert "max_budget_usd $0.2000 may stop the run" in out
     assert not paths.report("generate").exists() and not paths.teacher_cache.exists() and not server.calls
 
@@ -226,8 +250,9 @@ def test_estimate_then_a_run_the_budget_stops_then_a_rerun_that_finishes(tiny_pr
     report = json.loads(paths.report("generate").read_text())["generators"]["teacher"]
     # the echoing server's "paraphrases" pass the checks; its judge scores each 2 and all are rejected
     assert report["stopped_by"] is None and report["cached"] == paid and report["requested"] == 12 - paid + 12
-    assert report["judge"] == {"scores": {"2": 12}, "rejected": {"scored below 6": 12}}
-    assert report["paraphrases_kept"] == 0
+    assert report["judge"] == {"threshold": 6, "scores": {"2": 12}, "rejected": {"the judge scored it below 6": 12}}
+    assert report["jobs"]["paraphrases"] == {"target": 12, "kept": 0, "attempts": 12, "ended_by": (
+        "the attempt cap (12 requests: teacher.max_attempts 1 x 12)"), "rejected": {"the judge scored it below 6": 12}}
     paraphrase_calls = {k: v for k, v in server.calls.items() if not k.startswith("Judge")}
     assert set(paraphrase_calls.values()) == {1} and sum(paraphrase_calls.values()) == 12
 
@@ -243,7 +268,7 @@ def test_a_json_answer_is_asked_with_its_schema_and_asked_again_with_the_error(s
     first = server.bodies[0]
     assert first["response_format"]["json_schema"]["schema"] == QA_SCHEMA
     retry = next(b for b in server.bodies if b["messages"][0]["content"] == "json please" and len(b["messages"]) == 3)
-    assert retry["messages"][1] == {"role": "assistant", "content": '{"question": 5}'}
+    assert retry["messages"][1] == {"role": "assistant", "content": '{"question": 5, "answer": "Because."}'}
     assert "5 is not of type 'string'" in retry["messages"][-1]["content"]  # the error fed back
     report = client.report()
     assert report["failed"] == {"not JSON": 1} and report["parse_retried"] == 3
@@ -264,10 +289,11 @@ def test_tool_dialogues_are_reworded_with_calls_and_values_kept(server, tmp_path
     p = GenerateParams(reference_date="2026-06-01", product="Filebox", quotas={"tool_use": 1})
     defs = json.loads((EXAMPLE / "tools.json").read_text())
     dialogues, _ = tools.dialogues(defs, p, random.Random(0), 24)
-    t = teacher.Teacher(TeacherParams(base_url=server.url, model="m", tool_dialogues=24), tmp_path / "cache")
-    kept, rejected = teacher.tool_rewrites(t, dialogues, progress=type("P", (), {"update": lambda self: None})())
+    tp = TeacherParams(base_url=server.url, model="m", tool_dialogues=24, max_attempts=1)
+    t = teacher.Teacher(tp, tmp_path / "cache")
+    kept, row = fill(t, teacher.tool_job(p.model_copy(update={"teacher": tp}), dialogues), None, Progress())
     tagged = [ex for ex in dialogues if "tag" in ex["messages"][1]["content"]]
-    assert tagged and rejected == {"drops a value of the calls or results": len(tagged)}
+    assert tagged and row["rejected"] == {"drops a value of the calls or results": len(tagged)}
     assert len(kept) == len(dialogues) - len(tagged)
     validators = {d["function"]["name"]: Draft202012Validator(d["function"]["parameters"]) for d in defs}
     originals = {ex["id"]: ex for ex in dialogues}
@@ -289,10 +315,50 @@ def test_the_judge_scores_keeps_and_rejects(server, tmp_path):
     original = make_example("qa", chat(None, "Move /a.pdf to /Music.", "Moved."), "test")
     good = make_example("qa", chat(None, "Hey, move /a.pdf to /Music.", "Moved."), "test", meta={"of": original["id"]})
     stiff = make_example("qa", chat(None, "Relocate /a.pdf to /Music.", "Moved."), "test", meta={"of": original["id"]})
-    t = teacher.Teacher(TeacherParams(base_url=server.url, model="m", judge={"threshold": 6}), tmp_path / "cache")
-    kept, report = teacher.judged(t, [good, stiff], {original["id"]: original},
-                                  progress=type("P", (), {"update": lambda self: None})())
+    params = TeacherParams(base_url=server.url, model="m", judge={"threshold": 6})
+    t = teacher.Teacher(params, tmp_path / "cache")
+    judge = teacher.Judge(params.judge)
+    source = teacher.words_of(original)
+    kept, rejected = judge.keep(t, [(good, source), (stiff, source)], Progress())
     assert [ex["id"] for ex in kept] == [good["id"]] and kept[0]["meta"]["judge"] == {"score": 9, "reason": "reads well"}
-    assert report == {"scores": {2: 1, 9: 1}, "rejected": {"scored below 6": 1}}
+    assert rejected == {"the judge scored it below 6": 1}
+    assert judge.report() == {"threshold": 6, "scores": {2: 1, 9: 1}, "rejected": {"the judge scored it below 6": 1}}
     prompt = server.bodies[0]["messages"][0]["content"]
     assert "Source:\nuser: Move /a.pdf to /Music." in prompt and "faithfulness" in prompt
+
+
+def test_skills_are_written_checked_backfilled_and_covered(tiny_project, server):
+    """A skill with two sub-topics and the rest of its quota unclaimed, against the fault server:
+    each wrong dialogue is rejected by its reason and asked for again from the next request until
+    the quota is met; a sub-topic that is never right stops at the attempt cap; the kept dialogues
+    pass validation as tool_use examples, and the coverage table has a row per skill and sub-topic."""
+    from conftest import BIN, edit_params, project_paths, run
+
+    teacher = {"base_url": server.url, "model": "m", "paraphrases": 0, "qa_chunks": 0, "max_attempts": 3}
+    skill = {"name": "folders", "description": "The user asks for folders; the assistant makes them.", "quota": 6,
+             "topics": {"projects": 2, "broken": 1}, "tools": ["create_folder"]}
+    edit_params(tiny_project, {"generate": {"teacher": teacher, "skills": [skill]}})
+    for stage in ("parse", "generate", "validate"):
+        run([str(BIN / "python"), "-m", f"tasks.{stage}"], tiny_project)
+    paths = project_paths(tiny_project)
+    report = json.loads(paths.report("generate").read_text())
+    jobs = report["generators"]["teacher"]["jobs"]
+    # projects: 1 right, 2 wrong tool, 3 bad arguments, 4 unanswered, 5 right -> 2 kept in 5 asked
+    assert jobs["skill folders / projects"] == {"target": 2, "kept": 2, "attempts": 5, "ended_by": None, "rejected": {
+        "calls a tool the skill may not use (delete_everything)": 1, "arguments do not match create_folder's parameters": 1,
+        "a tool call is not answered by a tool result": 1}}
+    assert jobs["skill folders / broken"]["attempts"] == 3 and jobs["skill folders / broken"]["kept"] == 0
+    assert jobs["skill folders / broken"]["ended_by"] == "the attempt cap (3 requests: teacher.max_attempts 3 x 1)"
+    assert jobs["skill folders"]["kept"] == 3  # the unclaimed rest of the quota
+    assert report["skills"]["folders"]["produced"] == 5 and report["categories"]["tool_use"]["from_skills"] == 5
+    kept = [json.loads(line) for line in paths.validated.read_text().splitlines()]
+    mine = [ex for ex in kept if ex["meta"].get("skill") == "folders"]
+    assert len(mine) == 5 and {ex["category"] for ex in mine} == {"tool_use"}
+    assert all([t["function"]["name"] for t in ex["tools"]] == ["create_folder"] for ex in mine)
+    coverage = paths.coverage.read_text()
+    assert "| skill folders (tool_use) | 6 | 5 | 5 | broken: the attempt cap" in coverage
+    row = next(line for line in coverage.splitlines() if line.startswith("| skill folders / projects | 2 | 2 | 2 | 5 asked; "))
+    assert all(f"{reason} 1" in row for reason in jobs["skill folders / projects"]["rejected"])
+    assert "| skill folders / broken | 1 | 0 | 0 | ended by the attempt cap" in coverage
+    prompt = next(b for b in server.bodies if "Sub-topic: projects" in b["messages"][0]["content"])
+    assert prompt["max_tokens"] == 1024 and prompt["response_format"]["json_schema"]["strict"] is True
