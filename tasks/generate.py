@@ -146,7 +146,8 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
     todo = teacher.jobs(p, made, inputs)
     rows, extra, skilled = {}, {}, []
     try:
-        with tqdm(total=sum(job.target for job in todo), desc="teacher", unit="request", mininterval=2.0) as bar:
+        first_round = sum(len(job.first_requests()) for job in todo)  # backfill and the judge add to it
+        with tqdm(total=first_round, desc="teacher", unit="request", mininterval=2.0) as bar:
             progress = backfill.Progress(bar, t)
             for job in todo:
                 kept, rows[job.name] = backfill.fill(t, job, judge, progress)

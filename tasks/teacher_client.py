@@ -39,7 +39,7 @@ from pathlib import Path
 import httpx
 
 from tasks.config import TeacherParams
-from tasks.io import InputError, write_json
+from tasks.io import InputError
 
 PROMPT_VERSION = 1  # part of every cache key: bump it when a prompt changes what an answer means
 TRANSIENT = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -232,7 +232,10 @@ class Client:
         self.failed: Counter = Counter()
         self.stopped_by: str | None = None
         self.seconds = 0.0
-        self.http = httpx.Client(timeout=p.timeout_s)
+        # one kept-alive connection per request in flight (httpx keeps 20 by default: at concurrency
+        # 32 the rest would be opened and closed for every request)
+        self.http = httpx.Client(timeout=p.timeout_s, limits=httpx.Limits(
+            max_connections=p.concurrency, max_keepalive_connections=p.concurrency))
 
     def close(self) -> None:
         self.http.close()
@@ -245,6 +248,15 @@ class Client:
     def cache_path(self, body: dict) -> Path:
         digest = hashlib.sha256(json.dumps({"prompt_version": PROMPT_VERSION, **body}, sort_keys=True).encode()).hexdigest()
         return self.cache_dir / digest[:2] / f"{digest}.json"
+
+    @staticmethod
+    def remember(path: Path, record: dict) -> None:
+        """Cache one answer: written beside its place under a name of this thread's, then renamed
+        into it, so a reader (or a kill -9) never sees half an answer."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps(record, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
 
     # --- asking -----------------------------------------------------------------------------
     def complete_many(self, requests: list[list[dict]], on_done=None) -> list[str | None]:
@@ -298,7 +310,7 @@ class Client:
                 with self.lock:
                     self.failed[outcome.reason] += 1
                 if outcome.answered:  # the server's final word at temperature 0: asking again buys the same
-                    write_json(path, {"request": body, "failure": outcome.reason})
+                    self.remember(path, {"request": body, "failure": outcome.reason})
                     used_in, used_out = outcome.usage
                     with self.lock:
                         self.stats["requested"] += 1
@@ -306,7 +318,7 @@ class Client:
             content, used_in, used_out = outcome
         finally:
             self.budget.settle(worst_in, worst_out, used_in, used_out)
-        write_json(path, {"request": body, "content": content, "usage": {"input": used_in, "output": used_out}})
+        self.remember(path, {"request": body, "content": content, "usage": {"input": used_in, "output": used_out}})
         with self.lock:
             self.stats["requested"] += 1
         return content

@@ -215,6 +215,14 @@ def coverage_table(generate_report: dict | None, examples: list[Example], kept: 
         if n_kept < produced:
             notes.append(f"{produced - n_kept} rejected: duplicates or failed expectations (see {rejected_file})")
         lines.append(f"| {c} | {row.get('target', '')} | {produced} | {n_kept} | {'; '.join(notes)} |")
+    jobs = ((generate_report or {}).get("generators", {}).get("teacher") or {}).get("jobs", {})
+    for job, (kind, category) in TEACHER_JOBS.items():
+        row = jobs.get(job)
+        if row and row["target"]:
+            def made_by(rows):
+                return sum(1 for ex in rows if ex.get("meta", {}).get("teacher") == kind)
+            lines.append(skill_line(f"teacher {job} ({category})", row["target"], row["ended_by"] and
+                                    f"ended by {row['ended_by']}", row, made_by(examples), made_by(kept)))
     for name, skill in (generate_report or {}).get("skills", {}).items():
         def count(rows, topic=None):
             return sum(1 for ex in rows if ex.get("meta", {}).get("skill") == name
@@ -235,9 +243,14 @@ def coverage_table(generate_report: dict | None, examples: list[Example], kept: 
     return "\n".join(lines) + "\n"
 
 
+TEACHER_JOBS = {"paraphrases": ("paraphrase", "text-to-graphql"), "qa": ("qa", "qa"),
+                "tool_dialogues": ("tool_rewrite", "tool_use")}  # job -> (its examples' meta.teacher, their category)
+
+
 def skill_line(label: str, target: int, why: str | None, job: dict | None, produced: int, kept: int) -> str:
-    """A coverage row for a skill or one of its sub-topics: what was wanted, made and kept; why it is
-    short; and, from its job's row, what was asked and the rejections by reason."""
+    """A coverage row for a teacher's job (a skill, a sub-topic, the paraphrases ...): what was
+    wanted, made and kept; why it is short; and, from its job's row, what was asked and the
+    rejections by reason."""
     notes = [why] if why else []
     if job and job.get("rejected"):
         notes.append(f"{job['attempts']} asked; rejected: " + ", ".join(f"{r} {n}" for r, n in job["rejected"].items()))
