@@ -6,7 +6,8 @@ answer must pass. `fill` asks for `target` of them; whatever fails (no answer, a
 score under the judge's threshold) is asked for again from the next candidates, round after round,
 until the target is met, the candidates run out, the attempt cap is reached (teacher.max_attempts
 requests per example wanted), or the budget ends the run. Every attempt is accounted for: attempts
-= kept + every rejection by its reason. Answers are cached (tasks/teacher_client.py), and the rounds
+= kept + every rejection by its reason (a request with no answer as "no answer: " and the client's
+reason: cut off, not JSON, not sent for the budget ...). Answers are cached (tasks/teacher_client.py), and the rounds
 depend only on the answers, so a rerun walks the same rounds for free and goes on from where the
 last one stopped.
 """
@@ -21,7 +22,7 @@ from typing import Any, Callable, Iterable
 from tasks.examples import Example
 from tasks.teacher_client import Client
 
-NO_ANSWER = "no answer (the teacher's failures say why)"
+NO_ANSWER = "no answer: "  # + the client's reason, e.g. "no answer: finish_reason length"
 
 
 @dataclass
@@ -100,12 +101,16 @@ def fill(client: Client, job: Job, judge, progress: Progress) -> tuple[list[Exam
             progress.grow(len(batch))
         attempts += len(batch)
         made: list[tuple[Example, str]] = []
+        failed_before = Counter(client.failed)  # each request that gets no answer counts one failure, by reason
         for candidate, answer in zip(batch, answers(client, job, batch, progress)):
-            result = NO_ANSWER if answer is None else job.check(candidate, answer)
-            if isinstance(result, str):
-                rejected[result] += 1
-            else:
-                made.append(result)
+            if answer is not None:
+                result = job.check(candidate, answer)
+                if isinstance(result, str):
+                    rejected[result] += 1
+                else:
+                    made.append(result)
+        for reason, n in (client.failed - failed_before).items():
+            rejected[NO_ANSWER + reason] += n
         if judge is not None:
             good, judged_out = judge.keep(client, made, progress)
             rejected.update(judged_out)

@@ -332,12 +332,14 @@ class Judge:
 
     def keep(self, client: Client, made: list[tuple[Example, str]], progress) -> tuple[list[Example], Counter]:
         progress.grow(len(made))
+        failed_before = Counter(client.failed)
         verdicts = client.complete_json_many([judge_request(self.p.rubric, source, ex) for ex, source in made],
                                              JUDGE_SCHEMA, on_done=progress.update)
         kept, rejected = [], Counter()
+        for reason, n in (client.failed - failed_before).items():  # one failure for each verdict not given
+            rejected[f"the judge gave no score: {reason}"] += n
         for (ex, _), verdict in zip(made, verdicts):
             if verdict is None:
-                rejected["the judge gave no score"] += 1
                 continue
             self.scores[verdict["score"]] += 1
             if verdict["score"] < self.p.threshold:
