@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import re
+import signal
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -145,6 +146,7 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
     judge = teacher.Judge(p.teacher.judge) if p.teacher.judge is not None else None
     todo = teacher.jobs(p, made, inputs)
     rows, extra, skilled = {}, {}, []
+    stop_on_term = signal.signal(signal.SIGTERM, interrupt)
     try:
         first_round = sum(len(job.first_requests()) for job in todo)  # backfill and the judge add to it
         with tqdm(total=first_round, desc="teacher", unit="request", mininterval=2.0) as bar:
@@ -153,7 +155,12 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
                 kept, rows[job.name] = backfill.fill(t, job, judge, progress)
                 for ex in kept:
                     (skilled if ex["meta"].get("skill") else extra.setdefault(ex["category"], [])).append(ex)
+    except KeyboardInterrupt:
+        print(f"\ntunesmith generate: interrupted; the {t.stats['requested']} answers received are cached (the "
+              "requests in flight were waited for, so none is paid twice); a rerun resumes", file=sys.stderr)
+        sys.exit(130)
     finally:
+        signal.signal(signal.SIGTERM, stop_on_term)
         t.close()
     stats = t.report()
     if stats["requested"] == 0 and stats["failed"] and all(r.startswith(("connection failed", "timeout", "not sent: no"))
@@ -167,6 +174,11 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
     report = {"status": "ran", "endpoint": p.teacher.base_url, "model": p.teacher.model, **stats, "jobs": rows,
               "judge": judge.report() if judge else None}
     return extra, skilled, report
+
+
+def interrupt(signum, frame):
+    """SIGTERM (a cancelled Prefect run, `kill`) stops the teacher as Ctrl-C does: cleanly."""
+    raise KeyboardInterrupt
 
 
 def skill_rows(p: GenerateParams, skilled: list[Example], jobs: dict[str, dict] | None) -> dict[str, dict]:

@@ -265,7 +265,9 @@ class Client:
         return self.each(self.ask, requests, on_done)
 
     def each(self, fn, requests: list, on_done=None) -> list:
-        """fn(request) for every request, `concurrency` at a time, results in the order given."""
+        """fn(request) for every request, `concurrency` at a time, results in the order given.
+        Interrupted (Ctrl-C, or SIGTERM in generate), the requests in flight finish and are cached,
+        so none is paid for twice; the ones not yet sent never are."""
         start = time.monotonic()
 
         def one(request):
@@ -275,8 +277,13 @@ class Client:
                 if on_done:
                     on_done()
 
-        with ThreadPoolExecutor(max_workers=self.p.concurrency) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.p.concurrency)
+        try:
             results = list(pool.map(one, requests))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
         self.seconds += time.monotonic() - start
         return results
 

@@ -6,6 +6,8 @@ without paying twice (counted at the server)."""
 import json
 import random
 import re
+import signal
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -28,6 +30,7 @@ class FaultServer:
         self.bodies: list[dict] = []
         self.lock = threading.Lock()
         self.in_flight = self.max_in_flight = 0
+        self.delay = 0.0  # seconds before every answer
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,6 +45,7 @@ class FaultServer:
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
+                    time.sleep(server.delay)
                     self.answer(word, n, text)
                 finally:
                     with server.lock:
@@ -362,3 +366,28 @@ def test_skills_are_written_checked_backfilled_and_covered(tiny_project, server)
     assert "| skill folders / broken | 1 | 0 | 0 | ended by the attempt cap" in coverage
     prompt = next(b for b in server.bodies if "Sub-topic: projects" in b["messages"][0]["content"])
     assert prompt["max_tokens"] == 1024 and prompt["response_format"]["json_schema"]["strict"] is True
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupted_generate_waits_for_what_is_in_flight_and_pays_for_nothing_twice(tiny_project, server, how):
+    """SIGTERM (a cancelled run) or Ctrl-C mid-way: generate exits 130 with a message, not a
+    traceback; the requests in flight are waited for and cached, so every request the server
+    answered is in the cache; the rerun asks only for the rest (each request served once)."""
+    from conftest import BIN, edit_params, project_env, project_paths, run
+
+    server.delay = 0.5
+    edit_params(tiny_project, {"generate": {"teacher": {"base_url": server.url, "model": "m", "paraphrases": 24,
+                                                        "qa_chunks": 0, "concurrency": 4, "max_attempts": 1}}})
+    run([str(BIN / "python"), "-m", "tasks.parse"], tiny_project)
+    cache = project_paths(tiny_project).teacher_cache
+    proc = subprocess.Popen([str(BIN / "python"), "-m", "tasks.generate"], cwd=tiny_project, env=project_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while cached(cache) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(how)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert 4 <= cached(cache) == sum(server.calls.values()) < 24  # what was in flight was waited for
+    run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
+    assert cached(cache) == sum(server.calls.values()) == 24 and set(server.calls.values()) == {1}
