@@ -138,7 +138,11 @@ def problem(item: dict, tools: list[dict], validators: dict[str, Draft202012Vali
                     return "a call's arguments are not JSON"
                 if not isinstance(args, dict):
                     return "a call's arguments are not a JSON object"
-                if not validators[c["name"]].is_valid(args):
+                try:
+                    valid = validators[c["name"]].is_valid(args)
+                except Exception as e:  # a schema jsonschema cannot apply (a bad regex in a pattern, say)
+                    return f"{c['name']}'s parameters schema cannot be checked ({type(e).__name__})"
+                if not valid:
                     return f"arguments do not match {c['name']}'s parameters"
                 if c["id"] in seen_ids or not c["id"]:
                     return "a call id is missing or used twice"

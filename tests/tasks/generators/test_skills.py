@@ -79,3 +79,10 @@ def test_a_skill_is_defined_once_and_its_mistakes_are_named(tmp_path):
     (tmp_path / "spec.md").write_text("# Folders\n\nThe user asks for folders.\n")
     assert skills.description(missing.model_copy(update={"spec": tmp_path / "spec.md"})).startswith("# Folders")
     assert skills.topics(SkillParams(name="x", description="X.", quota=5, topics={"a": 2})) == {"a": 2, skills.ANY_TOPIC: 3}
+
+
+def test_a_tool_schema_jsonschema_cannot_apply_is_a_reason_not_a_crash():
+    odd = [{"type": "function", "function": {"name": "create_folder", "parameters": {
+        "type": "object", "properties": {"path": {"type": "string", "pattern": "(["}}}}}]
+    validators = {"create_folder": Draft202012Validator(odd[0]["function"]["parameters"])}
+    assert skills.problem({"messages": RIGHT}, odd, validators) == "create_folder's parameters schema cannot be checked (error)"
