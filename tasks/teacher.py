@@ -168,7 +168,9 @@ def paraphrase_problem(text: str, request: str, query: str, seen: set[str]) -> s
     >>> paraphrase_problem("What is the name of file f_12?", "Find the file with id f_12 and its name", q, set())
     >>> paraphrase_problem("What is the name of that file?", "Find the file with id f_12 and its name", q, set())
     'drops a value of the query'
-    >>> paraphrase_problem("I'm ready to assist you.", "Find the file with id f_12 and its name", '{ files { id } }', set())
+    >>> paraphrase_problem("I'm ready to assist you. Find the file and its name.", "Find the file with id f_12 and its name", '{ files { id } }', set())
+    'speaks as the assistant'
+    >>> paraphrase_problem("Which files are there?", "Find the file with id f_12 and its name", '{ files { id } }', set())
     'not a rewording of the request'
     """
     words = content_words(request)
@@ -178,13 +180,28 @@ def paraphrase_problem(text: str, request: str, query: str, seen: set[str]) -> s
         return "too long"
     if text[0] in "{[<`" or "```" in text:
         return "not a request (JSON or code)"
+    if re.search(r"rewrit\w* (the|this) (user's )?request|rewritten request", text, re.I):
+        return "echoes the instruction"
+    if re.search(r"\b(I'm|I am) (ready|happy|here) to\b|\bassist you\b|\bhappy to help\b|\bI'll\b", text, re.I):
+        return "speaks as the assistant"
     if any(v in request and v.lower() not in text.lower() for v in query_values(query)):
         return "drops a value of the query"
     if words and len(words & content_words(text)) < len(words) / 2:
         return "not a rewording of the request"
+    if same_words(text, request):
+        return "unchanged (only case or punctuation differ)"
     if text in seen:
         return "same as an existing request"
     return None
+
+
+def same_words(a: str, b: str) -> bool:
+    """Whether two texts are the same words, whatever their case and punctuation.
+
+    >>> same_words("Fetch files in the library.", "fetch files in the library")
+    True
+    """
+    return re.findall(r"\w+", a.lower()) == re.findall(r"\w+", b.lower())
 
 
 def find_span(text: str, answer: str) -> tuple[int, int] | None:
@@ -254,8 +271,8 @@ def tool_job(p: GenerateParams, examples: list[Example]) -> Job:
         problems = [rewrite_problem(ex["messages"][i]["content"], text, values)
                     for i, text in zip(positions, item["messages"])]
         reason = next((r for r in problems if r), None)
-        if reason is None and all(ex["messages"][i]["content"].strip() == t.strip() for i, t in zip(positions, item["messages"])):
-            reason = "unchanged"
+        if reason is None and all(same_words(ex["messages"][i]["content"], t) for i, t in zip(positions, item["messages"])):
+            reason = "unchanged (only case or punctuation differ)"
         if reason:
             return reason
         messages = [dict(m) for m in ex["messages"]]
