@@ -92,11 +92,13 @@ def test_an_interrupted_generate_resumes_and_the_checks_reject_bad_answers(tiny_
             if served() != last:
                 last, quiet_since = served(), time.monotonic()
         cached_1, served_1 = cache_files(cache), served()
+        print(f"after kill -9: {cached_1} answers cached, {served_1} requests served")
         assert 5 <= cached_1 < 40 and served_1 - cached_1 <= 4  # at most the 4 in flight were lost
 
         # second run: completes, asking only what was not cached
         run([str(BIN / "python"), "-m", "tasks.generate"], tiny_project)
         cached_2, served_2 = cache_files(cache), served()
+        print(f"after the rerun: {cached_2} answers cached, {served_2} requests served")
         assert cached_2 >= 42  # 30 paraphrases + 10 chunks + 2 dialogues, each asked once, and the re-asks of bad JSON
         assert served_2 - served_1 == cached_2 - cached_1
         report = json.loads(project_paths(tiny_project).report("generate").read_text())["generators"]["teacher"]
