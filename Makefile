@@ -65,11 +65,14 @@ bench-convert: setup  ## the SmolLM2 conversion against transformers' own GGUF l
 bench-variance: run  ## the default run's metrics: the same params again (must be identical), then other train seeds
 	$(BIN)/python -m bench.variance
 
-server: setup  ## the Prefect server and dashboard, on http://127.0.0.1:4200
-	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+# the Prefect server's port: `make server PORT=4300` and `make deploy PORT=4300`
+PORT ?= 4200
 
-deploy: setup  ## serve the deployment tunesmith/default against that server
-	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/python -m flows.serve
+server: setup  ## the Prefect server and dashboard, on http://127.0.0.1:$(PORT)
+	$(BIN)/prefect server start --host 127.0.0.1 --port $(PORT)
+
+deploy: setup  ## serve the deployment tunesmith/default against that server (one run at a time)
+	PREFECT_API_URL=http://127.0.0.1:$(PORT)/api $(BIN)/python -m flows.serve
 
 clean:
 	rm -rf data models reports

@@ -1,24 +1,42 @@
 """The Prefect front door: run the stages of dvc.yaml, in the order of DVC's own graph, through DVC.
 
-Each stage is a Prefect task named after it. The task asks DVC whether the stage is up to date
-(`dvc status <stage>`); if so it finishes as Cached without running anything, otherwise it runs
-`dvc repro --single-item <stage>`, so dvc.lock ends up exactly as after a plain `dvc repro`.
-Either way it publishes the stage's report (reports/<stage>.json) as artifacts of the run.
-No stage logic lives here.
+At the start the flow checks params.yaml (a bad key fails the run there, named, before any
+stage), names and tags the run from what it runs (the git commit, a hash of dvc.lock, the params
+that differ from the commit's), and asks DVC once which stages are out of date (`dvc status
+--json`). Each stage is a Prefect task named after it: an up-to-date stage finishes as Cached
+and says which run published its artifacts; any other runs `dvc repro --single-item <stage>`
+(DVC skips it if what it depends on did not change after all), so dvc.lock ends up exactly as
+after a plain `dvc repro`. While a stage runs, its stdout and stderr go to the run's logs line by
+line (colour codes stripped), and its progress bars (tqdm's) drive a progress artifact: percent,
+count and ETA. When a stage ran, the run gets its report; at the end, a run summary (examples per
+category, validation, base vs tuned, against the previous run), the coverage table and the loss
+curve as an image. No stage logic lives here: what the artifacts say is tasks/summary.py's.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import queue
+import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (Artifact, create_image_artifact, create_markdown_artifact,
+                               create_progress_artifact, update_progress_artifact)
+from prefect.runtime import flow_run
 from prefect.states import Completed
 
-from tasks.config import load_params
+from tasks.config import ParamsError, load_params
+
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+BAR = re.compile(r"(?:(?P<desc>[^\r\n:|]+): *)?(?P<pct>\d{1,3})%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) "
+                 r"\[(?P<elapsed>[\d:]+)<(?P<eta>[\d:?]+)")
 
 
 def stage_order(project: Path) -> list[str]:
@@ -34,88 +52,227 @@ def stage_order(project: Path) -> list[str]:
         return [by_name[stage] for stage in order]
 
 
-def plot_files(project: Path, stage: str) -> list[Path]:
-    """The plot files a stage declares, as DVC resolves them (params interpolated)."""
-    from dvc.repo import Repo
-
-    with Repo(str(project)) as repo:
-        [found] = [s for s in repo.index.stages if s.name == stage]
-        return [project / str(out.def_path) for out in found.outs if out.plot]
-
-
-def _dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
+def _env() -> dict:
     bin_dir = str(Path(sys.executable).parent)  # stage commands must find this environment's python
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=project, env=env,
-                          capture_output=True, text=True)
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
 
 
-def is_up_to_date(project: Path, stage: str) -> bool:
-    result = _dvc(project, "status", "--json", stage)
+def out_of_date(project: Path) -> set[str]:
+    """The stages `dvc status` says are out of date: one call for the whole pipeline."""
+    result = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"], cwd=project, env=_env(),
+                            capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f"dvc status {stage} failed:\n{result.stderr}")
-    return json.loads(result.stdout or "{}") == {}
+        raise RuntimeError(f"dvc status failed:\n{result.stderr[-3000:]}")
+    return {name.split(":")[-1] for name in json.loads(result.stdout or "{}")}
 
 
-def report_rows(report: dict, prefix: str = "") -> list[dict]:
-    """Flatten a stage report into (key, value) rows for a table artifact.
+# --- what the run is ---------------------------------------------------------------------------
 
-    >>> report_rows({"n_out": 3, "splits": {"train": 2, "test": 1}})
-    [{'key': 'n_out', 'value': '3'}, {'key': 'splits.train', 'value': '2'}, {'key': 'splits.test', 'value': '1'}]
+def _git(project: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def flat(tree, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} -> {"a.b": 1}
+
+    >>> flat({"train": {"lora_rank": 8, "stages": [1]}})
+    {'train.lora_rank': 8, 'train.stages': '[1]'}
     """
-    rows = []
-    for key, value in report.items():
+    out = {}
+    for key, value in (tree or {}).items():
         if isinstance(value, dict):
-            rows += report_rows(value, f"{prefix}{key}.")
-        elif not isinstance(value, list):
-            rows.append({"key": f"{prefix}{key}", "value": str(value)})
-    return rows
+            out.update(flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = json.dumps(value) if isinstance(value, list) else value
+    return out
 
 
-def publish(project: Path, stage: str, outcome: str) -> None:
-    report_path = project / load_params(project / "params.yaml").paths.report(stage)
-    if not report_path.exists():
-        return
-    report = json.loads(report_path.read_text())
-    create_table_artifact(key=f"{stage}-report", table=report_rows(report), description=f"{stage}: {outcome}")
-    for plot in plot_files(project, stage):  # loss curves and the like, as tables on the run
-        if plot.suffix == ".json" and plot.exists() and (rows := json.loads(plot.read_text())):
-            create_table_artifact(key=f"{stage}-{plot.stem.replace('_', '-')}", table=rows,
-                                  description=f"{plot.name} ({len(rows)} points)")
-    create_markdown_artifact(
-        key=f"{stage}-summary",
-        markdown=f"# {stage} ({outcome})\n\n```json\n{json.dumps(report, indent=2)[:20000]}\n```\n",
-        description=f"reports/{stage}.json",
-    )
+def changed_params(project: Path) -> list[str]:
+    """The params whose value differs from the committed params.yaml's, as key=value."""
+    import yaml
+
+    committed = _git(project, "show", "HEAD:params.yaml")
+    if not committed:
+        return []
+    old, new = flat(yaml.safe_load(committed)), flat(yaml.safe_load((project / "params.yaml").read_text()))
+    return [f"{k}={new.get(k)}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+
+
+def identity(project: Path) -> dict:
+    """The commit, dvc.lock's hash and the changed params: what the run's name and tags say."""
+    lock = project / "dvc.lock"
+    return {"commit": _git(project, "rev-parse", "--short", "HEAD") or "no-commit",
+            "lock": hashlib.sha256(lock.read_bytes()).hexdigest()[:8] if lock.exists() else "no-lock",
+            "params": changed_params(project)}
+
+
+def run_name() -> str:
+    who = identity(Path(flow_run.parameters.get("project", ".")).resolve())
+    return f"{who['commit']}-{who['lock']}" + (f"-{len(who['params'])}-params-changed" if who["params"] else "")
+
+
+# --- a stage, watched --------------------------------------------------------------------------
+
+def watch(cmd: list[str], cwd: Path, on_line) -> tuple[int, list[str]]:
+    """Run `cmd`, calling on_line(text) for every line of stdout and stderr as it is written (a
+    carriage return ends a line too: that is how progress bars redraw), on this thread. Returns the
+    exit code and the last 60 lines."""
+    lines: queue.Queue = queue.Queue()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def read(pipe):
+        buf = b""
+        for chunk in iter(lambda: pipe.read1(4096), b""):
+            buf += chunk
+            *done, buf = re.split(rb"\r\n|\r|\n", buf)
+            for line in done:
+                lines.put(line.decode("utf-8", "replace"))
+        if buf:
+            lines.put(buf.decode("utf-8", "replace"))
+        lines.put(None)
+
+    readers = [threading.Thread(target=read, args=(pipe,), daemon=True) for pipe in (proc.stdout, proc.stderr)]
+    for r in readers:
+        r.start()
+    tail: list[str] = []
+    open_pipes = 2
+    while open_pipes:
+        line = lines.get()
+        if line is None:
+            open_pipes -= 1
+            continue
+        line = ANSI.sub("", line).rstrip()
+        if line:
+            tail = (tail + [line])[-60:]
+            on_line(line)
+    return proc.wait(), tail
+
+
+class StageProgress:
+    """A stage's progress artifact, fed by its progress bars; other lines go to the run's log."""
+
+    def __init__(self, stage: str):
+        self.stage, self.logger = stage, get_run_logger()
+        self.id = create_progress_artifact(progress=0.0, key=f"{stage}-progress", description=f"{stage}: starting")
+        self.last = (-1.0, 0.0)
+
+    def line(self, text: str) -> None:
+        bar = BAR.search(text)
+        if bar is None:
+            self.logger.info(text)
+            return
+        pct, now = float(bar["pct"]), time.monotonic()
+        if pct != self.last[0] and (now - self.last[1] >= 1.0 or pct >= 100):
+            what = (bar["desc"] or self.stage).strip()
+            update_progress_artifact(self.id, progress=pct, description=(
+                f"{self.stage}: {what} {bar['n']}/{bar['total']}, {bar['elapsed']} elapsed, ETA {bar['eta']}"))
+            if pct >= 100 or now - self.last[1] >= 30:  # now and then in the log too
+                self.logger.info(f"{what}: {bar['n']}/{bar['total']} ({pct:.0f}%), ETA {bar['eta']}")
+            self.last = (pct, now)
+
+    def done(self, outcome: str) -> None:
+        update_progress_artifact(self.id, progress=100.0, description=f"{self.stage}: {outcome}")
+
+
+def last_published(stage: str) -> str:
+    """Which run published a stage's report last, in words."""
+    try:
+        artifact = Artifact.get(f"{stage}-report")
+        if artifact is None or artifact.flow_run_id is None:
+            return "no run has published its report yet"
+        from prefect import get_client
+
+        with get_client(sync_client=True) as client:
+            return f"its artifacts are those of run {client.read_flow_run(artifact.flow_run_id).name}"
+    except Exception:  # the dashboard's bookkeeping must never fail a stage
+        return "its artifacts are those of an earlier run"
+
+
+def report_markdown(stage: str, report: dict) -> str:
+    """A stage report's top-level figures as a small table (the whole report is in reports/)."""
+    rows = [f"| {k} | {v} |" for k, v in report.items() if isinstance(v, (int, float, str, bool)) or v is None]
+    return f"# {stage}\n\n| | |\n| --- | --- |\n" + "\n".join(rows) + "\n"
 
 
 @task(task_run_name="{stage}", retries=0)
-def run_stage(project: str, stage: str):
-    logger = get_run_logger()
+def run_stage(project: str, stage: str, stale: bool):
     root = Path(project)
-    if is_up_to_date(root, stage):
-        publish(root, stage, "cached")
-        return Completed(name="Cached", message=f"{stage} is up to date in dvc.lock")
-    logger.info("running %s through DVC", stage)
-    result = _dvc(root, "repro", "--single-item", stage)
-    logger.info(result.stdout[-5000:])
-    if result.returncode != 0:
-        raise RuntimeError(f"stage {stage} failed (dvc repro exit {result.returncode}):\n{result.stderr[-5000:]}")
-    publish(root, stage, "ran")
+    if not stale:
+        return Completed(name="Cached", message=f"{stage} is up to date in dvc.lock; {last_published(stage)}")
+    progress = StageProgress(stage)
+    progress.logger.info(f"running {stage} through DVC")
+    code, tail = watch([sys.executable, "-m", "dvc", "repro", "--single-item", stage], root, progress.line)
+    if code != 0:
+        progress.done("failed")
+        raise RuntimeError(f"stage {stage} failed (dvc repro exit {code}):\n" + "\n".join(tail[-30:]))
+    if any("didn't change, skipping" in line for line in tail):
+        progress.done("up to date")
+        return Completed(name="Cached", message=f"{stage}: nothing it depends on changed; {last_published(stage)}")
+    progress.done("done")
+    report = root / load_params(root / "params.yaml").paths.report(stage)
+    if report.exists():
+        create_markdown_artifact(key=f"{stage}-report", markdown=report_markdown(stage, json.loads(report.read_text())),
+                                 description=f"{stage}: reports/{stage}.json")
     return f"{stage} ran"
 
 
-@flow(name="tunesmith", log_prints=True)
+def publish_run(root: Path, ran: list[str]) -> None:
+    """The run summary (against the metrics the previous run published as `run-metrics`), this
+    run's metrics for the next one, the coverage table, and the loss curve as an image (an SVG in
+    a data: URL, so the dashboard shows it with no network)."""
+    from tasks import summary
+
+    paths = load_params(root / "params.yaml").paths.under(root)
+    reports = summary.load_reports(paths)
+    previous = Artifact.get("run-metrics")
+    before = json.loads(previous.data) if previous is not None and isinstance(previous.data, str) else None
+    create_markdown_artifact(key="run-summary", markdown=summary.run_markdown(reports, before),
+                             description=f"stages run: {', '.join(ran)}")
+    create_markdown_artifact(key="run-metrics", markdown=json.dumps(reports["metrics"]),
+                             description="metrics.json of this run (the next run compares against it)")
+    if paths.coverage.exists():
+        create_markdown_artifact(key="coverage", markdown=paths.coverage.read_text(), description=str(paths.coverage.name))
+    if paths.loss_plot.exists():
+        data = base64.b64encode(paths.loss_plot.read_bytes()).decode()
+        create_image_artifact(image_url=f"data:image/svg+xml;base64,{data}", key="loss-curve",
+                              description="train and validation loss (reports/plots/loss.svg)")
+
+
+@flow(name="tunesmith", flow_run_name=run_name, log_prints=True)
 def pipeline(project: str = ".") -> list[str]:
     """Run every stage of dvc.yaml; unchanged stages finish as Cached."""
     root = Path(project).resolve()
-    states = []
+    try:
+        load_params(root / "params.yaml")
+    except ParamsError as e:
+        raise ValueError(f"params.yaml is not valid; no stage was run.\n{e}") from None
+    who = identity(root)
+    tag_run(who)
+    stale = out_of_date(root)
+    states, ran = [], []
     for stage in stage_order(root):
-        state = run_stage(str(root), stage, return_state=True)
+        state = run_stage(str(root), stage, stage in stale or bool(ran), return_state=True)
         if state.is_failed():
             raise RuntimeError(f"stage {stage} failed; later stages not run") from None
+        if state.name != "Cached":
+            ran.append(stage)
         states.append(f"{stage}: {state.name}")
+    if ran:
+        publish_run(root, ran)
     return states
+
+
+def tag_run(who: dict) -> None:
+    from prefect import get_client
+
+    tags = [f"commit:{who['commit']}", f"lock:{who['lock']}"] + [f"param:{p}"[:100] for p in who["params"]]
+    try:
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(flow_run.id)
+            client.update_flow_run(flow_run.id, tags=sorted(set(run.tags) | set(tags)))
+    except Exception as e:  # tags are for people; a failure to set them never fails the run
+        get_run_logger().warning(f"could not tag the run: {e}")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,34 @@
 """Serve the pipeline as the deployment `tunesmith/default` against a running Prefect server.
 
-    make server      # terminal 1: prefect server start --host 127.0.0.1
+    make server      # terminal 1: prefect server start --host 127.0.0.1 --port $(PORT), PORT=4200 by default
     make deploy      # terminal 2: this module
     prefect deployment run 'tunesmith/default' --watch
 
-Runs execute in this project directory, so they share dvc.lock and the DVC cache with `dvc repro`.
+Runs execute in this project directory, so they share dvc.lock and the DVC cache with `dvc repro`;
+so one run at a time: a second is queued until the first ends (the deployment's concurrency
+limit). Ctrl-C or SIGTERM stops serving at once.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
 from pathlib import Path
 
-from flows.pipeline import pipeline
+
+def server_up(api_url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(api_url.rstrip("/") + "/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def stop_at_once(signum, frame) -> None:
+    print(f"\ntunesmith serve: stopped ({signal.Signals(signum).name})", file=sys.stderr, flush=True)
+    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,7 +36,18 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--project", default=".", help="project directory (default: current)")
     args = parser.parse_args(argv)
-    pipeline.serve(name="default", parameters={"project": str(Path(args.project).resolve())})
+    api_url = os.environ.get("PREFECT_API_URL", "")
+    if not api_url or not server_up(api_url):
+        sys.exit(f"tunesmith serve: no Prefect server at {api_url or '(PREFECT_API_URL is not set)'}; "
+                 "start one with `make server` (same PORT) and run `make deploy` again")
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop_at_once)
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
+    from flows.pipeline import pipeline
+
+    pipeline.serve(name="default", parameters={"project": str(Path(args.project).resolve())},
+                   global_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE))
 
 
 if __name__ == "__main__":

@@ -62,6 +62,48 @@ def markdown_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
+def fmt(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def delta_table(now: dict, then: dict, then_label: str, now_label: str) -> list[str]:
+    """One row per category and shown metric: `then`, `now` and the difference."""
+    lines = [f"| category (n) | metric | {then_label} | {now_label} | delta |", "| --- | --- | ---: | ---: | ---: |"]
+    for cat, row in now.items():
+        keys = [k for k in SHOWN.get(cat, []) if k in row] or [k for k in row if k not in ("n", "perplexity")]
+        label = f"{cat} ({row.get('n', '?')})"
+        for i, key in enumerate(keys):
+            old = (then.get(cat) or {}).get(key)
+            diff = f"{row[key] - old:+.3f}" if isinstance(old, (int, float)) else ""
+            lines.append(f"| {label if i == 0 else ''} | {key} | {fmt(old) if old is not None else ''} | "
+                         f"{fmt(row[key])} | {diff} |")
+    return lines
+
+
+def run_markdown(reports: dict, previous: dict | None = None, previous_name: str | None = None) -> str:
+    """The run summary a person reads in the dashboard: examples per category, the validation
+    verdict, base vs tuned per category with deltas, and the tuned model against the previous run's
+    (`previous`: that run's metrics.json)."""
+    gen, val, metrics = reports["generate"], reports["validate"], reports["metrics"]
+    kept = (val.get("kept_by_category") or {})
+    lines = ["# tunesmith run", "", "## Examples per category", "",
+             "| category | target | produced | kept after validation | short because |", "| --- | ---: | ---: | ---: | --- |"]
+    for cat, row in gen["categories"].items():
+        lines.append(f"| {cat} | {row['target']} | {row['produced']} | {kept.get(cat, '')} | {row.get('why', '')} |")
+    failing = [e for e in val.get("expectations", []) if not e["success"]]
+    lines += ["", f"## Validation: {'passed' if val['success'] else 'FAILED'}", "",
+              f"{val['n_expectations']} expectations; {val['n_out']} examples kept, {val['n_rejected']} rejected "
+              f"(duplicates: {val['duplicates']['exact']} exact, {val['duplicates']['near']} near)."]
+    lines += [f"- failing: {e['suite']}: {e['expectation']} ({e['unexpected_count']} rows)" for e in failing]
+    lines += ["", "## Base vs tuned (test split)", ""] + delta_table(metrics["tuned"], metrics["base"], "base", "tuned")
+    worse = reports["evaluate"].get("tuned_not_better")
+    lines += ["", f"tuned_not_better: {', '.join(worse) if worse else 'none'}"]
+    if previous is not None:
+        lines += ["", f"## Tuned, against the previous run{f' ({previous_name})' if previous_name else ''}", ""]
+        lines += delta_table(metrics["tuned"], previous.get("tuned", {}), "previous", "this run")
+    return "\n".join(lines) + "\n"
+
+
 def terminal(reports: dict) -> str:
     gen, val, split, metrics = reports["generate"], reports["validate"], reports["split"], reports["metrics"]
     lines = ["", "Examples per category (target / produced):"]

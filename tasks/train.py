@@ -27,7 +27,7 @@ from tasks.layout import Paths
 from tasks.plots import loss_svg
 from tasks.stage import StageFailed, stage_main
 from tasks.training import (Checkpoint, LossLog, as_chat, base_model_path, corpus_texts, docs_texts, load_base,
-                            trainable_parameters)
+                            trainable_parameters, whole_progress)
 
 
 def read_splits(p: TrainParams, paths: Paths) -> dict[str, list[dict]]:
@@ -228,7 +228,9 @@ def run(p: TrainParams, paths: Paths) -> dict:
     fmt = chat_format.for_model(p.base_model)
     valid_set, valid_counts = batch_set([as_chat(r, fmt) for r in splits["valid"]], tokenizer, model, p, p.seed)
     stages_report, iterations_run, done_before = [], 0, 0
-    with atomic_path(paths.adapter) as tmp:
+    total = sum(s.iters for s in p.stages)
+    done = (sum(s.iters for s in p.stages[: resumed["stage"]]) + resumed["iteration"]) if resumed else 0
+    with atomic_path(paths.adapter) as tmp, whole_progress(total, done):
         tmp.mkdir()
         trainer = Trainer(model, tokenizer, p, checkpoint, resumed, log, str(paths.adapter_weights(tmp)))
         for index, stage in enumerate(p.stages):

@@ -4,6 +4,8 @@ loss log and resumable checkpoints. Heavy imports (mlx, mlx-lm) stay inside the 
 """
 from __future__ import annotations
 
+import contextlib
+
 import hashlib
 import json
 import os
@@ -140,3 +142,57 @@ class Checkpoint:
 
         model.load_weights(str(self.dir / "adapters.safetensors"), strict=False)
         optimizer.state = tree_unflatten(list(mx.load(str(self.dir / "optimizer.safetensors")).items()))
+
+
+class WholeProgress:
+    """One progress bar for the whole train stage (every curriculum stage, every chunk between
+    checkpoints and validation points), with the loss and tokens/s beside it. It stands in for
+    mlx-lm's TrainUI, which draws a new bar for each call of its train(), so the stage's output
+    showed "100% 50/50" once per chunk."""
+
+    def __init__(self, total: int, done: int):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, initial=done, desc="train", unit="step", mininterval=2.0)
+
+    def __call__(self, total_iters: int, rank: int = 0) -> "WholeProgress":  # what mlx-lm calls TrainUI(...)
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def advance(self) -> None:
+        self.bar.update()
+
+    def report_train(self, it, train_loss, tokens_sec, trained_tokens) -> None:
+        self.bar.set_postfix_str(f"loss {train_loss:.3f}, {tokens_sec:.0f} tok/s", refresh=False)
+
+    @contextlib.contextmanager
+    def val_task(self, total: int):
+        yield lambda: None  # validation is the stage's own, reported on its own line
+
+    def report_val(self, *args) -> None:
+        pass
+
+    def report_save(self, *args) -> None:
+        pass
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+@contextlib.contextmanager
+def whole_progress(total: int, done: int):
+    """mlx-lm's train() draws WholeProgress instead of its own bar, inside this block."""
+    import mlx_lm.tuner.trainer as trainer
+
+    progress, drawn = WholeProgress(total, done), trainer.TrainUI
+    trainer.TrainUI = progress
+    try:
+        yield progress
+    finally:
+        trainer.TrainUI = drawn
+        progress.close()

@@ -325,6 +325,7 @@ def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
     write_jsonl(paths.rejected, rejected)
     write_text(paths.coverage, coverage_table(generate_report, generated, kept, paths.rejected.name))
     write_text(paths.validation_page, page)
+    report["kept_by_category"] = dict(sorted(Counter(ex["category"] for ex in kept).items()))
     report["rejected_by_reason"] = dict(Counter(r for row in rejected for r in row["reasons"]
                                                 if not r.startswith(("exact duplicate", "near duplicate"))))
     return report

@@ -119,13 +119,6 @@ def test_the_flow_orders_stages_by_dependency_not_by_file_order(tmp_path):
     assert stage_order(tmp_path) == ["parse", "generate", "validate", "split", "train", "evaluate"]
 
 
-def test_the_flow_reads_plots_as_dvc_resolves_them(tmp_path):
-    from flows.pipeline import plot_files
-
-    paths = load_params(ROOT / "params.yaml").paths
-    assert plot_files(ROOT, "train") == [ROOT / paths.train_loss, ROOT / paths.val_loss, ROOT / paths.loss_plot]
-
-
 def test_every_interpolated_key_exists_in_params():
     text = (ROOT / "dvc.yaml").read_text()
     for key in re.findall(r"\$\{([\w.]+)\}", text):

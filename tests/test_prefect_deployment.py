@@ -1,4 +1,4 @@
-"""The Prefect front door: a real server on loopback, the served deployment, two runs."""
+"""The Prefect front door: a real server on loopback, the served deployment, runs watched while they run."""
 import json
 import os
 import signal
@@ -51,7 +51,29 @@ def stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def test_deployment_runs_the_stages_and_a_second_run_is_cached(tiny_project, tmp_path):
+def flow_run(url: str, run_id: str) -> dict:
+    return api(url, f"/flow_runs/{run_id}")
+
+
+def task_runs(url: str, run_id: str) -> dict:
+    return {t["name"]: t for t in api(url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [run_id]}}})}
+
+
+def artifacts(url: str, run_id: str) -> dict:
+    return {a["key"]: a for a in api(url, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})}
+
+
+def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_path):
+    """Two deployment runs started at once: the second waits for the first (one run at a time)
+    and then finds every stage Cached, republishing nothing. While the first trains, its log lines
+    and its progress artifact are already readable through the server's REST API. The first run
+    is named from its commit and dvc.lock and publishes the run summary, the coverage table and the
+    loss curve as an image. A bad param fails a third run at its start, naming the key."""
+    from conftest import edit_params
+
+    edit_params(tiny_project, {"train": {"stages": [{"name": "all", "iters": 300, "learning_rate": 5.0e-4}],
+                                         "checkpoint_every": 100, "steps_per_eval": 100}})
+    subprocess.run(["git", "commit", "-qam", "a longer training"], cwd=tiny_project, check=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
     env = {**project_env(), "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": url,
@@ -65,23 +87,52 @@ def test_deployment_runs_the_stages_and_a_second_run_is_cached(tiny_project, tmp
         serve = start([str(BIN / "python"), "-m", "flows.serve"], tiny_project, env, serve_log)
         wait_for(lambda: api(url, "/deployments/name/tunesmith/default")["name"] == "default",
                  "the deployment", 120, serve, serve_log)
+        deployment = api(url, "/deployments/name/tunesmith/default")["id"]
+        first, second = (api(url, f"/deployments/{deployment}/create_flow_run", {})["id"] for _ in range(2))
 
-        states = []
-        for _ in range(2):
-            result = subprocess.run([str(BIN / "prefect"), "deployment", "run", "tunesmith/default", "--watch"],
-                                    cwd=tiny_project, env=env, capture_output=True, text=True, timeout=900)
-            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:] + serve_log.read_text()[-4000:]
-            flow_runs = api(url, "/flow_runs/filter", {"sort": "EXPECTED_START_TIME_DESC", "limit": 1})
-            assert flow_runs[0]["state"]["type"] == "COMPLETED"
-            task_runs = api(url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_runs[0]["id"]]}}})
-            states.append({t["name"]: t["state"]["name"] for t in task_runs})
-            artifacts = api(url, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [flow_runs[0]["id"]]}}})
-            assert {a["key"] for a in artifacts} >= {f"{s}-report" for s in STAGES} | {"train-train-loss", "train-val-loss"}
+        seen = []  # (log lines of the train task, its progress) read while train was running
+        deadline = time.monotonic() + 900
+        while flow_run(url, first)["state"]["type"] not in ("COMPLETED", "FAILED", "CRASHED"):
+            assert time.monotonic() < deadline, serve_log.read_text()[-4000:]
+            train = task_runs(url, first).get("train")
+            if train and train["state"]["type"] == "RUNNING":
+                logs = api(url, "/logs/filter", {"logs": {"task_run_id": {"any_": [train["id"]]}}})
+                progress = artifacts(url, first).get("train-progress", {}).get("data")
+                if task_runs(url, first)["train"]["state"]["type"] == "RUNNING":  # still, after reading
+                    seen.append((len(logs), progress, [entry["message"] for entry in logs]))
+            time.sleep(0.3)
+        assert flow_run(url, first)["state"]["type"] == "COMPLETED", serve_log.read_text()[-4000:]
+        mid = [(n, p) for n, p, _ in seen if n > 1 and p is not None and 0 < p < 100]
+        assert mid, f"nothing read mid-train: {[(n, p) for n, p, _ in seen]}"
+        print("read while train ran (log lines, progress %):", [(n, p) for n, p, _ in seen][:: max(1, len(seen) // 8)])
+        assert not any("\x1b[" in message for _, _, messages in seen for message in messages)  # no colour codes
 
-        assert states[0] == {s: "Completed" for s in STAGES}
-        assert states[1] == {s: "Cached" for s in STAGES}
-        # the flow ran the stages through DVC: the lock file is what `dvc repro` leaves
-        assert "Data and pipelines are up to date" in run([str(BIN / "dvc"), "repro"], tiny_project).stdout
+        wait_for(lambda: flow_run(url, second)["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED"),
+                 "the second run", 300, serve, serve_log)
+        one, two = flow_run(url, first), flow_run(url, second)
+        assert two["state"]["type"] == "COMPLETED", serve_log.read_text()[-4000:]
+        assert two["start_time"] >= one["end_time"]  # it waited: one run at a time
+        assert {n: t["state"]["name"] for n, t in task_runs(url, first).items()} == {s: "Completed" for s in STAGES}
+        cached = task_runs(url, second)
+        assert {n: t["state"]["name"] for n, t in cached.items()} == {s: "Cached" for s in STAGES}
+        assert all(one["name"] in t["state"]["message"] for t in cached.values())  # whose artifacts they are
+        print(f"no-op run: {two['total_run_time']:.1f} s")
+
+        mine = artifacts(url, first)
+        assert {f"{s}-report" for s in STAGES} | {"run-summary", "coverage", "loss-curve", "train-progress"} <= set(mine)
+        assert "## Base vs tuned" in mine["run-summary"]["data"] and "| qa |" in mine["run-summary"]["data"]
+        assert mine["loss-curve"]["type"] == "image" and mine["loss-curve"]["data"].startswith("data:image/svg+xml;base64,")
+        assert not artifacts(url, second)  # a run that changed nothing republishes nothing
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tiny_project, capture_output=True,
+                                text=True).stdout.strip()
+        assert one["name"].startswith(f"{commit}-") and f"commit:{commit}" in one["tags"]
+
+        edit_params(tiny_project, {"split": {"valid_fraction": 2}})
+        third = api(url, f"/deployments/{deployment}/create_flow_run", {})["id"]
+        wait_for(lambda: flow_run(url, third)["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED"),
+                 "the third run", 120, serve, serve_log)
+        assert flow_run(url, third)["state"]["type"] == "FAILED" and not task_runs(url, third)
+        assert "split.valid_fraction" in flow_run(url, third)["state"]["message"] + serve_log.read_text()
     finally:
         if serve is not None:
             stop(serve)
