@@ -40,14 +40,23 @@ def main(argv: list[str] | None = None) -> None:
     if not api_url or not server_up(api_url):
         sys.exit(f"tunesmith serve: no Prefect server at {api_url or '(PREFECT_API_URL is not set)'}; "
                  "start one with `make server` (same PORT) and run `make deploy` again")
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, stop_at_once)
+    import asyncio
+
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.runner import Runner
 
     from flows.pipeline import pipeline
 
-    pipeline.serve(name="default", parameters={"project": str(Path(args.project).resolve())},
-                   global_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE))
+    # Runner, not pipeline.serve(): serve's own SIGTERM handler pauses the deployment through the
+    # API first, which waits out its retries when the server is gone (~40 s); this one just stops.
+    runner = Runner(name="default", pause_on_shutdown=False)
+    runner.add_flow(pipeline, name="default", parameters={"project": str(Path(args.project).resolve())},
+                    concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE))
+    runner.handle_sigterm = lambda *_: stop_at_once(signal.SIGTERM, None)  # Runner.start installs it
+    signal.signal(signal.SIGINT, stop_at_once)  # before asyncio.run, which then leaves SIGINT alone
+    print(f"tunesmith serve: serving tunesmith/default from {Path(args.project).resolve()} (one run at a time); "
+          "start a run with: prefect deployment run 'tunesmith/default' --watch", flush=True)
+    asyncio.run(runner.start())
 
 
 if __name__ == "__main__":
