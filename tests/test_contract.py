@@ -98,7 +98,15 @@ def test_each_stage_runs_its_own_module_and_names_its_params_section():
     for name, stage in DVC.items():
         assert stage_module(stage) == f"tasks.{name}"
         assert name in stage["params"] and name in PARAMS
-        assert f"${{paths.reports}}/{name}.json" in [next(iter(m)) for m in stage["metrics"]]
+        outs = [next(iter(o)) if isinstance(o, dict) else o for o in stage["outs"]]
+        assert f"${{paths.reports}}/{name}.json" in outs  # cached, so `dvc pull` brings it back
+
+
+def test_only_the_headline_figures_are_metrics():
+    """`dvc exp show` makes a column of every metric: the stage reports' hundreds of counters are
+    outs, and the one metrics file is the few headline figures."""
+    metrics = [m for stage in DVC.values() for m in stage.get("metrics", [])]
+    assert metrics == ["${paths.headline}"]
 
 
 def test_the_flow_orders_stages_by_dependency_not_by_file_order(tmp_path):
@@ -229,3 +237,18 @@ def test_the_check_catches_a_default_that_drifts():
 
 def test_params_yaml_loads_into_the_typed_models():
     assert isinstance(load_params(ROOT / "params.yaml"), Params)
+
+
+def test_dvc_writes_params_yaml_back_unchanged(tmp_path):
+    """`dvc exp run -S key=value` rewrites params.yaml with DVC's own YAML writer (ruamel: comments
+    kept, but single quotes, empty for null, sequences not indented). params.yaml is kept in that
+    form, so an experiment changes the value it sets and nothing else."""
+    from dvc.utils.serialize import modify_yaml
+
+    copy = tmp_path / "params.yaml"
+    copy.write_text((ROOT / "params.yaml").read_text())
+    with modify_yaml(str(copy)) as data:
+        data["train"]["lora_rank"] = 16
+    before, after = (ROOT / "params.yaml").read_text().splitlines(), copy.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    assert len(before) == len(after) and len(changed) == 1 and "lora_rank: 16" in changed[0][1]

@@ -121,3 +121,40 @@ def test_a_failing_expectation_fails_validate_and_its_report_survives(tiny_proje
     failed = [e for e in report["expectations"] if not e["success"]]
     assert [e["expectation"] for e in failed] == ["expect_column_values_to_be_between(total_chars)"]
     assert failed[0]["sample_ids"]
+
+
+def test_push_then_pull_into_a_fresh_clone_and_compare_runs(tiny_project, tmp_path):
+    """`make push` from one clone, `make pull` into a fresh one: dvc status is clean and dvc repro
+    runs nothing. Then a changed param: `dvc metrics diff` shows the headline figures' deltas and
+    `dvc exp show --only-changed` stays narrow."""
+    import csv
+    import io
+    import sys
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
+    (tiny_project / ".venv").symlink_to(sys.prefix)  # where make looks for dvc
+    run([str(BIN / "dvc"), "repro"], tiny_project)
+    run(git + ["add", "-A"], tiny_project)
+    run(git + ["commit", "-qm", "a run"], tiny_project)
+    remote = tmp_path / "remote"
+    run(["make", "push", f"REMOTE={remote}"], tiny_project)
+
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(tiny_project), str(clone)], tmp_path)
+    (clone / ".venv").symlink_to(sys.prefix)
+    run(["make", "pull", f"REMOTE={remote}"], clone)
+    assert json.loads(run([str(BIN / "dvc"), "status", "--json"], clone).stdout or "{}") == {}
+    again = run([str(BIN / "dvc"), "repro"], clone)
+    assert ran(again.stdout) == [] and "Data and pipelines are up to date" in again.stdout
+    assert json.loads(project_paths(clone).report("evaluate").read_text())["stage"] == "evaluate"  # reports came too
+
+    edit_params(clone, {"train": {"lora_rank": 4}})
+    changed = run([str(BIN / "dvc"), "repro"], clone)
+    assert ran(changed.stdout) == ["train", "evaluate"]
+    diff = json.loads(run([str(BIN / "dvc"), "metrics", "diff", "--json"], clone).stdout)
+    [(path, figures)] = diff.items()
+    assert path.endswith("headline.json") and "qa.loss" in figures and "diff" in figures["qa.loss"]
+    table = run([str(BIN / "dvc"), "exp", "show", "--only-changed", "--csv"], clone).stdout
+    header = next(csv.reader(io.StringIO(table)))
+    print(f"dvc exp show --only-changed: {len(header)} columns: {header}")
+    assert len(header) <= 40 and "train.lora_rank" in header and "qa.loss" in header
