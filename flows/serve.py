@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> None:
 
     # Runner, not pipeline.serve(): serve's own SIGTERM handler pauses the deployment through the
     # API first, which waits out its retries when the server is gone (~40 s); this one just stops.
-    runner = Runner(name="default", pause_on_shutdown=False)
+    # query_seconds=1: a run starts within a second of being asked for (the default polls every 10 s)
+    runner = Runner(name="default", pause_on_shutdown=False, query_seconds=1)
     runner.add_flow(pipeline, name="default", parameters={"project": str(Path(args.project).resolve())},
                     concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE))
     runner.handle_sigterm = lambda *_: stop_at_once(signal.SIGTERM, None)  # Runner.start installs it

@@ -197,10 +197,11 @@ def reply_budget(tokenizer, fmt: chat_format.ChatFormat, row: dict, max_new_toke
 
 
 def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fmt: chat_format.ChatFormat,
-                     desc: str) -> list[str]:
+                     bar) -> list[str]:
     """Greedy decoding of each row's first assistant reply, many rows at once (mlx-lm's
     BatchGenerator: the same tokens as one row at a time, a test checks it), to the end
-    token or reply_budget tokens; special tokens are kept (the tiny model's tool calls are some)."""
+    token or reply_budget tokens; special tokens are kept (the tiny model's tool calls are some).
+    `bar`: the stage's progress bar, advanced a reply at a time, or a description for one of its own."""
     from mlx_lm.generate import BatchGenerator
     from tqdm import tqdm
 
@@ -209,13 +210,19 @@ def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fm
                                completion_batch_size=32, prefill_batch_size=8)
     uids = generator.insert(prompts, [reply_budget(tokenizer, fmt, r, max_new_tokens) for r in rows])
     out: dict[int, list[int]] = {uid: [] for uid in uids}
-    with tqdm(total=len(prompts), desc=desc, unit="example", mininterval=2.0) as bar:
+    own = isinstance(bar, str)
+    if own:
+        bar = tqdm(total=len(prompts), desc=bar, unit="example", mininterval=2.0)
+    try:
         while responses := generator.next_generated():
             for r in responses:
                 if r.finish_reason != "stop":
                     out[r.uid].append(r.token)
                 if r.finish_reason is not None:
                     bar.update()
+    finally:
+        if own:
+            bar.close()
     generator.close()
     return [tokenizer.decode(out[uid], skip_special_tokens=False) for uid in uids]
 
@@ -273,9 +280,10 @@ def load_schema(paths: Paths):
 
 
 def evaluate_model(model, tokenizer, rows: list[dict], schema, p: EvaluateParams, name: str,
-                   fmt: chat_format.ChatFormat) -> list[dict]:
+                   fmt: chat_format.ChatFormat, bar) -> list[dict]:
     """Loss on each reference reply, then a greedy reply scored by its category."""
-    texts = generate_replies(model, tokenizer, rows, p.max_new_tokens, fmt, f"evaluate {name}")
+    bar.set_postfix_str(name, refresh=False)
+    texts = generate_replies(model, tokenizer, rows, p.max_new_tokens, fmt, bar)
     losses = reference_losses(model, tokenizer, rows, fmt)
     results = []
     for row, text, (loss_sum, n_tokens) in zip(rows, texts, losses):
@@ -322,7 +330,10 @@ def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
     schema = load_schema(paths)
     fmt = chat_format.for_model(train.base_model)
     models = {"base": lambda: load_base(train, paths), "tuned": lambda: load_base(train, paths, str(paths.adapter))}
-    results = {name: evaluate_model(*loader(), rows, schema, p, name, fmt) for name, loader in models.items()}
+    from tqdm import tqdm
+
+    with tqdm(total=len(rows) * len(models), desc="evaluate", unit="reply", mininterval=2.0) as bar:  # the whole stage
+        results = {name: evaluate_model(*loader(), rows, schema, p, name, fmt, bar) for name, loader in models.items()}
     metrics = {name: summarize(results[name]) for name in results}
     write_json(paths.metrics, metrics)
     write_json(paths.headline, headline(metrics))
