@@ -28,7 +28,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (Artifact, create_image_artifact, create_markdown_artifact,
-                               create_progress_artifact, update_progress_artifact)
+                               create_progress_artifact, create_table_artifact, update_progress_artifact)
 from prefect.runtime import flow_run
 from prefect.states import Completed
 
@@ -219,8 +219,8 @@ def run_stage(project: str, stage: str, stale: bool):
 
 def publish_run(root: Path, ran: list[str]) -> None:
     """The run summary (against the metrics the previous run published as `run-metrics`), this
-    run's metrics for the next one, the coverage table, and the loss curve as an image (an SVG in
-    a data: URL, so the dashboard shows it with no network)."""
+    run's metrics for the next one, the coverage table, every expectation's verdict, and the loss
+    curve as an image (an SVG in a data: URL, so the dashboard shows it with no network)."""
     from tasks import summary
 
     paths = load_params(root / "params.yaml").paths.under(root)
@@ -233,6 +233,10 @@ def publish_run(root: Path, ran: list[str]) -> None:
                              description="metrics.json of this run (the next run compares against it)")
     if paths.coverage.exists():
         create_markdown_artifact(key="coverage", markdown=paths.coverage.read_text(), description=str(paths.coverage.name))
+    create_table_artifact(key="validation", table=[
+        {k: str(e[k]) for k in ("suite", "expectation", "success", "unexpected_count")}
+        for e in reports["validate"].get("expectations", [])],
+        description=f"every expectation's verdict (the full page: {paths.validation_page.name})")
     if paths.loss_plot.exists():
         data = base64.b64encode(paths.loss_plot.read_bytes()).decode()
         create_image_artifact(image_url=f"data:image/svg+xml;base64,{data}", key="loss-curve",

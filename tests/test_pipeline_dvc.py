@@ -163,6 +163,10 @@ def test_push_then_pull_into_a_fresh_clone_and_compare_runs(tiny_project, tmp_pa
     diff = json.loads(run([str(BIN / "dvc"), "metrics", "diff", "--json"], clone).stdout)
     [(path, figures)] = diff.items()
     assert path.endswith("headline.json") and "qa.loss" in figures and "diff" in figures["qa.loss"]
+    plots = tmp_path / "plots-diff"
+    run([str(BIN / "dvc"), "plots", "diff", "HEAD", "-o", str(plots)], clone)  # the loss curves of both revisions
+    page = (plots / "index.html").read_text()
+    assert re.search(r'"rev": ?"HEAD"', page) and re.search(r'"rev": ?"workspace"', page), page[:2000]
     table = run([str(BIN / "dvc"), "exp", "show", "--only-changed", "--csv"], clone).stdout
     header = next(csv.reader(io.StringIO(table)))
     print(f"dvc exp show --only-changed: {len(header)} columns: {header}")

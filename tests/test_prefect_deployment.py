@@ -126,7 +126,7 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
         print(f"no-op run: {two['total_run_time']:.1f} s")
 
         mine = artifacts(url, first)
-        assert {f"{s}-report" for s in STAGES} | {"run-summary", "coverage", "loss-curve", "train-progress"} <= set(mine)
+        assert {f"{s}-report" for s in STAGES} | {"run-summary", "coverage", "validation", "loss-curve", "train-progress"} <= set(mine)
         assert "## Base vs tuned" in mine["run-summary"]["data"] and "| qa |" in mine["run-summary"]["data"]
         assert mine["loss-curve"]["type"] == "image" and mine["loss-curve"]["data"].startswith("data:image/svg+xml;base64,")
         assert not artifacts(url, second)  # a run that changed nothing republishes nothing
