@@ -224,7 +224,11 @@ def publish_run(root: Path, ran: list[str]) -> None:
     from tasks import summary
 
     paths = load_params(root / "params.yaml").paths.under(root)
-    reports = summary.load_reports(paths)
+    try:
+        reports = summary.load_reports(paths)
+    except SystemExit as missing:  # a report the summary needs is not there: say so, fail nothing
+        get_run_logger().warning(f"no run summary: {missing}")
+        return
     previous = Artifact.get("run-metrics")
     before = json.loads(previous.data) if previous is not None and isinstance(previous.data, str) else None
     create_markdown_artifact(key="run-summary", markdown=summary.run_markdown(reports, before),
