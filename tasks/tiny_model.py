@@ -88,7 +88,7 @@ def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: in
     from mlx_lm.tuner.datasets import CacheDataset, TextDataset
     from mlx_lm.tuner.trainer import TrainingArgs, train
 
-    from tasks.training import LossLog
+    from tasks.training import LossLog, whole_progress
 
     model, tokenizer = load(str(out_dir))
     docs = CacheDataset(TextDataset([{"text": t} for t in texts], tokenizer))
@@ -102,7 +102,8 @@ def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: in
                         steps_per_report=max(1, min(25, p.pretrain_iters)), steps_per_eval=p.pretrain_iters + 1,
                         steps_per_save=p.pretrain_iters + 1, adapter_file=str(out_dir / "pretrain.safetensors"),
                         max_seq_length=max_seq_length)
-    train(model=model, optimizer=optimizer, train_dataset=docs, args=args, training_callback=log)
+    with whole_progress(p.pretrain_iters, 0, desc="pre-train"):
+        train(model=model, optimizer=optimizer, train_dataset=docs, args=args, training_callback=log)
     (out_dir / "pretrain.safetensors").unlink(missing_ok=True)  # mlx-lm's own copy of the weights
     mx.save_safetensors(str(out_dir / "model.safetensors"), dict(tree_flatten(model.parameters())))
     return {"iters": p.pretrain_iters, "texts": len(texts), "first_loss": log.train[0]["train_loss"],

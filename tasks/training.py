@@ -150,10 +150,10 @@ class WholeProgress:
     mlx-lm's TrainUI, which draws a new bar for each call of its train(), so the stage's output
     showed "100% 50/50" once per chunk."""
 
-    def __init__(self, total: int, done: int):
+    def __init__(self, total: int, done: int, desc: str = "train"):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, initial=done, desc="train", unit="step", mininterval=2.0)
+        self.bar = tqdm(total=total, initial=done, desc=desc, unit="step", mininterval=2.0)
 
     def __call__(self, total_iters: int, rank: int = 0) -> "WholeProgress":  # what mlx-lm calls TrainUI(...)
         return self
@@ -185,11 +185,11 @@ class WholeProgress:
 
 
 @contextlib.contextmanager
-def whole_progress(total: int, done: int):
+def whole_progress(total: int, done: int, desc: str = "train"):
     """mlx-lm's train() draws WholeProgress instead of its own bar, inside this block."""
     import mlx_lm.tuner.trainer as trainer
 
-    progress, drawn = WholeProgress(total, done), trainer.TrainUI
+    progress, drawn = WholeProgress(total, done, desc), trainer.TrainUI
     trainer.TrainUI = progress
     try:
         yield progress
