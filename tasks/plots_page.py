@@ -1,20 +1,21 @@
-"""`dvc plots show` as a page that works offline.
+"""`dvc plots show` that works offline.
 
-    python -m tasks.plots_page [-o dvc_plots] [dvc plots show args...]    # `make plots` runs this
+    python -m tasks.plots_page            # `make setup` runs this: writes .dvc/plots/offline.html
+    .venv/bin/dvc plots show              # then uses it (.dvc/config: plots.html_template)
 
-DVC's page loads Vega, Vega-Lite and vega-embed from a CDN, so with no network it is blank but for
-the SVG. This writes an HTML template for `dvc plots show --html-template` with the three libraries
-inlined, from the bundle vl-convert-python (PyPI) ships, and runs DVC with it: the page it writes
+DVC's own page loads Vega, Vega-Lite and vega-embed from a CDN, so with no network it is blank
+but for the SVG. This writes the HTML template `.dvc/config` names for `dvc plots show`, with the
+three libraries inlined from the bundle vl-convert-python (PyPI) ships, so the page DVC writes
 fetches nothing. DVC's plot blocks call `vegaEmbed(...)` as the page loads, before a module script
 has run, so a classic script first queues those calls and the bundle then replays them.
 """
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
+TEMPLATE = Path(".dvc/plots/offline.html")  # .dvc/config: [plots] html_template = plots/offline.html
 QUEUE = "<script>window.__plots = []; window.vegaEmbed = function () { window.__plots.push(arguments); };</script>"
 REPLAY = "window.vegaEmbed = vegaEmbed; for (const args of window.__plots) { vegaEmbed(...args); }"
 PAGE = """<!DOCTYPE html>
@@ -44,17 +45,15 @@ def template() -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tasks.plots_page", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-o", "--out", default="dvc_plots", help="the folder DVC writes the page to (default: %(default)s)")
-    args, rest = parser.parse_known_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    page = out / "offline-template.html"
-    page.write_text(template(), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "dvc", "plots", "show", "--html-template", str(page), "-o", str(out),
-                             *rest])
-    if result.returncode == 0:
-        print(f"tunesmith plots: {out / 'index.html'} (works offline)", file=sys.stderr)
-    sys.exit(result.returncode)
+    parser.add_argument("--out", type=Path, default=TEMPLATE, help="where to write the template (default: %(default)s)")
+    args = parser.parse_args(argv)
+    text = template()
+    if not args.out.exists() or args.out.read_text(encoding="utf-8") != text:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(args.out)
+        print(f"tunesmith: {args.out} written: `dvc plots show` pages now work offline", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,10 @@ def copy_project(dest: Path) -> Path:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
     edit_params(dest, {"python": sys.executable})  # the copy has no .venv of its own
+    template = ROOT / ".dvc/plots/offline.html"  # made by `make setup`, git-ignored: `dvc plots show` needs it
+    if template.exists():
+        (dest / ".dvc/plots").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(template, dest / ".dvc/plots/offline.html")
     git = ["git", "-c", "user.name=tunesmith-test", "-c", "user.email=test@localhost"]
     run(git[:1] + ["init", "-q"], dest)
     run(git + ["add", "-A"], dest)
