@@ -95,7 +95,10 @@ def changed_params(project: Path) -> list[str]:
     committed = _git(project, "show", "HEAD:params.yaml")
     if not committed:
         return []
-    old, new = flat(yaml.safe_load(committed)), flat(yaml.safe_load((project / "params.yaml").read_text()))
+    try:
+        old, new = flat(yaml.safe_load(committed)), flat(yaml.safe_load((project / "params.yaml").read_text()))
+    except (yaml.YAMLError, OSError, AttributeError):  # not YAML, or not a mapping: the flow's check says where
+        return ["params.yaml-unreadable"]
     return [f"{k}={new.get(k)}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 
 
