@@ -33,6 +33,7 @@ class Sources(_Frozen):
     tools: Path | None
     conversations: Path | None
     seed_examples: Path | None
+    eval_set: Path | None  # the golden set: hand-written, read by evaluate only (tasks/golden.py)
 
 
 class ParseParams(_Frozen):
@@ -184,8 +185,9 @@ class TrainParams(_Frozen):
 
 
 class EvaluateParams(_Frozen):
-    max_examples_per_category: int = Field(50, gt=0)
+    max_examples_per_category: int = Field(50, gt=0)  # of the test split, and of the golden set
     max_new_tokens: int = Field(128, gt=0)
+    rag_k: int = Field(2, gt=0)  # doc chunks retrieved (BM25) into each QA prompt for the retrieval baseline
 
 
 class Params(_Frozen):

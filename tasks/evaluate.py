@@ -1,169 +1,160 @@
-"""Compare the base model and the tuned model (base + adapter) on the test split, per category.
+"""Compare the base model and the tuned model (base + adapter), per category, on two sets: the
+generated test split and the golden set a person wrote by hand (sources.eval_set); and QA four
+ways: each model closed-book and with the top evaluate.rag_k doc chunks a BM25 retriever finds.
 
-Reads:  paths.dataset (the test split), paths.base_model, paths.adapter, paths.parsed (the schema)
-Writes: paths.metrics (what `dvc metrics show` reads), paths.predictions
-Params: evaluate.*, train.base_model
+Reads:  paths.dataset (the test split), sources.eval_set, paths.parsed (schema, tools, doc chunks),
+        paths.base_model, paths.adapter, reports/generate.json (the product's name)
+Writes: paths.metrics, paths.headline (what `dvc metrics` and `dvc exp show` compare), paths.predictions
+Params: evaluate.*, train.base_model, generate.reference_date, sources.eval_set
 
 Per category: mean token loss and perplexity on the reference reply; then greedy generation (no
-sampling; to the end token, evaluate.max_new_tokens or twice the reference's length) scored by
-what the category asks for: GraphQL parse rate, schema validity and exact match (compared as parsed, printed ASTs); token F1 (SQuAD's, with its
-answer normalisation) and ROUGE-L for QA and conversations; tool-name and argument match for tool use.
+sampling; to the end token, evaluate.max_new_tokens, or twice the reference's length and 16 more,
+at least 64) scored as tasks/scores.py says: GraphQL parsed, valid, exact and `correct` (the
+arguments and the fields the request names); tool calls exact, order-free; QA key facts, token F1
+and ROUGE-L. The generated QA test is a knowledge test: questions about trained facts, in
+phrasings no train prompt uses (tasks/split.py).
+
+    python -m tasks.evaluate                      # the stage, as `dvc repro` runs it
+    python -m tasks.evaluate --eval-set FILE      # score a hand-written file against the current models
 """
 from __future__ import annotations
 
 import json
 import math
-import re
-import string
+import sys
 from collections import Counter
+from pathlib import Path
 
-from tasks import batches, chat_format
-from tasks.config import EvaluateParams, TrainParams
+from tasks import batches, chat_format, dedup, golden, retrieval
+from tasks.config import EvaluateParams, GenerateParams, TrainParams
 from tasks.examples import prompt_and_reference
-from tasks.io import read_jsonl, write_json, write_jsonl
+from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl
 from tasks.layout import Paths
+from tasks.scores import fact_scores, graphql_scores, key_facts, rouge_l, token_f1, tool_scores
 from tasks.stage import stage_main
 from tasks.training import load_base
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
+MODELS = ("base", "tuned")
+MIN_BUDGET = 64  # a reply may run this long whatever its reference's length: a person's request may want more
 
 
 # --- scoring (pure) ---------------------------------------------------------------------------
 
-def normalize_answer(text: str) -> str:
-    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces.
-
-    >>> normalize_answer("The  Trash, kept 30 days!")
-    'trash kept 30 days'
-    """
-    text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
-    return " ".join(_ARTICLES.sub(" ", text).split())
+def facts_of(row: dict) -> list | None:
+    """The facts a QA reply must state: the golden row's own list, else those its reference
+    answer states (numbers with units, shortcuts, emphasised names); None when it states none."""
+    if row.get("meta", {}).get("facts"):
+        return row["meta"]["facts"]
+    return key_facts(prompt_and_reference(row)[1].get("content") or "") or None
 
 
-def token_f1(prediction: str, reference: str) -> float:
-    """SQuAD's token F1: the harmonic mean of token precision and recall after normalize_answer.
-
-    >>> token_f1("The files!", "files"), token_f1("files kept", "files"), token_f1("a", "b"), token_f1("x y", "y x")
-    (1.0, 0.666..., 0.0, 1.0)
-    """
-    pred, ref = normalize_answer(prediction).split(), normalize_answer(reference).split()
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if not pred or not ref or common == 0:
-        return 0.0
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
-def rouge_l(prediction: str, reference: str) -> float:
-    """ROUGE-L F-measure: the longest common subsequence of tokens, against both lengths.
-
-    >>> rouge_l("a b c", "a b c"), rouge_l("a b c", "x y z"), rouge_l("a b c d", "a c")  # LCS "a c": P 2/4, R 2/2
-    (1.0, 0.0, 0.666...)
-    """
-    a, b = prediction.lower().split(), reference.lower().split()
-    if not a or not b:
-        return 0.0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    lcs = prev[-1]
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(a), lcs / len(b)
-    return 2 * precision * recall / (precision + recall)
-
-
-def canonical_graphql(query: str, values: bool = True) -> str:
-    """A query printed with its selections, arguments and input-object fields in sorted order, so
-    that two queries asking for the same thing compare equal however they are written. With
-    `values=False` every string, number and alias is blanked: what is left is the query's shape.
-
-    >>> canonical_graphql("{ files(first: 2, filter: {b: 1, a: 2}) { size id } }") == \\
-    ...     canonical_graphql("query { files(filter: {a: 2, b: 1}, first: 2) { id size } }")
-    True
-    >>> canonical_graphql('{ a: file(id: "f_1") { id } }', values=False) == \\
-    ...     canonical_graphql('{ b: file(id: "f_2") { id } }', values=False)
-    True
-    """
-    from graphql import parse, print_ast
-
-    def key(node) -> tuple:
-        alias = getattr(getattr(node, "alias", None), "value", None)
-        name = getattr(getattr(node, "name", None), "value", None)
-        condition = getattr(getattr(getattr(node, "type_condition", None), "name", None), "value", None)
-        return (node.kind, alias or name or "", name or "", condition or "")
-
-    def sort(node) -> None:
-        if node is None:
-            return
-        if not values:
-            if node.kind in ("string_value", "int_value", "float_value"):
-                node.value = "0" if node.kind != "string_value" else ""
-            if getattr(node, "alias", None) is not None:
-                node.alias = None
-        for attr in ("arguments", "fields"):
-            items = getattr(node, attr, None)
-            if isinstance(items, tuple) and items and hasattr(items[0], "name") and hasattr(items[0], "value"):
-                setattr(node, attr, tuple(sorted(items, key=lambda n: n.name.value)))
-        selection_set = getattr(node, "selection_set", None)
-        if selection_set is not None:
-            selection_set.selections = tuple(sorted(selection_set.selections, key=key))
-        for attr in node.keys:
-            value = getattr(node, attr, None)
-            for child in value if isinstance(value, (tuple, list)) else (value,):
-                if hasattr(child, "kind") and hasattr(child, "keys"):
-                    sort(child)
-
-    doc = parse(query)
-    sort(doc)
-    return print_ast(doc)
-
-
-def graphql_scores(prediction: str, reference: str, schema) -> dict:
-    """parsed / valid against the schema / exact match after canonical ordering / the same but
-    for literal values and aliases (a miss there is the model's, a miss only in exact_match is a
-    value it failed to copy from the request)."""
-    from graphql import GraphQLError, parse, validate
-
-    try:
-        doc = parse(prediction)
-    except GraphQLError:
-        return {"parsed": 0.0, "valid": 0.0, "exact_match": 0.0, "shape_match": 0.0}
-    valid = schema is not None and not validate(schema, doc)
-    same = canonical_graphql(prediction) == canonical_graphql(reference)
-    shape = canonical_graphql(prediction, values=False) == canonical_graphql(reference, values=False)
-    return {"parsed": 1.0, "valid": float(valid), "exact_match": float(same), "shape_match": float(shape)}
-
-
-def tool_scores(reply: chat_format.Reply, reference_calls: list[dict]) -> dict:
-    """Tool names and whole calls (name and parsed arguments, in any order) against the reference;
-    `unparsed` is 1 when the reply held a call that could not be read (then nothing else matches).
-
-    >>> ref = [{"function": {"name": "mv", "arguments": '{"to": "/a"}'}}]
-    >>> tool_scores(chat_format.Reply("", [{"name": "mv", "arguments": {"to": "/a"}}]), ref)
-    {'tool_name_match': 1.0, 'tool_call_exact': 1.0, 'unparsed': 0.0}
-    >>> tool_scores(chat_format.Reply("", None), ref)["unparsed"]
-    1.0
-    """
-    ref = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])} for c in reference_calls]
-    got = reply.calls or []
-    names = sorted(str(c["name"]) for c in got) == sorted(c["name"] for c in ref)
-    key = lambda c: json.dumps(c, sort_keys=True)  # noqa: E731 - order of parallel calls does not matter
-    return {"tool_name_match": float(names), "tool_call_exact": float(sorted(map(key, got)) == sorted(map(key, ref))),
-            "unparsed": float(reply.calls is None)}
-
-
-def score(category: str, prediction: str, reference: dict, schema, fmt: chat_format.ChatFormat) -> dict:
+def score(row: dict, prediction: str, schema, fmt: chat_format.ChatFormat) -> dict:
+    """A reply's scores by its row's category (tasks/scores.py)."""
+    category, (_, reference) = row["category"], prompt_and_reference(row)
     if category == "text-to-graphql":
-        return graphql_scores(prediction.strip(), reference["content"], schema)
+        named = row["meta"]["fields"] if "fields" in row.get("meta", {}) else None
+        return graphql_scores(prediction.strip(), reference["content"], schema, named)
     reply = fmt.parse(prediction)
     if category == "tool_use" and reference.get("tool_calls"):
-        return tool_scores(reply, reference["tool_calls"])
-    return {"token_f1": token_f1(reply.text, reference.get("content") or ""),
-            "rouge_l": rouge_l(reply.text, reference.get("content") or "")}
+        return tool_scores(reply.calls, reference["tool_calls"])
+    out = {"token_f1": token_f1(reply.text, reference.get("content") or ""),
+           "rouge_l": rouge_l(reply.text, reference.get("content") or "")}
+    if category == "qa" and (facts := facts_of(row)):
+        out |= fact_scores(reply.text, facts)
+    return out
+
+
+def pick_rows(rows: list[dict], per_category: int) -> list[dict]:
+    """The first `per_category` rows of each category, in file order."""
+    counts: Counter = Counter()
+    picked = []
+    for row in rows:
+        if counts[row["category"]] < per_category:
+            counts[row["category"]] += 1
+            picked.append(row)
+    return picked
+
+
+def summarize(per_example: list[dict]) -> dict:
+    """Mean of each score per category (over the rows that have it: `n_<score>` says how many when
+    fewer than all), plus loss and perplexity from summed token losses where they were computed."""
+    out: dict = {}
+    for cat in sorted({e["category"] for e in per_example}):
+        items = [e for e in per_example if e["category"] == cat]
+        metrics: dict = {"n": len(items)}
+        if all("loss_sum" in e for e in items):
+            loss = sum(e["loss_sum"] for e in items) / max(1, sum(e["loss_tokens"] for e in items))
+            metrics |= {"loss": round(loss, 4), "perplexity": round(math.exp(min(loss, 50)), 3)}
+        for key in dict.fromkeys(k for e in items for k in e["scores"]):
+            values = [e["scores"][key] for e in items if key in e["scores"]]
+            metrics[key] = round(sum(values) / len(values), 4)
+            if len(values) < len(items):
+                metrics[f"n_{key}"] = len(values)
+        out[cat] = metrics
+    return out
+
+
+LOWER_IS_BETTER = ("loss", "perplexity")
+
+
+def diagnostic(key: str) -> bool:
+    """Reported beside the scores, not scores the tuned model must beat."""
+    return key in ("n", "unparsed") or key.startswith("n_")
+
+
+def not_better(metrics: dict) -> list[str]:
+    """Every category.metric on which the tuned model does not beat the base model.
+
+    >>> not_better({"base": {"qa": {"n": 2, "loss": 3.0, "token_f1": 0.1}},
+    ...             "tuned": {"qa": {"n": 2, "loss": 1.0, "token_f1": 0.1}}})
+    ['qa.token_f1']
+    """
+    worse = []
+    for cat, tuned in metrics["tuned"].items():
+        for key, value in tuned.items():
+            base = metrics["base"][cat].get(key)
+            if base is not None and not diagnostic(key) and not (value < base if key in LOWER_IS_BETTER else value > base):
+                worse.append(f"{cat}.{key}")
+    return worse
+
+
+HEADLINE = {"text-to-graphql": ("valid", "correct", "exact_match"), "tool_use": ("tool_call_exact",),
+            "qa": ("key_facts", "token_f1"), "conversation": ("token_f1",)}  # per category, besides the loss
+
+
+def headline_rows(metrics: dict) -> dict:
+    """The tuned model's loss and main scores per category, each score with its gain over the base.
+
+    >>> headline_rows({"base": {"qa": {"loss": 3.0, "token_f1": 0.1}}, "tuned": {"qa": {"loss": 2.5, "token_f1": 0.3}}})
+    {'qa': {'loss': 2.5, 'token_f1': 0.3, 'token_f1_gain': 0.2}}
+    """
+    out = {}
+    for cat, tuned in metrics["tuned"].items():
+        row = {"loss": tuned["loss"]} if "loss" in tuned else {}
+        for key in HEADLINE.get(cat, ()):
+            if key in tuned:
+                row[key] = tuned[key]
+                row[f"{key}_gain"] = round(tuned[key] - metrics["base"][cat][key], 4)
+        out[cat] = row
+    return out
+
+
+def headline(metrics: dict) -> dict:
+    """The few figures runs are compared by (`dvc exp show`, `dvc metrics diff`): per category on
+    the generated test and on the golden set, and QA's key-fact accuracy four ways.
+
+    >>> m = {"base": {"qa": {"loss": 3.0, "token_f1": 0.1}}, "tuned": {"qa": {"loss": 2.5, "token_f1": 0.3}}}
+    >>> headline({**m, "golden": m, "qa_four_way": {"golden": {"tuned+rag": {"key_facts": 0.5, "token_f1": 0.2}}}})
+    {'test': {'qa': {'loss': 2.5, 'token_f1': 0.3, 'token_f1_gain': 0.2}}, 'golden': {'qa': {'loss': 2.5, 'token_f1': 0.3, 'token_f1_gain': 0.2}}, 'qa_key_facts': {'golden': {'tuned+rag': 0.5}}}
+    """
+    out = {"test": headline_rows(metrics)}
+    if metrics.get("golden"):
+        out["golden"] = headline_rows(metrics["golden"])
+    four = {name: {way: row["key_facts"] for way, row in ways.items() if isinstance(row, dict) and "key_facts" in row}
+            for name, ways in (metrics.get("qa_four_way") or {}).items()}
+    if any(four.values()):
+        out["qa_key_facts"] = {name: ways for name, ways in four.items() if ways}
+    return out
 
 
 # --- model side -------------------------------------------------------------------------------
@@ -189,11 +180,11 @@ def reference_losses(model, tokenizer, rows: list[dict], fmt: chat_format.ChatFo
 
 
 def reply_budget(tokenizer, fmt: chat_format.ChatFormat, row: dict, max_new_tokens: int) -> int:
-    """How many tokens a reply may run to: twice the reference's length and 16 more, at most
-    evaluate.max_new_tokens. A reply longer than that cannot match the reference exactly and its
-    token precision against it is under one half already, so a rambling model stops there."""
+    """How many tokens a reply may run to: twice the reference's length and 16 more (at least
+    MIN_BUDGET), at most evaluate.max_new_tokens. A reply much longer than its reference cannot
+    match it, so a rambling model stops there; a short reference does not cut a fuller answer."""
     _, reference = prompt_and_reference(row)
-    return min(max_new_tokens, 2 * len(tokenizer.encode(fmt.render_reply(reference))) + 16)
+    return min(max_new_tokens, max(MIN_BUDGET, 2 * len(tokenizer.encode(fmt.render_reply(reference))) + 16))
 
 
 def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fmt: chat_format.ChatFormat,
@@ -227,50 +218,6 @@ def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fm
     return [tokenizer.decode(out[uid], skip_special_tokens=False) for uid in uids]
 
 
-def pick_rows(rows: list[dict], per_category: int) -> list[dict]:
-    """The first `per_category` test rows of each category, in file order."""
-    counts: Counter = Counter()
-    picked = []
-    for row in rows:
-        if counts[row["category"]] < per_category:
-            counts[row["category"]] += 1
-            picked.append(row)
-    return picked
-
-
-def summarize(per_example: list[dict]) -> dict:
-    """Mean of each score per category, plus loss and perplexity from summed token losses."""
-    out: dict = {}
-    for cat in sorted({e["category"] for e in per_example}):
-        items = [e for e in per_example if e["category"] == cat]
-        loss = sum(e["loss_sum"] for e in items) / max(1, sum(e["loss_tokens"] for e in items))
-        metrics = {"n": len(items), "loss": round(loss, 4), "perplexity": round(math.exp(min(loss, 50)), 3)}
-        for key in items[0]["scores"]:
-            metrics[key] = round(sum(e["scores"][key] for e in items) / len(items), 4)
-        out[cat] = metrics
-    return out
-
-
-LOWER_IS_BETTER = ("loss", "perplexity")
-DIAGNOSTICS = ("n", "unparsed")  # reported beside the scores, not scores the tuned model must beat
-
-
-def not_better(metrics: dict) -> list[str]:
-    """Every category.metric on which the tuned model does not beat the base model.
-
-    >>> not_better({"base": {"qa": {"n": 2, "loss": 3.0, "token_f1": 0.1}},
-    ...             "tuned": {"qa": {"n": 2, "loss": 1.0, "token_f1": 0.1}}})
-    ['qa.token_f1']
-    """
-    worse = []
-    for cat, tuned in metrics["tuned"].items():
-        for key, value in tuned.items():
-            base = metrics["base"][cat][key]
-            if key not in DIAGNOSTICS and not (value < base if key in LOWER_IS_BETTER else value > base):
-                worse.append(f"{cat}.{key}")
-    return worse
-
-
 def load_schema(paths: Paths):
     """The project's GraphQL schema, or None when it has none (every query then scores invalid)."""
     from graphql import build_schema
@@ -279,70 +226,171 @@ def load_schema(paths: Paths):
     return build_schema(schema_file.read_text()) if schema_file.exists() else None
 
 
-def evaluate_model(model, tokenizer, rows: list[dict], schema, p: EvaluateParams, name: str,
-                   fmt: chat_format.ChatFormat, bar) -> list[dict]:
-    """Loss on each reference reply, then a greedy reply scored by its category."""
-    bar.set_postfix_str(name, refresh=False)
-    texts = generate_replies(model, tokenizer, rows, p.max_new_tokens, fmt, bar)
-    losses = reference_losses(model, tokenizer, rows, fmt)
-    results = []
-    for row, text, (loss_sum, n_tokens) in zip(rows, texts, losses):
-        _, reference = prompt_and_reference(row)
-        results.append({"category": row["category"], "loss_sum": loss_sum, "loss_tokens": n_tokens,
-                        "output": text, "scores": score(row["category"], text, reference, schema, fmt)})
+def parsed(paths: Paths, source: str, read):
+    """A parsed source, or None when the project has none."""
+    return read(paths.parsed_file(source)) if paths.parsed_file(source).exists() else None
+
+
+def with_retrieval(rows: list[dict], index: retrieval.Index, k: int) -> tuple[list[dict], list[bool]]:
+    """Each QA row asked again with the top-k chunks in its prompt, and whether those chunks hold
+    its answer (recall@k: see retrieval.hit)."""
+    questions = [prompt_and_reference(r)[0][-1]["content"] for r in rows]
+    found = index.retrieve(questions, k)
+    asked, hits = [], []
+    for row, chunks in zip(rows, found):
+        prompt, reference = prompt_and_reference(row)
+        meta = row.get("meta", {})
+        files = meta.get("files") or ([meta["file"]] if meta.get("file") else None)
+        hits.append(retrieval.hit(chunks, files, meta.get("span"), facts_of(row) if meta.get("golden") else None))
+        asked.append({**row, "id": f"{row['id']}+rag", "messages": retrieval.with_context(prompt, chunks) + [reference],
+                      "meta": {**meta, "retrieved": [c["id"] for c in chunks]}})
+    return asked, hits
+
+
+def four_way(results: dict[str, list[dict]], sets: dict[str, tuple[list[int], list[int], list[bool]]], k: int) -> dict:
+    """Per QA set: key facts, token F1 and ROUGE-L for base and tuned, closed-book and with the
+    retrieved chunks, and the retriever's recall@k. `sets`: name -> (positions of the closed-book
+    rows, positions of the same rows asked with retrieval, hits)."""
+    out = {}
+    for name, (closed, rag, hits) in sets.items():
+        if not closed:
+            continue
+        row: dict = {"n": len(closed), "k": k, "recall_at_k": round(sum(hits) / len(hits), 4) if hits else None}
+        for model in MODELS:
+            for way, positions in (("", closed), ("+rag", rag)):
+                if positions:
+                    row[model + way] = summarize([{**results[model][i], "category": "qa"} for i in positions])["qa"]
+        out[name] = row
+    return out
+
+
+def evaluate_all(rows: list[dict], p: EvaluateParams, train: TrainParams, paths: Paths,
+                 fmt: chat_format.ChatFormat, with_loss: int) -> dict[str, list[dict]]:
+    """Each model's reply to every row, scored; the reference loss of the first `with_loss` rows
+    (not of the retrieval-augmented copies, whose prompts training never had)."""
+    from tqdm import tqdm
+
+    schema = load_schema(paths)
+    models = {"base": lambda: load_base(train, paths), "tuned": lambda: load_base(train, paths, str(paths.adapter))}
+    results: dict[str, list[dict]] = {}
+    with tqdm(total=len(rows) * len(models), desc="evaluate", unit="reply", mininterval=2.0) as bar:  # the whole stage
+        for name, loader in models.items():
+            model, tokenizer = loader()
+            bar.set_postfix_str(name, refresh=False)
+            texts = generate_replies(model, tokenizer, rows, p.max_new_tokens, fmt, bar)
+            losses = reference_losses(model, tokenizer, rows[:with_loss], fmt)
+            results[name] = []
+            for i, (row, text) in enumerate(zip(rows, texts)):
+                item = {"category": row["category"], "output": text, "scores": score(row, text, schema, fmt)}
+                if i < with_loss:
+                    item["loss_sum"], item["loss_tokens"] = losses[i]
+                results[name].append(item)
     return results
 
 
-def prediction_rows(rows: list[dict], results: dict[str, list[dict]], fmt: chat_format.ChatFormat):
-    """One line per test example: the prompt, the reference, each model's reply and scores."""
-    for i, row in enumerate(rows):
+def prediction_rows(rows: list[dict], sets: list[str], results: dict[str, list[dict]], fmt: chat_format.ChatFormat):
+    """One line per prompt asked: which set it belongs to, the prompt, the reference, each model's
+    reply and scores (and, for a retrieval-augmented prompt, the chunks it was given)."""
+    for i, (row, which) in enumerate(zip(rows, sets)):
         prompt, reference = prompt_and_reference(row)
-        yield {"id": row["id"], "category": row["category"], "prompt": prompt[-1].get("content"),
-               "reference": fmt.render_reply(reference),
+        extra = {"retrieved": row["meta"]["retrieved"]} if "retrieved" in row.get("meta", {}) else {}
+        yield {"id": row["id"], "set": which, "category": row["category"], "prompt": prompt[-1].get("content"),
+               "reference": fmt.render_reply(reference), **extra,
                **{name: results[name][i]["output"] for name in results},
                **{f"{name}_scores": results[name][i]["scores"] for name in results}}
 
 
-HEADLINE = {"text-to-graphql": ("valid", "exact_match"), "tool_use": ("tool_call_exact",), "qa": ("token_f1",),
-            "conversation": ("token_f1",)}  # per category, besides the loss
+def product_of(paths: Paths) -> str:
+    """The product's name as generate resolved it (generate.product, or the docs' title)."""
+    try:
+        return read_json(paths.report("generate"))["product"]
+    except FileNotFoundError:
+        raise InputError(f"{paths.report('generate')}: missing; run `dvc repro` (generate names the product)") from None
 
 
-def headline(metrics: dict) -> dict:
-    """The tuned model's few figures per category that runs are compared by (`dvc exp show`, `dvc
-    metrics diff`): its loss, its main scores, and each score's gain over the base model.
-
-    >>> headline({"base": {"qa": {"loss": 3.0, "token_f1": 0.1}}, "tuned": {"qa": {"loss": 2.5, "token_f1": 0.3}}})
-    {'qa': {'loss': 2.5, 'token_f1': 0.3, 'token_f1_gain': 0.2}}
-    """
-    out = {}
-    for cat, tuned in metrics["tuned"].items():
-        row = {"loss": tuned["loss"]}
-        for key in HEADLINE.get(cat, ()):
-            if key in tuned:
-                row[key] = tuned[key]
-                row[f"{key}_gain"] = round(tuned[key] - metrics["base"][cat][key], 4)
-        out[cat] = row
-    return out
-
-
-def run(p: EvaluateParams, train: TrainParams, paths: Paths) -> dict:
-    rows = pick_rows(read_jsonl(paths.split_file("test")), p.max_examples_per_category)
-    schema = load_schema(paths)
+def score_sets(test: list[dict], gold: list[dict], p: EvaluateParams, train: TrainParams, paths: Paths) -> tuple[dict, list]:
+    """Every metric of both models on the test rows and the golden rows, QA four ways, and the
+    prediction lines."""
     fmt = chat_format.for_model(train.base_model)
-    models = {"base": lambda: load_base(train, paths), "tuned": lambda: load_base(train, paths, str(paths.adapter))}
-    from tqdm import tqdm
+    chunks = parsed(paths, "docs", read_jsonl) or []
+    index = retrieval.build_index(chunks)
+    qa_sets = {"knowledge": [r for r in test if r["category"] == "qa"], "golden": [r for r in gold if r["category"] == "qa"]}
+    asked = {name: with_retrieval(rs, index, p.rag_k) if chunks else ([], []) for name, rs in qa_sets.items()}
+    rows = test + gold + asked["knowledge"][0] + asked["golden"][0]
+    which = ["test"] * len(test) + ["golden"] * len(gold) + ["knowledge+rag"] * len(asked["knowledge"][0]) \
+        + ["golden+rag"] * len(asked["golden"][0])
+    results = evaluate_all(rows, p, train, paths, fmt, with_loss=len(test) + len(gold))
+    at = lambda name, cond: [i for i, w in enumerate(which) if w == name and cond(rows[i])]  # noqa: E731
+    is_qa = lambda r: r["category"] == "qa"  # noqa: E731
+    sets = {"knowledge": (at("test", is_qa), at("knowledge+rag", is_qa), asked["knowledge"][1]),
+            "golden": (at("golden", is_qa), at("golden+rag", is_qa), asked["golden"][1])}
 
-    with tqdm(total=len(rows) * len(models), desc="evaluate", unit="reply", mininterval=2.0) as bar:  # the whole stage
-        results = {name: evaluate_model(*loader(), rows, schema, p, name, fmt, bar) for name, loader in models.items()}
-    metrics = {name: summarize(results[name]) for name in results}
+    def per_set(name: str) -> dict:
+        return {m: summarize([results[m][i] for i, w in enumerate(which) if w == name]) for m in MODELS}
+
+    metrics = per_set("test")
+    metrics["golden"] = per_set("golden") if gold else None
+    metrics["qa_four_way"] = four_way(results, sets, p.rag_k)
+    return metrics, list(prediction_rows(rows, which, results, fmt))
+
+
+def golden_rows(eval_set: Path | None, generate: GenerateParams, paths: Paths, per_category: int) -> list[dict]:
+    if eval_set is None:
+        return []
+    p = generate.model_copy(update={"product": product_of(paths)})
+    return pick_rows(golden.read(eval_set, p, parsed(paths, "tools", read_json),
+                                 parsed(paths, "graphql_schema", lambda f: f.read_text())), per_category)
+
+
+def golden_leaks(gold: list[dict], paths: Paths) -> dict:
+    """Golden prompts that train or valid also holds, exactly or nearly (word 3-gram Jaccard
+    at least 0.7): there should be none, since no stage but this one reads the golden set; one
+    that is there (a golden row copied into the seeds, say) is named, and its figure flattered."""
+    seen = read_jsonl(paths.split_file("train")) + read_jsonl(paths.split_file("valid"))
+    leaks = dedup.cross_leaks(seen, gold, 0.7, 128)
+    if leaks["exact"] or leaks["near"]:
+        print(f"tunesmith evaluate: warning: {len(leaks['exact'])} golden prompt(s) are in train or valid and "
+              f"{len(leaks['near'])} nearly so: {(leaks['exact'] + leaks['near'])[:3]}", file=sys.stderr)
+    return {"exact": len(leaks["exact"]), "near": len(leaks["near"]),
+            "ids": sorted({g for g, _ in leaks["exact"] + leaks["near"]})}
+
+
+def run(p: EvaluateParams, train: TrainParams, generate: GenerateParams, eval_set: Path | None, paths: Paths) -> dict:
+    test = pick_rows(read_jsonl(paths.split_file("test")), p.max_examples_per_category)
+    gold = golden_rows(eval_set, generate, paths, p.max_examples_per_category)
+    leaks = golden_leaks(gold, paths) if gold else None
+    metrics, predictions = score_sets(test, gold, p, train, paths)
     write_json(paths.metrics, metrics)
     write_json(paths.headline, headline(metrics))
-    write_jsonl(paths.predictions, prediction_rows(rows, results, fmt))
-    return {"n_examples": len(rows), "metrics": metrics, "tuned_not_better": not_better(metrics)}
+    write_jsonl(paths.predictions, predictions)
+    return {"n_examples": len(test), "n_golden": len(gold), "eval_set": None if eval_set is None else str(eval_set),
+            "golden_in_train": leaks, "metrics": metrics, "tuned_not_better": not_better(metrics),
+            "golden_tuned_not_better": not_better(metrics["golden"]) if gold else None}
+
+
+def eval_file(p: EvaluateParams, train: TrainParams, generate: GenerateParams, path: Path, paths: Paths) -> None:
+    """--eval-set FILE: score a hand-written file (the golden set's format) against the current
+    base and tuned models, print the table and write it beside the reports; no DVC out changes."""
+    from tasks import summary
+
+    if not paths.adapter_weights().exists():
+        raise InputError(f"{paths.adapter}: no tuned model yet; run `dvc repro` (or `make run`) first")
+    gold = golden_rows(path, generate, paths, p.max_examples_per_category)
+    metrics, predictions = score_sets([], gold, p, train, paths)
+    out = paths.eval_report(Path(path).stem)
+    write_json(out, {"eval_set": str(path), "metrics": metrics["golden"], "qa_four_way": metrics["qa_four_way"],
+                     "predictions": predictions})
+    print(summary.set_table(metrics["golden"], metrics["qa_four_way"], title=f"{path} ({len(gold)} examples)"))
+    print(f"\nevery reply and score: {out}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
-    stage_main("evaluate", __doc__, argv, lambda params: run(params.evaluate, params.train, params.paths))
+    stage_main("evaluate", __doc__, argv,
+               lambda ps: run(ps.evaluate, ps.train, ps.generate, ps.sources.eval_set, ps.paths),
+               options={"--eval-set": ("FILE", "score this hand-written file (the golden set's format) against "
+                                                "the current models, print the table, and write it to "
+                                                "reports/eval-<name>.json; the stage's outputs are not touched",
+                                       lambda ps, f: eval_file(ps.evaluate, ps.train, ps.generate, Path(f), ps.paths))})
 
 
 if __name__ == "__main__":

@@ -17,9 +17,13 @@ from tasks.layout import Paths
 
 
 def to_mlx(ex: Example) -> dict:
+    """mlx-lm's chat row (it reads `messages` and `tools`), with the id, category and the
+    generator's meta (evaluate scores by them: a QA answer's span, a request's form)."""
     row = {"id": ex["id"], "category": ex["category"], "messages": ex["messages"]}
     if ex.get("tools"):
         row["tools"] = ex["tools"]
+    if ex.get("meta"):
+        row["meta"] = ex["meta"]
     return row
 
 

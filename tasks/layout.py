@@ -62,6 +62,10 @@ class Paths(BaseModel):
     def report(self, stage: str) -> Path:
         return self.reports / f"{stage}.json"
 
+    def eval_report(self, name: str) -> Path:
+        """What `python -m tasks.evaluate --eval-set FILE` writes (not a DVC out)."""
+        return self.reports / f"eval-{name}.json"
+
     def failure_report(self, stage: str) -> Path:
         return self.failures / f"{stage}.json"
 

@@ -7,9 +7,14 @@ Writes: paths.dataset (train/valid/test in mlx-lm's chat format) and paths.expor
         interrupted split leaves the last set as it was (never a new train beside an old test)
 Params: split.*
 
-The split is seeded, stratified by category and group-aware: examples from one doc section, and
-examples whose prompts are near-duplicates (split.near_dup_threshold), move together, so nothing
-in valid or test was seen in train. A contamination check confirms it, or stops the stage.
+The split is seeded, stratified by category and group-aware: examples from one logged
+conversation, and examples whose prompts are near-duplicates (split.near_dup_threshold), move
+together, so no prompt in valid or test was seen in train. A contamination check confirms it, or
+stops the stage.
+
+QA is a knowledge test: the docs are what the model must know, so every fact is trained on, and
+what valid and test hold back is phrasings. A question in a held-out form (`meta.knowledge_test`,
+tasks/generators/qa.py) goes to valid or test; every other QA example goes to train.
 """
 from __future__ import annotations
 
@@ -24,10 +29,16 @@ from tasks.stage import StageFailed, stage_main
 
 
 def section_key(ex: Example) -> str | None:
-    """Examples from one doc section (or one logged conversation) must stay in one split."""
-    if ex["category"] in ("qa", "conversation") and ex.get("source"):
+    """Examples from one logged conversation must stay in one split."""
+    if ex["category"] == "conversation" and ex.get("source"):
         return ex["source"]
     return None
+
+
+def held_out(group: list[Example]) -> bool:
+    """Whether a group may be tested: none of it is a QA example in a trained phrasing (a group
+    may mix categories when prompts are near-duplicates, e.g. a logged question and a QA one)."""
+    return not any(ex["category"] == "qa" and not ex.get("meta", {}).get("knowledge_test") for ex in group)
 
 
 def groups_of(examples: list[Example], p: SplitParams) -> dict[str, str]:
@@ -60,9 +71,15 @@ def assign_splits(examples: list[Example], p: SplitParams, rng: random.Random) -
         wanted = {"test": round(n * p.test_fraction), "valid": round(n * p.valid_fraction)}
         if len(groups) < 3:
             wanted = {"test": 0, "valid": 0}
+        if cat == "qa":  # trained phrasings to train; held-out ones fill valid's share, and test takes the rest
+            wanted = {"valid": wanted["valid"], "test": n}
+            groups = [g for g in groups if held_out(g)] + [g for g in groups if not held_out(g)]
         have = {"test": 0, "valid": 0}
+        order = ("valid", "test") if cat == "qa" else ("test", "valid")
         for g in groups:  # a group goes where it fits without overshooting; big ones end in train
-            target = next((s for s in ("test", "valid") if have[s] + len(g) <= wanted[s]), "train")
+            target = next((s for s in order if have[s] + len(g) <= wanted[s]), "train")
+            if not held_out(g):
+                target = "train"
             if target != "train":
                 have[target] += len(g)
             splits[target] += g

@@ -26,9 +26,11 @@ class StageFailed(RuntimeError):
 def stage_main(
     name: str, doc: str | None, argv: list[str] | None, run: Callable[[Params], dict[str, Any]],
     modes: dict[str, tuple[str, Callable[[Params], None]]] | None = None,
+    options: dict[str, tuple[str, str, Callable[[Params, str], None]]] | None = None,
 ) -> None:
-    """`modes`: other things the stage can do instead of running ("--estimate": (help, fn)); such
-    a mode writes no report."""
+    """`modes`: other things the stage can do instead of running ("--estimate": (help, fn));
+    `options`: the same with a value ("--eval-set": (metavar, help, fn)). Neither writes the
+    stage's report."""
     parser = argparse.ArgumentParser(
         prog=f"python -m tasks.{name}",
         description=doc,
@@ -37,6 +39,8 @@ def stage_main(
     parser.add_argument("--params", default="params.yaml", help="the config file (default: %(default)s)")
     for flag, (text, _) in (modes or {}).items():
         parser.add_argument(flag, action="store_true", help=text)
+    for flag, (metavar, text, _) in (options or {}).items():
+        parser.add_argument(flag, metavar=metavar, help=text)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
@@ -44,6 +48,10 @@ def stage_main(
         for flag, (_, fn) in (modes or {}).items():
             if getattr(args, flag.lstrip("-").replace("-", "_")):
                 fn(params)
+                return
+        for flag, (_, _, fn) in (options or {}).items():
+            if (value := getattr(args, flag.lstrip("-").replace("-", "_"))) is not None:
+                fn(params, value)
                 return
         report = run(params)
     except (ParamsError, InputError, StageFailed) as e:

@@ -11,6 +11,11 @@ The answer is always text copied from the chunk (whitespace unwrapped), and `met
 character range in the source file, so a test can check every answer against what it cites (after
 redaction: a chunk's text may hold placeholders where the file holds an e-mail address; the span
 is mapped back through them, see redact.source_offset).
+
+A fact (one answer span) is often asked in several forms ("What is a smart folder in Filebox?",
+"Define smart folder."). The forms in HELD_OUT_FORMS are never trained on: a question in one of
+them is marked `meta.knowledge_test` and `split` puts it in valid or test, while the fact's other
+forms go to train. So the test asks about facts the model was taught, in words it was not.
 """
 from __future__ import annotations
 
@@ -39,6 +44,25 @@ ABOUT_TEMPLATES = [
     "What does the {product} documentation say about {topic}?",
     "Can you explain {topic} in {product}?",
 ]
+
+
+# Question forms held out of training for the knowledge test (matched on the drafted question).
+HELD_OUT_FORMS = {
+    "Define {term}.": re.compile(r"^Define "),
+    "How can I {goal}?": re.compile(r"^How can I "),
+    "Can you explain {topic}?": re.compile(r"^Can you explain "),
+    "List the {things}.": re.compile(r"^List the "),
+    "How does {a} differ from {b}?": re.compile(r"^How does .+ differ from "),
+}
+
+
+def held_out_form(question: str) -> bool:
+    """Whether a question is in a form kept for the knowledge test, never trained on.
+
+    >>> held_out_form("Define smart folder."), held_out_form("What is a smart folder in Filebox?")
+    (True, False)
+    """
+    return any(form.search(question) for form in HELD_OUT_FORMS.values())
 
 
 def system_prompt(product: str) -> str:
@@ -448,10 +472,14 @@ def source_span(chunk: dict, start: int, end: int) -> list[int]:
 def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
                     quota: int) -> tuple[list[Example], dict]:
     """Up to `quota` QA examples with distinct questions, and {"kinds": {kind: count}, "drafted":
-    n, "defects": {defect: count}}: a drafted pair with a defect (see `defects`) is left out and
-    counted by kind. When there are more candidates than the quota, every kind keeps its share
-    (round-robin over kinds) before any kind gets more."""
+    n, "defects": {defect: count}, "knowledge_test": n, "held_out_alone": n}: a drafted pair with
+    a defect (see `defects`) is left out and counted by kind. When there are more candidates than
+    the quota, every kind keeps its share (round-robin over kinds) before any kind gets more. A
+    question in a held-out form (HELD_OUT_FORMS) comes along with the first trained question of
+    its fact (`meta.fact`) and is marked `meta.knowledge_test`; one whose fact has no trained
+    form is left out and counted (`held_out_alone`): it would test a fact never taught."""
     by_kind: dict[str, list[Example]] = {k: [] for k in KINDS}
+    held: dict[str, list[Example]] = {}
     seen: set[str] = set()
     drafted, found = 0, Counter()
     for chunk in chunks:
@@ -466,20 +494,29 @@ def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
             if problems:
                 found.update(problems)
                 continue
-            by_kind[kind].append(make_example(
-                CATEGORY,
-                chat(system_prompt(p.product), question, answer),
-                source=f"docs:{chunk['file']}#{' > '.join(chunk['heading_path'])}",
-                meta={"kind": kind, "file": chunk["file"], "span": source_span(chunk, s, e)},
-            ))
+            span = source_span(chunk, s, e)
+            fact = f"{chunk['file']}:{span[0]}-{span[1]}"
+            meta = {"kind": kind, "file": chunk["file"], "span": span, "fact": fact}
+            if held_out_form(question):
+                meta["knowledge_test"] = True
+            ex = make_example(CATEGORY, chat(system_prompt(p.product), question, answer),
+                              source=f"docs:{chunk['file']}#{' > '.join(chunk['heading_path'])}", meta=meta)
+            (held.setdefault(fact, []) if held_out_form(question) else by_kind[kind]).append(ex)
     for pool in by_kind.values():
         rng.shuffle(pool)
+    taught = {ex["meta"]["fact"] for pool in by_kind.values() for ex in pool}
     picked: list[Example] = []
     for round_ in range(max((len(v) for v in by_kind.values()), default=0)):
         for kind in KINDS:
             if len(picked) < quota and round_ < len(by_kind[kind]):
-                picked.append(by_kind[kind][round_])
+                ex = by_kind[kind][round_]
+                picked.append(ex)
+                for sibling in held.pop(ex["meta"]["fact"], []):  # the fact's held-out forms, with its first trained one
+                    if len(picked) < quota:
+                        picked.append(sibling)
     kinds: dict[str, int] = {}
     for ex in picked:
         kinds[ex["meta"]["kind"]] = kinds.get(ex["meta"]["kind"], 0) + 1
-    return picked, {"kinds": kinds, "drafted": drafted, "defects": dict(found.most_common())}
+    return picked, {"kinds": kinds, "drafted": drafted, "defects": dict(found.most_common()),
+                    "knowledge_test": sum(1 for ex in picked if ex["meta"].get("knowledge_test")),
+                    "held_out_alone": sum(len(v) for f, v in held.items() if f not in taught)}

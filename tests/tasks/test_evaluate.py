@@ -4,7 +4,7 @@ import pytest
 from graphql import build_schema
 
 from conftest import EXAMPLE
-from tasks import chat_format, evaluate
+from tasks import chat_format, evaluate, scores
 from tasks.examples import tool_call
 
 SCHEMA = build_schema((EXAMPLE / "schema.graphql").read_text())
@@ -13,24 +13,30 @@ REF = 'query { files(filter: { kind: VIDEO }, first: 10) { edges { node { id nam
 
 def test_graphql_scores_compare_parsed_queries_not_whitespace():
     same = "query {\n  files(filter: {kind: VIDEO}, first: 10) {\n edges { node { id name } } } }"
-    assert evaluate.graphql_scores(same, REF, SCHEMA) == {"parsed": 1.0, "valid": 1.0, "exact_match": 1.0,
-                                                          "shape_match": 1.0}
+    assert scores.graphql_scores(same, REF, SCHEMA) == {"parsed": 1.0, "valid": 1.0, "exact_match": 1.0,
+                                                        "shape_match": 1.0, "correct": 1.0}
 
 
 def test_a_wrong_argument_value_is_valid_but_not_a_match():
     wrong = REF.replace("first: 10", "first: 20")
     # the right shape with a wrong value: a copying miss, told apart by shape_match
-    assert evaluate.graphql_scores(wrong, REF, SCHEMA) == {"parsed": 1.0, "valid": 1.0, "exact_match": 0.0,
-                                                           "shape_match": 1.0}
+    assert scores.graphql_scores(wrong, REF, SCHEMA) == {"parsed": 1.0, "valid": 1.0, "exact_match": 0.0,
+                                                         "shape_match": 1.0, "correct": 0.0}
 
 
 def test_unparseable_and_invalid_queries():
-    assert evaluate.graphql_scores("query { files(", REF, SCHEMA)["parsed"] == 0.0
-    assert evaluate.graphql_scores("query { nope }", REF, SCHEMA) == {"parsed": 1.0, "valid": 0.0, "exact_match": 0.0,
-                                                                      "shape_match": 0.0}
+    assert scores.graphql_scores("query { files(", REF, SCHEMA)["parsed"] == 0.0
+    assert scores.graphql_scores("query { nope }", REF, SCHEMA) == {"parsed": 1.0, "valid": 0.0, "exact_match": 0.0,
+                                                                    "shape_match": 0.0, "correct": 0.0}
 
 
 FORMATS = [chat_format.TinyFormat(), chat_format.TaggedToolsFormat()]
+
+
+def tool_row(calls: list[dict]) -> dict:
+    """A test row whose reference reply makes these calls."""
+    return {"id": "t", "category": "tool_use", "messages": [{"role": "user", "content": "do it"},
+                                                            {"role": "assistant", "content": "", "tool_calls": calls}]}
 
 
 def written(fmt, calls) -> str:
@@ -42,22 +48,22 @@ def written(fmt, calls) -> str:
 def test_tool_calls_match_on_names_and_parsed_arguments(fmt):
     ref = [tool_call("c0", "tag_file", {"path": "/a.pdf", "tag": "work"})]
     reordered = written(fmt, [tool_call("c0", "tag_file", {"tag": "work", "path": "/a.pdf"})])
-    assert evaluate.score("tool_use", reordered, {"tool_calls": ref}, None, fmt) == \
+    assert evaluate.score(tool_row(ref), reordered, None, fmt) == \
         {"tool_name_match": 1.0, "tool_call_exact": 1.0, "unparsed": 0.0}
     wrong_value = reordered.replace("work", "home")
-    assert evaluate.score("tool_use", wrong_value, {"tool_calls": ref}, None, fmt) == \
+    assert evaluate.score(tool_row(ref), wrong_value, None, fmt) == \
         {"tool_name_match": 1.0, "tool_call_exact": 0.0, "unparsed": 0.0}
-    assert evaluate.score("tool_use", "I moved it.", {"tool_calls": ref}, None, fmt) == \
+    assert evaluate.score(tool_row(ref), "I moved it.", None, fmt) == \
         {"tool_name_match": 0.0, "tool_call_exact": 0.0, "unparsed": 0.0}
     cut_short = reordered[: reordered.index("work")]
-    assert evaluate.score("tool_use", cut_short, {"tool_calls": ref}, None, fmt)["unparsed"] == 1.0  # counted, not hidden
+    assert evaluate.score(tool_row(ref), cut_short, None, fmt)["unparsed"] == 1.0  # counted, not hidden
 
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
 def test_parallel_calls_match_in_any_order(fmt):
     ref = [tool_call("c0", "a", {"x": 1}), tool_call("c1", "b", {})]
     text = written(fmt, [tool_call("c1", "b", {}), tool_call("c0", "a", {"x": 1})])
-    assert evaluate.score("tool_use", text, {"tool_calls": ref}, None, fmt)["tool_call_exact"] == 1.0
+    assert evaluate.score(tool_row(ref), text, None, fmt)["tool_call_exact"] == 1.0
 
 
 def test_summary_turns_token_losses_into_perplexity():
@@ -74,7 +80,7 @@ def test_summary_turns_token_losses_into_perplexity():
 ])
 def test_field_and_argument_order_do_not_matter(prediction):
     """Regression: a model that writes the same query in another order must get credit."""
-    assert evaluate.graphql_scores(prediction, REF, SCHEMA)["exact_match"] == 1.0
+    assert scores.graphql_scores(prediction, REF, SCHEMA)["exact_match"] == 1.0
 
 
 @pytest.mark.parametrize("prediction", [
@@ -84,22 +90,22 @@ def test_field_and_argument_order_do_not_matter(prediction):
     REF.replace("{ id name }", "{ id }"),          # a missing field
 ])
 def test_any_real_difference_is_not_a_match(prediction):
-    assert evaluate.graphql_scores(prediction, REF, SCHEMA)["exact_match"] == 0.0
+    assert scores.graphql_scores(prediction, REF, SCHEMA)["exact_match"] == 0.0
 
 
 def test_nested_input_objects_and_inline_fragments_are_canonical():
     a = 'query { search(text: "x") { __typename ... on Tag { name color } ... on File { size } } }'
     b = 'query { search(text: "x") { ... on File { size } __typename ... on Tag { color name } } }'
-    assert evaluate.canonical_graphql(a) == evaluate.canonical_graphql(b)
+    assert scores.canonical_graphql(a) == scores.canonical_graphql(b)
     c = 'query { files(filter: { kind: VIDEO, sizeGt: 5 }, sort: { direction: DESC, field: SIZE }) { edges { node { id } } } }'
     d = 'query { files(sort: { field: SIZE, direction: DESC }, filter: { sizeGt: 5, kind: VIDEO }) { edges { node { id } } } }'
-    assert evaluate.canonical_graphql(c) == evaluate.canonical_graphql(d)
+    assert scores.canonical_graphql(c) == scores.canonical_graphql(d)
 
 
 def test_rouge_l_and_token_f1_on_known_pairs():
-    assert evaluate.rouge_l("a b c d", "a b c d") == 1.0
-    assert evaluate.rouge_l("d c b a", "a b c d") == 0.25  # one token in order
-    assert evaluate.token_f1("d c b a", "a b c d") == 1.0  # bag of words
+    assert scores.rouge_l("a b c d", "a b c d") == 1.0
+    assert scores.rouge_l("d c b a", "a b c d") == 0.25  # one token in order
+    assert scores.token_f1("d c b a", "a b c d") == 1.0  # bag of words
 
 
 @pytest.fixture(scope="module")
