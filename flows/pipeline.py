@@ -9,8 +9,11 @@ and says which run published its artifacts; any other runs `dvc repro --single-i
 after a plain `dvc repro`. While a stage runs, its stdout and stderr go to the run's logs line by
 line (colour codes stripped), and its progress bars (tqdm's) drive a progress artifact: percent,
 count and ETA. When a stage ran, the run gets its report; at the end, a run summary (examples per
-category, validation, base vs tuned, against the previous run), the coverage table and the loss
-curve as an image. No stage logic lives here: what the artifacts say is tasks/summary.py's.
+category, validation, base vs tuned on the generated test split and on the golden set, QA with and
+without retrieval, against the previous run), the coverage table and the loss curve as an image.
+A run that finds every stage Cached publishes the same from the workspace's reports when no run
+on the server has published these results yet (a `make run` made them, say), and nothing when one
+has. No stage logic lives here: what the artifacts say is tasks/summary.py's.
 """
 from __future__ import annotations
 
@@ -198,10 +201,28 @@ def report_markdown(stage: str, report: dict) -> str:
     return f"# {stage}\n\n| | |\n| --- | --- |\n" + "\n".join(rows) + "\n"
 
 
+def publish_report(root: Path, stage: str) -> None:
+    report = root / load_params(root / "params.yaml").paths.report(stage)
+    if report.exists():
+        create_markdown_artifact(key=f"{stage}-report", markdown=report_markdown(stage, json.loads(report.read_text())),
+                                 description=f"{stage}: reports/{stage}.json")
+
+
+def never_published(key: str) -> bool:
+    try:
+        return Artifact.get(key) is None
+    except Exception:  # the dashboard's bookkeeping must never fail a stage
+        return False
+
+
 @task(task_run_name="{stage}", retries=0)
 def run_stage(project: str, stage: str, stale: bool):
     root = Path(project)
     if not stale:
+        if never_published(f"{stage}-report"):  # made outside Prefect (`make run`): show it once
+            publish_report(root, stage)
+            return Completed(name="Cached", message=f"{stage} is up to date in dvc.lock; its report, made outside "
+                                                    "Prefect, is published with this run")
         return Completed(name="Cached", message=f"{stage} is up to date in dvc.lock; {last_published(stage)}")
     progress = StageProgress(stage)
     progress.logger.info(f"running {stage} through DVC")
@@ -213,17 +234,27 @@ def run_stage(project: str, stage: str, stale: bool):
         progress.done("up to date")
         return Completed(name="Cached", message=f"{stage}: nothing it depends on changed; {last_published(stage)}")
     progress.done("done")
-    report = root / load_params(root / "params.yaml").paths.report(stage)
-    if report.exists():
-        create_markdown_artifact(key=f"{stage}-report", markdown=report_markdown(stage, json.loads(report.read_text())),
-                                 description=f"{stage}: reports/{stage}.json")
+    publish_report(root, stage)
     return f"{stage} ran"
 
 
-def publish_run(root: Path, ran: list[str]) -> None:
+PUBLISHED = "published-results"  # the artifact that says which results (dvc.lock's hash) a run published last
+
+
+def already_published(results: str) -> bool:
+    """Whether a run on the server published the results with this dvc.lock hash last."""
+    try:
+        artifact = Artifact.get(PUBLISHED)
+        return artifact is not None and artifact.data == results
+    except Exception:  # unknown: publish (once more) rather than show nothing
+        return False
+
+
+def publish_run(root: Path, ran: list[str], results: str) -> None:
     """The run summary (against the metrics the previous run published as `run-metrics`), this
     run's metrics for the next one, the coverage table, every expectation's verdict, and the loss
-    curve as an image (an SVG in a data: URL, so the dashboard shows it with no network)."""
+    curve as an image (an SVG in a data: URL, so the dashboard shows it with no network); then
+    which results these were (`results`: dvc.lock's hash), so no later run publishes them again."""
     from tasks import summary
 
     paths = load_params(root / "params.yaml").paths.under(root)
@@ -234,8 +265,9 @@ def publish_run(root: Path, ran: list[str]) -> None:
         return
     previous = Artifact.get("run-metrics")
     before = json.loads(previous.data) if previous is not None and isinstance(previous.data, str) else None
-    create_markdown_artifact(key="run-summary", markdown=summary.run_markdown(reports, before),
-                             description=f"stages run: {', '.join(ran)}")
+    how = f"stages run: {', '.join(ran)}" if ran else \
+        "every stage was up to date; the workspace's results, which no run had published, made outside Prefect"
+    create_markdown_artifact(key="run-summary", markdown=summary.run_markdown(reports, before), description=how)
     create_markdown_artifact(key="run-metrics", markdown=json.dumps(reports["metrics"]),
                              description="metrics.json of this run (the next run compares against it)")
     if paths.coverage.exists():
@@ -248,6 +280,7 @@ def publish_run(root: Path, ran: list[str]) -> None:
         data = base64.b64encode(paths.loss_plot.read_bytes()).decode()
         create_image_artifact(image_url=f"data:image/svg+xml;base64,{data}", key="loss-curve",
                               description="train and validation loss (reports/plots/loss.svg)")
+    create_markdown_artifact(key=PUBLISHED, markdown=results, description="the dvc.lock hash of the results published")
 
 
 @flow(name="tunesmith", flow_run_name=run_name, log_prints=True)
@@ -269,8 +302,9 @@ def pipeline(project: str = ".") -> list[str]:
         if state.name != "Cached":
             ran.append(stage)
         states.append(f"{stage}: {state.name}")
-    if ran:
-        publish_run(root, ran)
+    results = identity(root)["lock"]  # after the stages: what dvc.lock says the results are now
+    if ran or not already_published(results):
+        publish_run(root, ran, results)
     return states
 
 

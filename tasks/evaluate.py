@@ -187,19 +187,86 @@ def reply_budget(tokenizer, fmt: chat_format.ChatFormat, row: dict, max_new_toke
     return min(max_new_tokens, max(MIN_BUDGET, 2 * len(tokenizer.encode(fmt.render_reply(reference))) + 16))
 
 
+def shared_prefixes(rows: list[dict], prompts: list[list[int]]) -> list[int]:
+    """For each row, how many of its first prompt tokens it shares with every other row that has
+    the same system message and tools (0: none): a tool list is hundreds of tokens, computed once
+    for all its rows instead of once per row. At least one token of each prompt is left over.
+
+    >>> shared_prefixes([{"messages": [{"role": "system", "content": "s"}]}] * 2 + [{"messages": []}],
+    ...                 [[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]])
+    [2, 2, 0]
+    """
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        head = row["messages"][0] if row["messages"] else {}
+        if head.get("role") == "system":
+            groups.setdefault(json.dumps([head.get("content"), row.get("tools")], sort_keys=True), []).append(i)
+    out = [0] * len(rows)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first, n = prompts[members[0]], min(len(prompts[i]) for i in members) - 1
+        for i in members[1:]:
+            n = next((j for j in range(n) if prompts[i][j] != first[j]), n)
+        for i in members:
+            out[i] = n
+    return out
+
+
+def prefix_caches(model, prompts: list[list[int]], shared: list[int]) -> list[list | None]:
+    """Each row's KV cache of its shared prefix (None when it shares none), computed once per
+    distinct prefix; the rows' caches hold the same arrays, which mlx never changes in place."""
+    import mlx.core as mx
+    from mlx_lm.models.cache import KVCache, make_prompt_cache
+
+    computed: dict[tuple, list] = {}
+    out: list[list | None] = []
+    for prompt, n in zip(prompts, shared):
+        if n == 0:
+            out.append(None)
+            continue
+        key = tuple(prompt[:n])
+        if key not in computed:
+            cache = make_prompt_cache(model)
+            model(mx.array(prompt[:n])[None], cache=cache)
+            mx.eval([a for c in cache for a in (c.keys, c.values)])
+            computed[key] = [(c.keys[..., :c.offset, :], c.values[..., :c.offset, :], c.offset) for c in cache]
+        caches = []
+        for keys, values, offset in computed[key]:
+            c = KVCache()
+            c.state = (keys, values, offset)
+            caches.append(c)
+        out.append(caches)
+    return out
+
+
 def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fmt: chat_format.ChatFormat,
                      bar) -> list[str]:
     """Greedy decoding of each row's first assistant reply, many rows at once (mlx-lm's
     BatchGenerator: the same tokens as one row at a time, a test checks it), to the end
     token or reply_budget tokens; special tokens are kept (the tiny model's tool calls are some).
+    A system message (and tool list) many rows share is computed once (shared_prefixes).
     `bar`: the stage's progress bar, advanced a reply at a time, or a description for one of its own."""
     from mlx_lm.generate import BatchGenerator
     from tqdm import tqdm
 
     prompts = [chat_tokens(tokenizer, fmt, prompt_and_reference(r)[0], r.get("tools"), prompt=True) for r in rows]
+    budgets = [reply_budget(tokenizer, fmt, r, max_new_tokens) for r in rows]
+    shared = shared_prefixes(rows, prompts)
+    caches = prefix_caches(model, prompts, shared)
     generator = BatchGenerator(model, stop_tokens=[[t] for t in tokenizer.eos_token_ids],
                                completion_batch_size=32, prefill_batch_size=8)
-    uids = generator.insert(prompts, [reply_budget(tokenizer, fmt, r, max_new_tokens) for r in rows])
+    # Prompts are prefilled 8 at a time, each padded to the longest of its 8: asked by shared
+    # prefix and then shortest first, a short request never waits padded to a tool list's length.
+    order = sorted(range(len(rows)), key=lambda i: (shared[i], len(prompts[i]) - shared[i]))
+    uids = [0] * len(rows)
+    for with_cache in (False, True):  # mlx-lm takes caches for all of an insert or none
+        part = [i for i in order if (caches[i] is not None) == with_cache]
+        if part:
+            asked = generator.insert([prompts[i][shared[i]:] for i in part], [budgets[i] for i in part],
+                                     caches=[caches[i] for i in part] if with_cache else None)
+            for i, uid in zip(part, asked):
+                uids[i] = uid
     out: dict[int, list[int]] = {uid: [] for uid in uids}
     own = isinstance(bar, str)
     if own:

@@ -55,11 +55,14 @@ def test_repro_builds_every_artifact_and_reruns_only_what_changed(tiny_project):
     assert json.loads(paths.adapter_config().read_text())["fine_tune_type"] == "lora"
     for stage in STAGES:
         assert json.loads(paths.report(stage).read_text())["stage"] == stage
-    assert set(first_run["metrics"]) == {"base", "tuned"} and "text-to-graphql" in first_run["metrics"]["tuned"]
+    assert set(first_run["metrics"]) == {"base", "tuned", "golden", "qa_four_way"}
+    assert "text-to-graphql" in first_run["metrics"]["tuned"] and "text-to-graphql" in first_run["metrics"]["golden"]["tuned"]
     shown = json.loads(run([str(BIN / "dvc"), "metrics", "show", "--json"], tiny_project).stdout)
     [workspace] = shown.values()
     assert workspace["data"][str(paths.headline.relative_to(tiny_project))]["data"] == json.loads(paths.headline.read_text())
-    assert set(json.loads(paths.headline.read_text())) == set(first_run["metrics"]["tuned"])  # a row per category
+    headline = json.loads(paths.headline.read_text())
+    assert set(headline["test"]) == set(first_run["metrics"]["tuned"])  # a row per category
+    assert set(headline["golden"]) == set(first_run["metrics"]["golden"]["tuned"])
     # the loss curves as an image plot: DVC embeds it in its page, nothing to fetch
     page = tiny_project.parent / "plots-page"
     run([str(BIN / "dvc"), "plots", "show", "-o", str(page)], tiny_project)
@@ -82,6 +85,25 @@ def test_repro_builds_every_artifact_and_reruns_only_what_changed(tiny_project):
     third = run([str(BIN / "dvc"), "repro"], tiny_project)
     assert ran(third.stdout) == []
     assert "Data and pipelines are up to date" in third.stdout
+
+    # a user's own golden set: evaluate alone reads it, so a new file or an edit reruns evaluate alone
+    mine = tiny_project / "my_golden.jsonl"
+    mine.write_text('{"type": "qa", "question": "how long is stuff kept in the trash", "answer": "30 days.", '
+                    '"facts": ["30 days"]}\n')
+    edit_params(tiny_project, {"sources": {"eval_set": mine.name}})
+    assert ran(run([str(BIN / "dvc"), "repro"], tiny_project).stdout) == ["evaluate"]
+    with open(mine, "a") as f:
+        f.write('{"type": "text-to-graphql", "natural_language_query": "my tags", "graphql_query": "{ tags { id name } }"}\n')
+    assert ran(run([str(BIN / "dvc"), "repro"], tiny_project).stdout) == ["evaluate"]
+    assert json.loads(paths.report("evaluate").read_text())["n_golden"] == 2
+    # and any file, on request, against the current models, touching no DVC out
+    other = tiny_project.parent / "asked.jsonl"
+    other.write_text('{"type": "qa", "question": "whats the free quota", "answer": "5 GB.", "facts": ["5 GB"]}\n')
+    asked = run([str(BIN / "python"), "-m", "tasks.evaluate", "--eval-set", str(other)], tiny_project)
+    assert "| qa (1) | loss |" in asked.stdout and "| golden (1) | key_facts |" in asked.stdout
+    assert json.loads(paths.eval_report("asked").read_text())["metrics"]["tuned"]["qa"]["n"] == 1
+    assert "up to date" in run([str(BIN / "dvc"), "status"], tiny_project).stdout
+    edit_params(tiny_project, {"sources": {"eval_set": "examples/filebox/golden.jsonl"}})
 
     # The same params twice give the same model and the same metrics: back to the first seed, and
     # really run again (not restored from DVC's run cache), in a fresh process.

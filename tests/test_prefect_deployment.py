@@ -136,6 +136,22 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
                                 text=True).stdout.strip()
         assert one["name"].startswith(f"{commit}-") and f"commit:{commit}" in one["tags"]
 
+        # results made outside Prefect (a user's `make run`): the next run finds every stage Cached
+        # and publishes them from the workspace, once; the run after it publishes nothing
+        edit_params(tiny_project, {"evaluate": {"rag_k": 1}})
+        run([str(BIN / "python"), "-m", "dvc", "repro"], tiny_project)
+        outside = []
+        for _ in range(2):
+            outside.append(api(url, f"/deployments/{deployment}/create_flow_run", {})["id"])
+            wait_for(lambda: ended(outside[-1]), "a run after `dvc repro`", 120, serve, serve_log)
+            assert flow_run(url, outside[-1])["state"]["type"] == "COMPLETED", serve_log.read_text()[-4000:]
+            assert {t["state"]["name"] for t in task_runs(url, outside[-1]).values()} == {"Cached"}
+        shown = artifacts(url, outside[0])
+        assert {"run-summary", "loss-curve", "coverage", "validation"} <= set(shown)
+        assert "Generated test split vs golden set" in shown["run-summary"]["data"]
+        assert "QA four ways" in shown["run-summary"]["data"] and "recall@1" in shown["run-summary"]["data"]
+        assert not artifacts(url, outside[1])
+
         edit_params(tiny_project, {"split": {"valid_fraction": 2}})
         third = api(url, f"/deployments/{deployment}/create_flow_run", {})["id"]
         wait_for(lambda: flow_run(url, third)["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED"),

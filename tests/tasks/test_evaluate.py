@@ -134,8 +134,9 @@ def qa_rows(system: str | None = None) -> list[dict]:
 
 
 def test_batched_generation_gives_the_tokens_of_one_row_at_a_time(tiny):
-    """evaluate decodes many rows at once (mlx-lm's BatchGenerator, prompts of different lengths);
-    greedy decoding must give each row what decoding it alone gives."""
+    """evaluate decodes many rows at once (mlx-lm's BatchGenerator, prompts of different lengths,
+    a shared system prompt computed once); greedy decoding must give each row what decoding it
+    alone gives."""
     import mlx.core as mx
     from mlx_lm.generate import generate_step
 
@@ -143,7 +144,10 @@ def test_batched_generation_gives_the_tokens_of_one_row_at_a_time(tiny):
 
     model, tokenizer = tiny
     fmt = chat_format.TinyFormat()
-    rows = qa_rows()
+    rows = qa_rows() + qa_rows(system="You answer questions about folders.")  # the last three share a prefix
+    shared = evaluate.shared_prefixes(rows, [evaluate.chat_tokens(tokenizer, fmt, r["messages"][:-1], None, True)
+                                             for r in rows])
+    assert shared[:3] == [0, 0, 0] and shared[3] > 0 and len(set(shared[3:])) == 1
     batched = evaluate.generate_replies(model, tokenizer, rows, 24, fmt, "test")
     for row, text in zip(rows, batched):
         prompt = evaluate.chat_tokens(tokenizer, fmt, prompt_and_reference(row)[0], None, prompt=True)
