@@ -216,10 +216,12 @@ def never_published(key: str) -> bool:
 
 
 @task(task_run_name="{stage}", retries=0)
-def run_stage(project: str, stage: str, stale: bool):
+def run_stage(project: str, stage: str, stale: bool, unpublished: bool = False):
+    """`unpublished`: the workspace's results were made outside Prefect (a `make run`) and no run
+    has published them, so an up-to-date stage publishes its report from the workspace."""
     root = Path(project)
     if not stale:
-        if never_published(f"{stage}-report"):  # made outside Prefect (`make run`): show it once
+        if unpublished or never_published(f"{stage}-report"):
             publish_report(root, stage)
             return Completed(name="Cached", message=f"{stage} is up to date in dvc.lock; its report, made outside "
                                                     "Prefect, is published with this run")
@@ -294,17 +296,17 @@ def pipeline(project: str = ".") -> list[str]:
     who = identity(root)
     tag_run(who)
     stale = out_of_date(root)
+    unpublished = not stale and not already_published(who["lock"])  # every stage Cached, and nobody showed these results
     states, ran = [], []
     for stage in stage_order(root):
-        state = run_stage(str(root), stage, stage in stale or bool(ran), return_state=True)
+        state = run_stage(str(root), stage, stage in stale or bool(ran), unpublished, return_state=True)
         if state.is_failed():
             raise RuntimeError(f"stage {stage} failed; later stages not run") from None
         if state.name != "Cached":
             ran.append(stage)
         states.append(f"{stage}: {state.name}")
-    results = identity(root)["lock"]  # after the stages: what dvc.lock says the results are now
-    if ran or not already_published(results):
-        publish_run(root, ran, results)
+    if ran or unpublished:
+        publish_run(root, ran, identity(root)["lock"])  # after the stages: what dvc.lock says the results are now
     return states
 
 

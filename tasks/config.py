@@ -185,8 +185,8 @@ class TrainParams(_Frozen):
 
 
 class EvaluateParams(_Frozen):
-    max_examples_per_category: int = Field(50, gt=0)  # of the test split, and of the golden set
-    max_new_tokens: int = Field(96, gt=0)
+    max_examples_per_category: int = Field(40, gt=0)  # of the test split, and of the golden set
+    max_new_tokens: int = Field(128, gt=0)
     rag_k: int = Field(2, gt=0)  # doc chunks retrieved (BM25) into each QA prompt for the retrieval baseline
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -240,6 +241,25 @@ def prefix_caches(model, prompts: list[list[int]], shared: list[int]) -> list[li
     return out
 
 
+_GRAPHQL_START = re.compile(r'\s*(?:[{#"]|(?:query|mutation|subscription|fragment|schema|extend|scalar|type|'
+                            r'interface|union|enum|input|directive)\b)')
+
+
+def not_a_graphql_document(text: str) -> bool:
+    """Whether a reply's beginning already rules out a GraphQL document: its first word is prose,
+    so graphql-core's parser fails at the first token whatever follows (the reply scores 0 on
+    every GraphQL metric); decoding it further would only cost time.
+
+    >>> [not_a_graphql_document(t) for t in ("Here is the query", "query {", "{ files", "  mutation", "`", "qu")]
+    [True, False, False, False, True, False]
+    """
+    stripped = text.lstrip()
+    word = re.match(r"[A-Za-z_]*", stripped).group()
+    if stripped and len(word) == len(stripped):  # a word still being written: "qu" may become "query"
+        return False
+    return bool(stripped) and not _GRAPHQL_START.match(stripped)
+
+
 def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fmt: chat_format.ChatFormat,
                      bar) -> list[str]:
     """Greedy decoding of each row's first assistant reply, many rows at once (mlx-lm's
@@ -268,6 +288,7 @@ def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fm
             for i, uid in zip(part, asked):
                 uids[i] = uid
     out: dict[int, list[int]] = {uid: [] for uid in uids}
+    graphql = {uids[i] for i, r in enumerate(rows) if r["category"] == "text-to-graphql"}
     own = isinstance(bar, str)
     if own:
         bar = tqdm(total=len(prompts), desc=bar, unit="example", mininterval=2.0)
@@ -276,7 +297,12 @@ def generate_replies(model, tokenizer, rows: list[dict], max_new_tokens: int, fm
             for r in responses:
                 if r.finish_reason != "stop":
                     out[r.uid].append(r.token)
-                if r.finish_reason is not None:
+                if r.finish_reason is None and r.uid in graphql and len(out[r.uid]) in (4, 8) \
+                        and not_a_graphql_document(tokenizer.decode(out[r.uid], skip_special_tokens=False)):
+                    generator.remove([r.uid])  # its scores are fixed: nothing it adds can parse
+                    graphql.discard(r.uid)
+                    bar.update()
+                elif r.finish_reason is not None:
                     bar.update()
     finally:
         if own:
@@ -334,7 +360,8 @@ def four_way(results: dict[str, list[dict]], sets: dict[str, tuple[list[int], li
 def evaluate_all(rows: list[dict], p: EvaluateParams, train: TrainParams, paths: Paths,
                  fmt: chat_format.ChatFormat, with_loss: int) -> dict[str, list[dict]]:
     """Each model's reply to every row, scored; the reference loss of the first `with_loss` rows
-    (not of the retrieval-augmented copies, whose prompts training never had)."""
+    (the test split's: a loss on a hand-written reference or a retrieval-augmented prompt would
+    cost as much as its reply and say less)."""
     from tqdm import tqdm
 
     schema = load_schema(paths)
@@ -386,7 +413,7 @@ def score_sets(test: list[dict], gold: list[dict], p: EvaluateParams, train: Tra
     rows = test + gold + asked["knowledge"][0] + asked["golden"][0]
     which = ["test"] * len(test) + ["golden"] * len(gold) + ["knowledge+rag"] * len(asked["knowledge"][0]) \
         + ["golden+rag"] * len(asked["golden"][0])
-    results = evaluate_all(rows, p, train, paths, fmt, with_loss=len(test) + len(gold))
+    results = evaluate_all(rows, p, train, paths, fmt, with_loss=len(test))  # the golden set is scored by replies alone
     at = lambda name, cond: [i for i, w in enumerate(which) if w == name and cond(rows[i])]  # noqa: E731
     is_qa = lambda r: r["category"] == "qa"  # noqa: E731
     sets = {"knowledge": (at("test", is_qa), at("knowledge+rag", is_qa), asked["knowledge"][1]),

@@ -284,11 +284,14 @@ def named_fields_selected(paths: set[str], named: list[str]) -> bool:
     return all(any(p == f or p.endswith("." + f) for p in paths) for f in named)
 
 
+IMPLIED = ("id", "__typename")  # fields a generated query selects that its request does not name
+
+
 def graphql_scores(prediction: str, reference: str, schema, named: list[str] | None = None) -> dict:
     """parsed / valid against the schema / exact match after canonical ordering / the same but for
     literal values and aliases (`shape_match`) / `correct` (see the module's doc). `named`: the
-    fields the request names (the reference's every selected field when None: a request our
-    generators drafted lists the fields it wants).
+    fields the request names (when None, the reference's every selected field but IMPLIED ones:
+    a request our generators drafted lists the fields it wants, and its query adds the ids).
 
     >>> from graphql import build_schema
     >>> s = build_schema("type Query { files(kind: String, first: Int = 20): [F] } type F { id: ID size: Int name: String }")
@@ -310,7 +313,7 @@ def graphql_scores(prediction: str, reference: str, schema, named: list[str] | N
     if valid:
         op, roots, paths = query_summary(prediction, schema)
         ref_op, ref_roots, ref_paths = query_summary(reference, schema)
-        wanted = sorted(ref_paths) if named is None else named
+        wanted = sorted(p for p in ref_paths if p.rsplit(".", 1)[-1] not in IMPLIED) if named is None else named
         correct = op == ref_op and roots == ref_roots and named_fields_selected(paths, wanted)
     return {"parsed": 1.0, "valid": float(valid), "exact_match": float(same), "shape_match": float(shape),
             "correct": float(correct)}

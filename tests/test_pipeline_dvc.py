@@ -100,7 +100,7 @@ def test_repro_builds_every_artifact_and_reruns_only_what_changed(tiny_project):
     other = tiny_project.parent / "asked.jsonl"
     other.write_text('{"type": "qa", "question": "whats the free quota", "answer": "5 GB.", "facts": ["5 GB"]}\n')
     asked = run([str(BIN / "python"), "-m", "tasks.evaluate", "--eval-set", str(other)], tiny_project)
-    assert "| qa (1) | loss |" in asked.stdout and "| golden (1) | key_facts |" in asked.stdout
+    assert "| qa (1) | key_facts |" in asked.stdout and "| golden (1) | key_facts |" in asked.stdout
     assert json.loads(paths.eval_report("asked").read_text())["metrics"]["tuned"]["qa"]["n"] == 1
     assert "up to date" in run([str(BIN / "dvc"), "status"], tiny_project).stdout
     edit_params(tiny_project, {"sources": {"eval_set": "examples/filebox/golden.jsonl"}})

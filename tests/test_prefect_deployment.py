@@ -147,7 +147,8 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
             assert flow_run(url, outside[-1])["state"]["type"] == "COMPLETED", serve_log.read_text()[-4000:]
             assert {t["state"]["name"] for t in task_runs(url, outside[-1]).values()} == {"Cached"}
         shown = artifacts(url, outside[0])
-        assert {"run-summary", "loss-curve", "coverage", "validation"} <= set(shown)
+        assert {"run-summary", "loss-curve", "coverage", "validation", "evaluate-report"} <= set(shown)
+        assert "made outside Prefect" in task_runs(url, outside[0])["evaluate"]["state"]["message"]
         assert "Generated test split vs golden set" in shown["run-summary"]["data"]
         assert "QA four ways" in shown["run-summary"]["data"] and "recall@1" in shown["run-summary"]["data"]
         assert not artifacts(url, outside[1])
