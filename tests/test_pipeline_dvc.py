@@ -183,7 +183,7 @@ def test_push_then_pull_into_a_fresh_clone_and_compare_runs(tiny_project, tmp_pa
     assert ran(changed.stdout) == ["train", "evaluate"]
     diff = json.loads(run([str(BIN / "dvc"), "metrics", "diff", "--json"], clone).stdout)
     [(path, figures)] = diff.items()
-    assert path.endswith("headline.json") and "qa.loss" in figures and "diff" in figures["qa.loss"]
+    assert path.endswith("headline.json") and "test.qa.loss" in figures and "diff" in figures["test.qa.loss"]
     plots = tmp_path / "plots-diff"
     run([str(BIN / "dvc"), "plots", "diff", "HEAD", "-o", str(plots)], clone)  # the loss curves of both revisions
     page = (plots / "index.html").read_text()
@@ -191,4 +191,4 @@ def test_push_then_pull_into_a_fresh_clone_and_compare_runs(tiny_project, tmp_pa
     table = run([str(BIN / "dvc"), "exp", "show", "--only-changed", "--csv"], clone).stdout
     header = next(csv.reader(io.StringIO(table)))
     print(f"dvc exp show --only-changed: {len(header)} columns: {header}")
-    assert len(header) <= 40 and "train.lora_rank" in header and "qa.loss" in header
+    assert len(header) <= 40 and "train.lora_rank" in header and "test.qa.loss" in header
