@@ -32,6 +32,8 @@ def test_only_evaluate_reads_the_golden_set():
     readers = [name for name, stage in stages.items()
                if any("sources.eval_set" in (d if isinstance(d, str) else next(iter(d))) for d in stage["deps"])]
     assert readers == ["evaluate"]
+    params = [k for stage in stages.values() for k in stage.get("params", [])]
+    assert "sources" not in params  # a whole-section param would rerun parse when only the golden set moved
     assert "eval_set" not in parse.PARSERS and "eval_set" not in generate.READERS
 
 
