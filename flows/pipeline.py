@@ -268,7 +268,7 @@ def publish_run(root: Path, ran: list[str], results: str) -> None:
     previous = Artifact.get("run-metrics")
     before = json.loads(previous.data) if previous is not None and isinstance(previous.data, str) else None
     how = f"stages run: {', '.join(ran)}" if ran else \
-        "every stage was up to date; the workspace's results, which no run had published, made outside Prefect"
+        "every stage was up to date: the workspace's results, made outside Prefect, which no run had published"
     create_markdown_artifact(key="run-summary", markdown=summary.run_markdown(reports, before), description=how)
     create_markdown_artifact(key="run-metrics", markdown=json.dumps(reports["metrics"]),
                              description="metrics.json of this run (the next run compares against it)")
