@@ -198,7 +198,9 @@ def terminal(reports: dict) -> str:
     for name, row in (metrics.get("qa_four_way") or {}).items():
         ways = ", ".join(f"{label} {row[w]['key_facts']:.2f}" for w, label in WAYS if "key_facts" in (row.get(w) or {}))
         if ways:
-            lines.append(f"  QA {name} (n={row['n']}) key facts: {ways}; retrieval recall@{row['k']} {row['recall_at_k']:.2f}")
+            recall = "no docs to retrieve from" if row.get("recall_at_k") is None else \
+                f"retrieval recall@{row['k']} {row['recall_at_k']:.2f}"
+            lines.append(f"  QA {name} (n={row['n']}) key facts: {ways}; {recall}")
     timed = [f"{r['stage']} {r['seconds']:.0f}" for r in reports["stages"] if "seconds" in r]
     if timed:
         lines += ["", "Seconds per stage (the last time each ran): " + ", ".join(timed)]

@@ -67,3 +67,12 @@ def test_no_run_yet_says_what_to_do(project):
     project_paths(project).metrics.unlink()
     with pytest.raises(SystemExit, match="no complete run yet .* missing.*make run"):
         summary.main([])
+
+
+def test_a_project_without_docs_has_no_recall_to_print(project, capsys):
+    """Regression: with no doc chunks there is no retrieval, and recall_at_k is None, not a crash."""
+    metrics = json.loads(project_paths(project).metrics.read_text())
+    metrics["qa_four_way"]["golden"] |= {"recall_at_k": None, "base+rag": None, "tuned+rag": None}
+    project_paths(project).metrics.write_text(json.dumps(metrics))
+    summary.main([])
+    assert "QA golden (n=30) key facts: base 0.10, tuned 0.20; no docs to retrieve from" in capsys.readouterr().out
