@@ -16,7 +16,7 @@ import time
 
 from tasks import retrieval
 from tasks.config import load_params
-from tasks.evaluate import facts_of, golden_rows
+from tasks.evaluate import golden_rows, holds_answer
 from tasks.examples import prompt_and_reference
 from tasks.io import read_jsonl
 
@@ -28,11 +28,7 @@ def questions(rows: list[dict]) -> list[str]:
 
 
 def recall(found: list[list[dict]], rows: list[dict], k: int) -> float:
-    hits = 0
-    for chunks, row in zip(found, rows):
-        meta = row.get("meta", {})
-        files = meta.get("files") or ([meta["file"]] if meta.get("file") else None)
-        hits += retrieval.hit(chunks[:k], files, meta.get("span"), facts_of(row) if meta.get("golden") else None)
+    hits = sum(holds_answer(row, chunks[:k]) for chunks, row in zip(found, rows))
     return hits / len(rows) if rows else 0.0
 
 

@@ -327,6 +327,14 @@ def parsed(paths: Paths, source: str, read):
     return read(paths.parsed_file(source)) if paths.parsed_file(source).exists() else None
 
 
+def holds_answer(row: dict, chunks: list[dict]) -> bool:
+    """Whether retrieved chunks hold a QA row's answer (retrieval.hit): by the span a generated
+    answer was copied from, or by a golden row's files and facts."""
+    meta = row.get("meta", {})
+    files = meta.get("files") or ([meta["file"]] if meta.get("file") else None)
+    return retrieval.hit(chunks, files, meta.get("span"), facts_of(row) if meta.get("golden") else None)
+
+
 def with_retrieval(rows: list[dict], index: retrieval.Index, k: int) -> tuple[list[dict], list[bool]]:
     """Each QA row asked again with the top-k chunks in its prompt, and whether those chunks hold
     its answer (recall@k: see retrieval.hit)."""
@@ -335,11 +343,9 @@ def with_retrieval(rows: list[dict], index: retrieval.Index, k: int) -> tuple[li
     asked, hits = [], []
     for row, chunks in zip(rows, found):
         prompt, reference = prompt_and_reference(row)
-        meta = row.get("meta", {})
-        files = meta.get("files") or ([meta["file"]] if meta.get("file") else None)
-        hits.append(retrieval.hit(chunks, files, meta.get("span"), facts_of(row) if meta.get("golden") else None))
+        hits.append(holds_answer(row, chunks))
         asked.append({**row, "id": f"{row['id']}+rag", "messages": retrieval.with_context(prompt, chunks) + [reference],
-                      "meta": {**meta, "retrieved": [c["id"] for c in chunks]}})
+                      "meta": {**row.get("meta", {}), "retrieved": [c["id"] for c in chunks]}})
     return asked, hits
 
 
