@@ -14,7 +14,8 @@ drawn from), else they are made to fit the call by what the action does: a searc
 create a new id (and a URL for a link), a calculation a value, a read its records, a move the new
 path, a tag the file's tags, anything else when it took effect. The reply reports that result.
 A failed call fails as an API does: 404 naming the field and suggesting a value, 409 when a
-create finds its target taken, 503 when no argument names a thing; the retry follows from it.
+create finds its target taken, 503 when the service is busy; what the assistant does next follows
+from it (tasks/generators/tools.py: error_recovery).
 """
 from __future__ import annotations
 
@@ -250,6 +251,12 @@ def ask(fn: dict, args: dict, rng: random.Random) -> str:
     return form.format(what=what, What=what[:1].upper() + what[1:])
 
 
+# A search for files of a kind finds files of that kind (never a .pdf for "video").
+KIND_EXTENSIONS = {"document": [".pdf", ".docx", ".txt"], "image": [".jpg", ".png"], "photo": [".jpg", ".png"],
+                   "video": [".mp4", ".mov"], "audio": [".mp3", ".wav"], "music": [".mp3"], "archive": [".zip", ".tar.gz"],
+                   "pdf": [".pdf"], "spreadsheet": [".xlsx", ".csv"]}
+
+
 def result(fn: dict, args: dict, rng: random.Random, today) -> dict:
     """What the tool returns for this call (see the module's docstring)."""
     if isinstance(fn.get("x-result-example"), dict):
@@ -262,9 +269,10 @@ def result(fn: dict, args: dict, rng: random.Random, today) -> dict:
         n = rng.randint(0, 3)
         stem = next((v for v in args.values() if isinstance(v, str)), rng.choice(VALUE_WORDS))
         stem = re.sub(r"\W+", "-", stem.strip("/").lower()).strip("-")[:24] or "item"
-        if re.search(r"\bfiles?\b", rest):  # a file search finds paths
+        if re.search(r"\bfiles?\b", rest):  # a file search finds paths, of the kind asked for
+            kinds = [KIND_EXTENSIONS[v] for v in args.values() if isinstance(v, str) and v.lower() in KIND_EXTENSIONS]
             return {"count": n, "items": [f"{rng.choice(schema_values.FOLDERS)}/{stem}-{i + 1}"
-                                          f"{rng.choice(schema_values.EXTENSIONS)}" for i in range(n)]}
+                                          f"{rng.choice(kinds[0] if kinds else schema_values.EXTENSIONS)}" for i in range(n)]}
         return {"count": n, "items": [f"{stem}-{i + 1}" for i in range(n)]}
     if verb in CREATES:
         made = {"id": f"{(rest.split() or ['x'])[-1][:3]}_{rng.randint(1000, 9999)}", "status": "created"}
@@ -280,10 +288,34 @@ def result(fn: dict, args: dict, rng: random.Random, today) -> dict:
         added = [v for k, v in args.items() if re.search(r"tag|label", k) and isinstance(v, str)]
         return {"status": "ok", "tags": added + rng.sample([w for w in VALUE_WORDS if w not in added], rng.randint(0, 3))}
     if verb in ("move", "copy", "rename"):
-        paths = [v for v in args.values() if isinstance(v, str) and v.startswith("/")]
-        if len(paths) == 2:
-            return {"status": "ok", "path": paths[1].rstrip("/") + "/" + paths[0].rsplit("/", 1)[-1]}
+        new_path = moved_to(fn, args)
+        if new_path:
+            return {"status": "ok", "path": new_path}
     return {"status": "ok", "done_at": stamp}
+
+
+def moved_to(fn: dict, args: dict) -> str | None:
+    """Where a move or copy puts the thing: the destination folder plus the moved thing's own name
+    (/Archive/budget.pdf into /Archive/Report -> /Archive/Report/budget.pdf). The destination is the
+    path argument whose name or description says so (destination, target, to, into, "the folder to
+    move it into"), whatever order the arguments come in; None when the call has no such pair.
+
+    >>> fn = {"parameters": {"properties": {"path": {}, "destination": {"description": "the folder to move it into"}}}}
+    >>> moved_to(fn, {"destination": "/Archive/Report/", "path": "/Archive/budget.pdf"})
+    '/Archive/Report/budget.pdf'
+    """
+    paths = {k: v for k, v in args.items() if isinstance(v, str) and v.startswith("/")}
+    if len(paths) != 2:
+        return None
+    def says_destination(key: str) -> bool:
+        about = str(prop(fn, key).get("description", "")).lower()
+        return bool(set(humanize(key).split()) & {"destination", "dest", "target", "to", "into"}
+                    or re.search(r"\b(?:destination|target|into|(?:folder|directory) to)\b", about))
+    ends = [k for k in paths if says_destination(k)]
+    if len(ends) != 1:
+        return None
+    source = next(k for k in paths if k != ends[0])
+    return paths[ends[0]].rstrip("/") + "/" + paths[source].rstrip("/").rsplit("/", 1)[-1]
 
 
 def reply(fn: dict, args: dict, outcome: dict) -> str:
@@ -357,11 +389,40 @@ def thing(fn: dict, key: str) -> str:
     return names[-1] if last in CONTAINERS and len(names) > 1 else last
 
 
+def near_miss(value, rng: random.Random) -> str | None:
+    """`value` as a person may type it when the fix is certain: the case of its letters changed, or
+    a folder's trailing slash added; None when it has neither to change.
+
+    >>> near_miss("/Archive/notes.txt", random.Random(0)), near_miss("f_12", random.Random(0))
+    ('/archive/notes.txt', None)
+    """
+    if not isinstance(value, str):
+        return None
+    options = [value.lower()] if value.lower() != value else []
+    if value.startswith("/") and not value.endswith("/") and "." not in value.rsplit("/", 1)[-1]:
+        options.append(value + "/")
+    return rng.choice(options) if options else None
+
+
 def fix(fn: dict, key: str | None, old, new) -> str:
-    """What the assistant says before it calls again, from the error it got."""
-    if key is None:
+    """What the assistant says before it calls again on its own: only where the fix is certain (a
+    busy service, or a value that differs from the one asked for only by case or a trailing slash)."""
+    if key is None or old == new:
         return "The service was busy, so I'm trying again."
     noun = thing(fn, key)
+    return (f"There is no {noun} {value_words(old)}, but there is {value_words(new)}, which differs only in "
+            f"{'case' if str(old).lower() == str(new).lower() else 'a trailing slash'}, so I'll use that.")
+
+
+def offer(fn: dict, key: str, old, new) -> str:
+    """What the assistant says when the service suggests another thing than the one asked for: it
+    says so and asks, and acts on nothing the user did not name."""
+    noun = thing(fn, key)
     if creates(fn, key):
-        return f"{sentence_case(article(noun))} {noun} {value_words(old)} already exists, so I'll use {value_words(new)}, which the service suggests."
-    return f"There is no {noun} {value_words(old)}; the service suggests {value_words(new)}, so I'll use that."
+        return (f"{sentence_case(article(noun))} {noun} {value_words(old)} already exists. The service suggests "
+                f"{value_words(new)} instead: shall I use that, or would you like another name?")
+    return (f"I couldn't find the {noun} {value_words(old)}, so I did nothing. The service suggests "
+            f"{value_words(new)}: is that the one you meant?")
+
+
+CONFIRMS = ["Yes, use {new}.", "yes, that one", "Yes please.", "yes go ahead with {new}", "That's it, yes."]

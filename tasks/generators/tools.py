@@ -1,9 +1,9 @@
 """Tool-use dialogues from OpenAI-style tool definitions.
 
 Four shapes (SHAPES): a single call; two calls in parallel; a multi-turn exchange (a call, its
-result and answer, then a follow-up request and a second call); error recovery (the tool returns
-an API error naming a value it could not find, and the assistant says so and calls again with
-another). The words (requests in several phrasings, the tools' results, the replies that report
+result and answer, then a follow-up request and a second call); error recovery (the call fails;
+the assistant retries on its own only where the fix is certain, and otherwise says what failed and
+asks before it touches anything the user did not name: see `error_recovery`). The words (requests in several phrasings, the tools' results, the replies that report
 them) are tasks/generators/tool_words.py's. Argument values are drawn from each tool's JSON Schema
 (tasks/generators/schema_values.py: arrays, nested objects, enums, bounds, formats,
 oneOf/anyOf/allOf, $ref) and every argument set is checked against the schema with jsonschema when
@@ -105,32 +105,59 @@ def multi_turn(calls: list[tuple[dict, dict]], requests: list[str], rng: random.
     return messages
 
 
-def error_recovery(call: tuple[dict, dict], request: str, rng: random.Random, validators: dict,
-                   today) -> list[dict] | None:
-    """The first call fails with an API error naming the value it could not find; the assistant
-    says so and calls again with another value (None when the schema allows no other value)."""
+RECOVERIES = ("ask", "certain", "transient")
+
+
+def error_recovery(call: tuple[dict, dict], rng: random.Random, validators: dict,
+                   today) -> tuple[str, list[dict], str] | None:
+    """(request, messages, how it recovered) for a call that fails. The assistant acts on nothing the
+    user did not name: on a 404 or 409 that suggests another value it says so and asks (and, half
+    the time, the user says yes and it calls with that value: "ask"); it calls again on its own only
+    where the fix is certain: the value asked for differs from the one that exists only by case or
+    a trailing slash ("certain"), or the service was busy, a 503, and the same call is retried
+    ("transient"). None when the schema allows no other value to suggest."""
     fn, args = call
     params = fn.get("parameters") or {}
     props = params.get("properties") or {}
     key = tool_words.error_key(fn, args)
-    fixed = dict(args)
-    if key is not None:
+    asked, fixed = dict(args), dict(args)
+    modes = ["transient"] if key is None else ["ask", "ask", "transient"]
+    miss = tool_words.near_miss(args[key], rng) if key is not None else None
+    if miss is not None and validators[fn["name"]].is_valid({**args, key: miss}):
+        modes.append("certain")
+    mode = rng.choice(modes)
+    if mode == "certain":
+        asked[key] = miss
+    elif mode == "ask":
         for _ in range(20):
             fixed[key] = schema_values.draw(key, props.get(key, {}), rng, params, today=today)
             if fixed[key] != args[key] and validators[fn["name"]].is_valid(fixed):
                 break
         else:
-            return None  # no other valid value to retry with
-    outcome = tool_words.result(fn, fixed, rng, today)
-    return [
+            return None  # no other valid value to suggest
+    request = tool_words.ask(fn, asked, rng)
+    failed = (tool_words.error(fn, None, None) if mode == "transient"
+              else tool_words.error(fn, key, asked[key], fixed[key]))
+    messages = [
         {"role": "user", "content": request},
-        {"role": "assistant", "content": "", "tool_calls": [tool_call("call_0", fn["name"], args)]},
-        {"role": "tool", "tool_call_id": "call_0", "content": json.dumps(tool_words.error(fn, key, args.get(key), fixed.get(key)))},
-        {"role": "assistant", "content": tool_words.fix(fn, key, args.get(key), fixed.get(key)),
-         "tool_calls": [tool_call("call_1", fn["name"], fixed)]},
-        {"role": "tool", "tool_call_id": "call_1", "content": json.dumps(outcome)},
-        {"role": "assistant", "content": tool_words.reply(fn, fixed, outcome)},
+        {"role": "assistant", "content": "", "tool_calls": [tool_call("call_0", fn["name"], asked)]},
+        {"role": "tool", "tool_call_id": "call_0", "content": json.dumps(failed)},
     ]
+    if mode == "ask":
+        messages.append({"role": "assistant", "content": tool_words.offer(fn, key, asked[key], fixed[key])})
+        if rng.random() < 0.5:
+            return request, messages, mode
+        messages.append({"role": "user", "content": rng.choice(tool_words.CONFIRMS).format(
+            new=tool_words.value_words(fixed[key]))})
+        messages.append({"role": "assistant", "content": "", "tool_calls": [tool_call("call_1", fn["name"], fixed)]})
+    else:
+        messages.append({"role": "assistant", "content": tool_words.fix(fn, key if mode == "certain" else None,
+                                                                          asked.get(key), fixed.get(key)),
+                         "tool_calls": [tool_call("call_1", fn["name"], fixed)]})
+    outcome = tool_words.result(fn, fixed, rng, today)
+    messages += [{"role": "tool", "tool_call_id": "call_1", "content": json.dumps(outcome)},
+                 {"role": "assistant", "content": tool_words.reply(fn, fixed, outcome)}]
+    return request, messages, mode
 
 
 def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: int) -> tuple[list[Example], dict]:
@@ -155,15 +182,19 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
             pool = [t for t in pool if t["function"]["name"] != name]
             undraftable[name] = f"no argument set drawn in {DRAWS} tries validates against its parameters schema"
             continue
-        requests = [tool_words.ask(fn, args, rng) for fn, args in calls]
+        meta = {"shape": shape}
+        if shape == "error_recovery":
+            made = error_recovery(calls[0], rng, validators, p.reference_date)
+            requests, body = ([made[0]], made[1]) if made else ([], None)
+            meta["recovery"] = made[2] if made else None
+        else:
+            requests = [tool_words.ask(fn, args, rng) for fn, args in calls]
         if tuple(requests) in seen:
             repeats += 1
             continue
-        if shape == "error_recovery":
-            body = error_recovery(calls[0], requests[0], rng, validators, p.reference_date)
-        elif shape == "multi_turn":
+        if shape == "multi_turn":
             body = multi_turn(calls, requests, rng, p.reference_date)
-        else:
+        elif shape != "error_recovery":
             body = single_or_parallel(calls, requests, rng, p.reference_date)
         if body is None:
             repeats += 1
@@ -171,6 +202,6 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
         seen.add(tuple(requests))
         repeats = 0
         shapes[shape] = shapes.get(shape, 0) + 1
-        examples.append(make_example(CATEGORY, [system] + body, tools=tools, meta={"shape": shape},
+        examples.append(make_example(CATEGORY, [system] + body, tools=tools, meta=meta,
                                      source=f"tools:{'+'.join(fn['name'] for fn, _ in calls)}"))
     return examples, {"shapes": shapes, "undraftable": undraftable}

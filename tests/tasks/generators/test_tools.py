@@ -28,29 +28,53 @@ def test_every_shape_and_every_call_validates_against_its_json_schema():
     assert len(set(requests)) == len(requests)
 
 
-def test_error_recovery_follows_the_api_error():
-    """A 404 (or, when a create finds its target taken, a 409) names the field and suggests a value;
-    the assistant says so and calls again with exactly that value. A 503 (no argument names a thing:
-    a search by query) is retried unchanged."""
-    examples = [ex for ex in tools.dialogues(DEFS, P, random.Random(1), 80)[0] if ex["meta"]["shape"] == "error_recovery"]
-    assert len(examples) == 20  # every fourth dialogue
-    statuses = set()
+def test_error_recovery_never_acts_on_what_the_user_did_not_name():
+    """A 404 (or, when a create finds its target taken, a 409) names the field and suggests a value.
+    The assistant calls again on its own only when the fix is certain: the suggestion differs from
+    what was asked only by case or a trailing slash, or a 503 is retried unchanged. Any other
+    suggestion is offered, not taken: the dialogue ends on the question, or the user says yes and
+    only then is it used."""
+    examples = [ex for ex in tools.dialogues(DEFS, P, random.Random(1), 160)[0] if ex["meta"]["shape"] == "error_recovery"]
+    assert len(examples) == 40  # every fourth dialogue
+    modes = set()
     for ex in examples:
-        calls = [m["tool_calls"][0] for m in ex["messages"] if m.get("tool_calls")]
-        results = [json.loads(m["content"]) for m in ex["messages"] if m["role"] == "tool"]
-        err, fix = results[0]["error"], next(m["content"] for m in ex["messages"] if m.get("tool_calls") and m["content"])
-        assert "error" not in results[1] and calls[0]["function"]["name"] == calls[1]["function"]["name"]
-        first, second = (json.loads(c["function"]["arguments"]) for c in calls)
-        statuses.add((calls[0]["function"]["name"], err["status"]))
+        msgs = ex["messages"][1:]
+        calls = [m["tool_calls"][0] for m in msgs if m.get("tool_calls")]
+        first = json.loads(calls[0]["function"]["arguments"])
+        err = json.loads(msgs[2]["content"])["error"]
+        text = msgs[0]["content"]
+        modes.add((ex["meta"]["recovery"], err["status"]))
         if err["status"] == 503:
-            assert first == second and "busy" in fix
+            assert len(calls) == 2 and calls[1]["function"]["arguments"] == calls[0]["function"]["arguments"]
+            assert "busy" in msgs[3]["content"]
             continue
-        field = err["field"]
-        assert first[field] in err["message"] and second[field] == err["suggestion"] != first[field]
-        assert {k: v for k, v in first.items() if k != field} == {k: v for k, v in second.items() if k != field}
-        assert err["suggestion"] in fix and first[field] in fix
-    assert ("search_files", 503) in statuses and ("create_folder", 409) in statuses
-    assert ("move_file", 404) in statuses and ("create_share_link", 404) in statuses  # the file to share is missing
+        field, suggestion = err["field"], err["suggestion"]
+        assert first[field] in err["message"] and first[field] in text  # the call says what the user said
+        if ex["meta"]["recovery"] == "certain":
+            assert suggestion != first[field] and suggestion.lower().rstrip("/") == first[field].lower().rstrip("/")
+            assert json.loads(calls[1]["function"]["arguments"])[field] == suggestion
+            continue
+        assert ex["meta"]["recovery"] == "ask" and not msgs[3].get("tool_calls")  # asks; calls nothing
+        assert suggestion in msgs[3]["content"] and "?" in msgs[3]["content"]
+        if len(calls) == 2:  # the user said yes, and only then
+            assert msgs[4]["role"] == "user"
+            second = json.loads(calls[1]["function"]["arguments"])
+            assert second[field] == suggestion and {k: v for k, v in first.items() if k != field} == \
+                {k: v for k, v in second.items() if k != field}
+        else:
+            assert msgs[-1] is msgs[3]
+    assert {("ask", 404), ("ask", 409), ("certain", 404), ("transient", 503)} <= modes
+
+
+def test_a_move_reports_the_destination_plus_the_file_name():
+    """/Archive/budget.pdf moved into /Archive/Report is at /Archive/Report/budget.pdf, whatever
+    order the arguments come in."""
+    fn = next(t["function"] for t in DEFS if t["function"]["name"] == "move_file")
+    for args in ({"path": "/Archive/budget.pdf", "destination": "/Archive/Report"},
+                 {"destination": "/Archive/Report", "path": "/Archive/budget.pdf"}):
+        outcome = tool_words.result(fn, args, random.Random(0), P.reference_date)
+        assert outcome["path"] == "/Archive/Report/budget.pdf"
+        assert "/Archive/Report/budget.pdf" in tool_words.reply(fn, args, outcome)
 
 
 def test_the_error_names_a_thing_never_a_date_an_enum_or_a_number():
@@ -79,7 +103,7 @@ def test_requests_put_values_where_the_description_names_them():
     for args, ex in asks["search_files"]:
         text = " ".join(m["content"] for m in ex["messages"] if m["role"] == "user")
         if "limit" in args:
-            assert f"at most {args['limit']} results" in text
+            assert f"at most {args['limit']} result" in text
 
 
 def test_the_reply_reports_the_result_not_the_call():
