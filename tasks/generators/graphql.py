@@ -41,6 +41,7 @@ from graphql.pyutils import Undefined
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
+from tasks.generators import asking
 from tasks.generators.words import (COMMON_VERBS, IRREGULAR, VALUE_WORDS, article, base_form, byte_words, humanize,
                                    known_verb, lower_first, sentence_case, split_comparison)
 
@@ -56,6 +57,7 @@ SORT_ARGS = {"sort", "sortBy", "orderBy", "order", "order_by", "sort_by"}
 CONTAINER_FIELDS = ("nodes", "items", "results", "data")  # list wrappers of offset/cursor styles
 SIZES = [1 << 20, 10 << 20, 100 << 20, 500 << 20, 1 << 30, 2 << 30, 5 << 30]
 INT_MAX = 2**31 - 1  # GraphQL's Int is 32-bit signed
+NATURAL_EVERY = 4  # of every 4 requests, 3 are said as a person says them (asking.py), 1 shows a construct
 MAX_INPUT_DEPTH = 4  # input objects nested deeper get only what they must have, and lists get []
 # First words of a field description that is a sentence about it ("Look up a user by login"), not
 # a name for what it returns ("Files in the library"): such a field is named by its name instead.
@@ -723,20 +725,33 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
     examples: list[Example] = []
     repeats = 0
     turns = itertools.count()
+    person = asking.Person(schema, rng, p.reference_date)
+    weighted = [r for r in roots for _ in range(asking.weight(r))]
+    natural_turns, construct_turns = itertools.count(), itertools.count()
     while len(examples) < quota and cycle and repeats < p.max_repeats:
-        turn = next(turns)
-        construct = cycle[turn % len(cycle)]
-        root = by_construct[construct][(turn // len(cycle)) % len(by_construct[construct])]
+        natural = next(turns) % NATURAL_EVERY != NATURAL_EVERY - 1
         try:
-            query, words, used = drafter.draft(root, construct)
+            if natural:  # what a person asks, in a person's words (tasks/generators/asking.py)
+                root = weighted[next(natural_turns) % len(weighted)]
+                drafted = person.request(root)
+                if drafted is None:
+                    repeats += 1
+                    continue
+                query, words, used = drafted
+                drafter.kinds = set()
+            else:
+                turn = next(construct_turns)
+                construct = cycle[turn % len(cycle)]
+                root = by_construct[construct][(turn // len(cycle)) % len(by_construct[construct])]
+                query, words, used = drafter.draft(root, construct)
             query = " ".join(query.split())
             errors = [e.message for e in validate(schema, parse(query))]
         except NoFiniteValue:  # the schema allows this root no literal: try the next
             repeats += 1
             continue
         except Exception as e:  # a schema shape this module mishandles: counted below, never fatal
-            errors = [f"{construct} on {root.op}.{root.name}: {type(e).__name__}: {e}"]
-        words = sentence_case(" ".join(words.split())) if not errors else ""
+            errors = [f"{'natural' if natural else construct} on {root.op}.{root.name}: {type(e).__name__}: {e}"]
+        words = (" ".join(words.split()) if natural else sentence_case(" ".join(words.split()))) if not errors else ""
         if errors or words in seen:
             bugs.update(errors[:1])
             repeats += 1
@@ -749,7 +764,8 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
             arg_kinds[k] = arg_kinds.get(k, 0) + 1
         examples.append(make_example(CATEGORY, chat(system_prompt(p.product, p.reference_date), words, query),
                                      source=f"schema:{root.op}.{root.name}",
-                                     meta={"graphql_valid": True, "constructs": sorted(used), "root_field": root.name}))
+                                     meta={"graphql_valid": True, "constructs": sorted(used), "root_field": root.name,
+                                           "style": "natural" if natural else "construct"}))
     if bugs:
         print(f"tunesmith generate: warning: {sum(bugs.values())} NL->GraphQL drafts were not valid against the "
               f"schema and were left out (a tunesmith bug: please report it with your schema); first: "

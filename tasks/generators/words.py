@@ -137,3 +137,16 @@ def past(verb: str) -> str:
     if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", verb) and len(verb) <= 4:
         return verb + verb[-1] + "ed"
     return verb + "ed"
+
+
+# --- everyday words for schema words: enum values, participles, field names -----------------------
+# General English, not one product's: a schema's "IMAGE" is what people call photos and pictures,
+# its "modified" what they call changed or edited.
+SYNONYMS = {
+    "image": ["images", "photos", "pictures", "pics"], "photo": ["photos", "pics", "pictures"],
+    "document": ["documents", "docs"], "video": ["videos", "movies", "clips"], "audio": ["audio files", "music", "songs"],
+    "archive": ["archives", "zips", "zip files"], "spreadsheet": ["spreadsheets", "sheets"],
+    "modified": ["changed", "edited", "updated"], "updated": ["changed", "modified"], "created": ["made", "added"],
+    "deleted": ["removed"], "pushed": ["pushed to"], "published": ["released"], "last seen": ["last online"],
+    "open": ["open", "still open"], "closed": ["closed", "done"], "merged": ["merged"],
+}

@@ -72,19 +72,65 @@ def test_a_large_schema_of_over_a_thousand_types():
     assert set(coverage["arg_kinds"]) == set(graphql.ARG_KINDS)
 
 
-def test_values_in_words_sizes_and_relative_dates():
-    examples, _ = generate((EXAMPLE / "schema.graphql").read_text(), 600, seed=2)
-    pairs = [(ex["messages"][1]["content"], ex["messages"][-1]["content"]) for ex in examples]
-    gb = [(w, q) for w, q in pairs if "sizeGt: 1073741824" in q]
-    assert gb and all(any(p in w for p in ("than 1 GB", "over 1 GB")) for w, q in gb)
-    spans = {"week": 7, "month": 30, "90 days": 90, "year": 365}  # days before reference_date, 2026-06-01
-    seen = set()
+UNIT = {"k": 1 << 10, "kb": 1 << 10, "mb": 1 << 20, "meg": 1 << 20, "megs": 1 << 20, "megabytes": 1 << 20,
+        "gb": 1 << 30, "gig": 1 << 30, "gigs": 1 << 30, "gigabytes": 1 << 30}
+
+
+def test_natural_requests_say_sizes_dates_orders_and_counts_as_their_query_does():
+    """Every size a request says ("over 2 gigs", "under 500 megs", "a gig", "between 1 and 10 mb")
+    is the bound its query passes, in binary units; every relative date ("since yesterday", "this
+    year", "older than 2025") the date the query passes, counted from reference_date; every order
+    ("biggest first", "a to z") its sort; every count ("top 5", "just 3") its page size."""
+    examples, _ = generate((EXAMPLE / "schema.graphql").read_text(), 800, seed=2)
+    pairs = [(ex["messages"][1]["content"].lower(), ex["messages"][-1]["content"]) for ex in examples
+             if ex["meta"]["style"] == "natural"]
+    assert len(pairs) >= 550
+    sizes = dates = orders = counts = 0
+    day = lambda d: f'"{d.isoformat()}T00:00:00Z"'
+    today = dt.date(2026, 6, 1)
     for w, q in pairs:
-        for span, days in spans.items():
-            if f"modified in the last {span}" in w and "once with" not in w:
-                seen.add(span)
-                assert f'"{(dt.date(2026, 6, 1) - dt.timedelta(days=days)).isoformat()}T00:00:00Z"' in q, (w, q)
-    assert len(seen) >= 3, seen
+        for lead, n, unit in re.findall(r"\b(over|under|bigger than|larger than|more than|above|smaller than|less than|below) "
+                                        r"(a|\d+) ?(k|kb|mb|megs?|megabytes|gb|gigs?|gigabytes)\b", w):
+            bound = (1 if n == "a" else int(n)) * UNIT[unit]
+            field = "sizeGt" if lead in ("over", "bigger than", "larger than", "more than", "above") else "sizeLt"
+            assert f"{field}: {bound}" in q, (w, q)
+            sizes += 1
+        for a, b, unit in re.findall(r"between (\d+) and (\d+) (mb|megs|megabytes|gb|gigs|gigabytes)", w):
+            assert f"sizeGt: {int(a) * UNIT[unit]}" in q and f"sizeLt: {int(b) * UNIT[unit]}" in q, (w, q)
+            sizes += 1
+        for phrase, d in (("since yesterday", today - dt.timedelta(days=1)), ("in the last week", today - dt.timedelta(days=7)),
+                          ("from last week", today - dt.timedelta(days=7)), ("this year", dt.date(2026, 1, 1)),
+                          ("older than 2025", dt.date(2025, 1, 1)), ("in the last 30 days", today - dt.timedelta(days=30))):
+            if phrase in w:
+                assert day(d) in q, (w, q)
+                dates += 1
+        for phrase, sort in (("biggest first", "SIZE, direction: DESC"), ("smallest first", "SIZE, direction: ASC"),
+                             ("newest first", "MODIFIED_AT, direction: DESC"), ("oldest first", "MODIFIED_AT, direction: ASC"),
+                             ("a to z", "NAME, direction: ASC")):
+            if phrase in w:
+                assert f"sort: {{field: {sort}}}" in q, (w, q)
+                orders += 1
+        m = re.search(r"\b(?:top|just|only|first|max) (\d+)\b", w)
+        if m and "files" in q:
+            assert f"first: {m.group(1)}" in q, (w, q)
+            counts += 1
+    assert min(sizes, dates, orders, counts) >= 10, (sizes, dates, orders, counts)
+
+
+def test_a_request_that_names_no_fields_selects_by_the_one_rule():
+    """id, the name field, and the fields the conditions, the order and the question mention."""
+    examples, _ = generate((EXAMPLE / "schema.graphql").read_text(), 400, seed=4)
+    natural = [(ex["messages"][1]["content"], ex["messages"][-1]["content"]) for ex in examples
+               if ex["meta"]["style"] == "natural" and "totalCount" not in ex["messages"][-1]["content"]]
+    for w, q in natural:
+        if q.startswith("{ files("):
+            assert "{ id name" in q, (w, q)
+            if "sizeGt" in q or "sizeLt" in q or "SIZE" in q:
+                assert " size" in q.split("node", 1)[1], (w, q)
+            if "modifiedAfter" in q or "modifiedBefore" in q or "MODIFIED_AT" in q:
+                assert "modifiedAt" in q.split("node", 1)[1], (w, q)
+    asked = [(m.group(1), q) for w, q in natural for m in [re.match(r"(?:whats|what is|get me) the (\w+(?: \w+)?) of ", w.lower())] if m]
+    assert asked and all(graphql.camel(field) in q for field, q in asked), asked
 
 
 def test_schema_docstrings_become_the_words():
