@@ -76,7 +76,7 @@ def draw(name: str, schema, rng: random.Random, root: dict | None = None, depth:
         return rng.choice(schema["examples"])
     kind = kind_of(schema, rng)
     if kind == "integer":
-        return integer(schema, rng)
+        return integer(schema, rng, name)
     if kind == "number":
         return number(schema, rng)
     if kind == "boolean":
@@ -90,8 +90,16 @@ def draw(name: str, schema, rng: random.Random, root: dict | None = None, depth:
     return text(name, schema, rng, today)
 
 
-def integer(schema: dict, rng: random.Random) -> int:
-    """An integer within the bounds (inclusive, exclusive, fractional) and multipleOf.
+# Amounts people ask for, by the unit an argument's name ends in: a link for a week, not 256 days.
+HUMAN_AMOUNTS = {"days": [1, 2, 3, 7, 7, 14, 30, 90], "hours": [1, 2, 6, 12, 24, 48], "minutes": [5, 10, 15, 30, 60],
+                 "seconds": [10, 30, 60, 120], "bytes": [100 << 10, 1 << 20, 10 << 20, 100 << 20, 500 << 20, 1 << 30, 2 << 30],
+                 "limit": [3, 5, 5, 10, 10, 20, 50], "results": [3, 5, 10, 20]}
+
+
+def integer(schema: dict, rng: random.Random, name: str = "") -> int:
+    """An integer within the bounds (inclusive, exclusive, fractional) and multipleOf; for an
+    argument named by a unit or a limit (`expires_in_days`, `min_size_bytes`, `limit`), an amount
+    people use, when one fits the bounds.
 
     >>> rng = random.Random(0)
     >>> sorted({integer({"minimum": 0.5, "exclusiveMaximum": 3}, rng) for _ in range(50)})
@@ -101,6 +109,11 @@ def integer(schema: dict, rng: random.Random) -> int:
         math.floor(schema["exclusiveMinimum"]) + 1 if "exclusiveMinimum" in schema else None)
     hi = math.floor(schema["maximum"]) if "maximum" in schema else (
         math.ceil(schema["exclusiveMaximum"]) - 1 if "exclusiveMaximum" in schema else None)
+    unit = (humanize(name).split() or [""])[-1]
+    usual = [n for n in HUMAN_AMOUNTS.get(unit, []) if (lo is None or lo <= n) and (hi is None or n <= hi)
+             and n % (int(schema.get("multipleOf", 1)) or 1) == 0]
+    if usual and rng.random() < 0.85:
+        return rng.choice(usual)
     if lo is None and hi is None:
         lo, hi = 1, 100
     elif lo is None:

@@ -24,7 +24,7 @@ import re
 
 from tasks.generators import schema_values
 from tasks.generators.words import (CALCULATES, COMMON_VERBS, CREATES, IRREGULAR, READS, SEARCHES, VALUE_WORDS,
-                                    article, base_form, humanize, known_verb, past, sentence_case)
+                                    SYNONYMS, article, base_form, byte_words, humanize, known_verb, past, sentence_case)
 
 PREAMBLE = re.compile(r"^(?:(?:this|the|a)\s+(?:function|tool|method|endpoint|api|operation|service)\s+"
                       r"(?:that\s+|which\s+|will\s+|can\s+|is used to\s+|allows you to\s+)?"
@@ -142,11 +142,11 @@ def nouns(key: str, schema: dict) -> list[str]:
     head = re.match(r"(?:the|a|an)\s+(?:\w+\s+){0,2}?([a-z]+)(?:'s\b|\s+(?:to|for|of|that|which|whose)\b)", about)
     if head and head.group(1) not in STOP | GENERIC:
         found.append(head.group(1))
-    found += [SYNONYMS[w] for w in found if w in SYNONYMS]
+    found += [NOUN_SYNONYMS[w] for w in found if w in NOUN_SYNONYMS]
     return [w for w in dict.fromkeys(found) if w not in GENERIC]
 
 
-SYNONYMS = {"path": "file", "paths": "file", "dir": "folder", "directory": "folder"}
+NOUN_SYNONYMS = {"path": "file", "paths": "file", "dir": "folder", "directory": "folder"}
 
 
 def self_describing(value) -> bool:
@@ -216,8 +216,13 @@ def role_words(args: dict, fn: dict, verb: str) -> tuple[list[str], list[str]]:
                 pairs.append(f"{words} {'on' if value else 'off'}")
         elif isinstance(value, int) and words in LIMITS:
             free.append(f"at most {value} result{'' if value == 1 else 's'}")
+        elif isinstance(value, int) and last == "bytes" and words != last:
+            lead = words[:-len(last)].strip()
+            than = "bigger than" if re.match(r"min", lead) else "smaller than" if re.match(r"max", lead) else f"with {lead} of"
+            free.append(f"{than} {byte_words(value)}")
         elif isinstance(value, (int, float)) and last in UNITS and words != last:
             lead = words[:-len(last)].strip()
+            value, last = duration(value, last)
             if re.search(r"\b(?:in|after|within|every|for)$", lead):
                 third_person = re.match(r"[a-z]+[^s]s\b", lead)  # "expires in" -> "that expires in"
                 free.append(f"{'that ' if third_person else ''}{lead} {value} {last}")
@@ -240,14 +245,57 @@ def role_words(args: dict, fn: dict, verb: str) -> tuple[list[str], list[str]]:
     return free, pairs
 
 
+KIND_KEYS = {"kind", "type", "category", "file type", "media type", "format"}
+
+
+def search_words(fn: dict, args: dict, rng: random.Random) -> tuple[str, str] | None:
+    """A search said short, as people type it: "find photos about beach", "search invoice", with
+    an enum kind said by its everyday name (words.SYNONYMS); (words, the "with" pair they replace),
+    or None for a tool that is not a search by a text query."""
+    verb, rest = action(fn)
+    query = next((v for k, v in args.items() if isinstance(v, str) and humanize(k) in
+                  ("query", "q", "text", "term", "search", "keyword", "keywords", "search term")), None)
+    if verb not in SEARCHES or query is None:
+        return None
+    kind_key = next((k for k, v in args.items() if humanize(k) in KIND_KEYS and "enum" in prop(fn, k)
+                     and isinstance(v, str)), None)
+    things = next((w for w in re.findall(r"[a-z]+", rest) if w in ("files", "documents", "items", "records", "messages",
+                                                                   "products", "users", "issues", "songs", "photos")), "")
+    said_query = f'"{query}"' if " " in query else query
+    used = ""
+    if kind_key is not None:
+        kind = str(args[kind_key]).lower()
+        things = rng.choice(SYNONYMS.get(kind, [f"{kind} {things or 'items'}"]))
+        used = f"{humanize(kind_key)} {value_words(args[kind_key])}"
+    if things:
+        return rng.choice([f"find {things} about {said_query}", f"find {said_query} {things}",
+                           f"search {things} for {said_query}"]), used
+    return rng.choice([f"search {said_query}", f"search for {said_query}", f"look for {said_query}",
+                       f"find {said_query}"]), used
+
+
+def duration(value, unit: str) -> tuple:
+    """(amount, unit) as people say a duration: 7 days -> ("a", "week"), 14 days -> (2, "weeks")."""
+    if unit == "days" and value in (7, 14, 21):
+        return ("a", "week") if value == 7 else (value // 7, "weeks")
+    if value == 1 and unit.endswith("s"):
+        return "a", unit[:-1]
+    return value, unit
+
+
 def ask(fn: dict, args: dict, rng: random.Random) -> str:
     """The request for one call, in one of several phrasings."""
     what, free, pairs = phrase(fn, args, rng)
+    short = search_words(fn, args, rng) if rng.random() < 0.5 else None
+    if short is not None:  # "find photos about beach, at most 3 results" for "search the library for files matching ..."
+        what, used = short
+        free = [f for f in free if not f.startswith("for ")]
+        pairs = [p for p in pairs if p != used]
     pieces = free + (["with " + join_and(pairs)] if pairs else [])
     if pieces:
         what += ("," if pieces[0].startswith("at most") else "") + " " + ", ".join(pieces)
     form = rng.choice(["Please {what}.", "Can you {what}?", "{What}.", "I'd like to {what}.",
-                       "Could you {what} for me?", "I need to {what}."])
+                       "Could you {what} for me?", "I need to {what}.", "{what}", "{what}", "{what} please", "pls {what}"])
     return form.format(what=what, What=what[:1].upper() + what[1:])
 
 
@@ -294,6 +342,14 @@ def result(fn: dict, args: dict, rng: random.Random, today) -> dict:
     return {"status": "ok", "done_at": stamp}
 
 
+def is_destination(fn: dict, key: str) -> bool:
+    """Whether argument `key` says where something goes (destination, target, to, into, "the
+    folder to move it into")."""
+    about = str(prop(fn, key).get("description", "")).lower()
+    return bool(set(humanize(key).split()) & {"destination", "dest", "target", "to", "into"}
+                or re.search(r"\b(?:destination|target|into|(?:folder|directory) to)\b", about))
+
+
 def moved_to(fn: dict, args: dict) -> str | None:
     """Where a move or copy puts the thing: the destination folder plus the moved thing's own name
     (/Archive/budget.pdf into /Archive/Report -> /Archive/Report/budget.pdf). The destination is the
@@ -307,11 +363,7 @@ def moved_to(fn: dict, args: dict) -> str | None:
     paths = {k: v for k, v in args.items() if isinstance(v, str) and v.startswith("/")}
     if len(paths) != 2:
         return None
-    def says_destination(key: str) -> bool:
-        about = str(prop(fn, key).get("description", "")).lower()
-        return bool(set(humanize(key).split()) & {"destination", "dest", "target", "to", "into"}
-                    or re.search(r"\b(?:destination|target|into|(?:folder|directory) to)\b", about))
-    ends = [k for k in paths if says_destination(k)]
+    ends = [k for k in paths if is_destination(fn, k)]
     if len(ends) != 1:
         return None
     source = next(k for k in paths if k != ends[0])

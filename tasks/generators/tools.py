@@ -82,8 +82,10 @@ def single_or_parallel(calls: list[tuple[dict, dict]], requests: list[str], rng:
     reply that reports them."""
     ids = [f"call_{i}" for i in range(len(calls))]
     results = [tool_words.result(fn, a, rng, today) for fn, a in calls]
-    later = [continued(r) for r in requests[1:]]
-    return ([{"role": "user", "content": " Also, ".join(requests[:1] + later)},
+    text = requests[0]
+    for r in requests[1:]:  # "... /a.pdf. Also, tag ..." or, after an unpunctuated request, "... /a.pdf and tag ..."
+        text += f" Also, {continued(r)}" if text[-1:] in ".?!" else f" and {continued(r).removeprefix('pls ')}"
+    return ([{"role": "user", "content": text},
              {"role": "assistant", "content": "",
               "tool_calls": [tool_call(i, fn["name"], a) for i, (fn, a) in zip(ids, calls)]}]
             + [{"role": "tool", "tool_call_id": i, "content": json.dumps(r)} for i, r in zip(ids, results)]
@@ -103,6 +105,27 @@ def multi_turn(calls: list[tuple[dict, dict]], requests: list[str], rng: random.
             {"role": "assistant", "content": tool_words.reply(fn, args, outcome)},
         ]
     return messages
+
+
+def one_sentence(call: tuple[dict, dict], rng: random.Random, validators: dict,
+                 today) -> tuple[list[tuple[dict, dict]], list[str]] | None:
+    """Two calls of one tool that differ in one value, asked for in one sentence with the two
+    values joined ("create folders /A and /B", "move /a.pdf and /b.pdf into /Documents"); None
+    when no value of the request can be doubled."""
+    fn, args = call
+    params = fn.get("parameters") or {}
+    request = tool_words.ask(fn, args, rng)
+    keys = [k for k, v in args.items() if isinstance(v, str) and len(v) > 2 and request.count(v) == 1
+            and sum(str(x) in v for x in args.values()) == 1 and not tool_words.is_destination(fn, k)]  # one file, two places: never
+    if not keys:
+        return None
+    key = rng.choice(keys)
+    for _ in range(10):
+        other = schema_values.draw(key, (params.get("properties") or {}).get(key, {}), rng, params, today=today)
+        second = {**args, key: other}
+        if isinstance(other, str) and other != args[key] and other not in request and validators[fn["name"]].is_valid(second):
+            return [(fn, args), (fn, second)], [request.replace(args[key], f"{args[key]} and {other}")]
+    return None
 
 
 RECOVERIES = ("ask", "certain", "transient")
@@ -183,7 +206,11 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
             undraftable[name] = f"no argument set drawn in {DRAWS} tries validates against its parameters schema"
             continue
         meta = {"shape": shape}
-        if shape == "error_recovery":
+        twice = one_sentence(calls[0], rng, validators, p.reference_date) if shape == "parallel" and rng.random() < 0.5 else None
+        if twice is not None:  # "tag /a.png and /b.png as pets": one tool, two values, one sentence
+            calls, requests = twice
+            body = single_or_parallel(calls, requests, rng, p.reference_date)
+        elif shape == "error_recovery":
             made = error_recovery(calls[0], rng, validators, p.reference_date)
             requests, body = ([made[0]], made[1]) if made else ([], None)
             meta["recovery"] = made[2] if made else None
@@ -192,7 +219,9 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
         if tuple(requests) in seen:
             repeats += 1
             continue
-        if shape == "multi_turn":
+        if twice is not None:
+            pass
+        elif shape == "multi_turn":
             body = multi_turn(calls, requests, rng, p.reference_date)
         elif shape != "error_recovery":
             body = single_or_parallel(calls, requests, rng, p.reference_date)
