@@ -240,7 +240,7 @@ def section_questions(text: str, topic: str, prose: list[Block], product: str) -
         for template in ABOUT_TEMPLATES:
             if named:  # "Tell me about Rich Inspect.", not "... Rich Inspect in Rich."
                 template = template.replace(" in {product}", "").replace("the {product} documentation", "the documentation")
-            about = words[0].lower() + topic[len(words[0]):] if kind == "gerund" else lower_first(topic)
+            about = lower_first(topic)  # "sharing files"; a title-case name keeps its case: "Hugging Face Datasets"
             yield template.format(product=product, topic=about), first.start, answer_end, "about"  # "about using the Console"
 
 
@@ -295,7 +295,8 @@ def why_questions(sentence: str) -> Iterator[tuple[str, str]]:
 def compare_questions(sentence: str, product: str) -> Iterator[tuple[str, str]]:
     """A sentence contrasting two emphasised terms -> What is the difference between A and B?"""
     terms = [a or b for a, b in _EMPHASIS.findall(sentence)]
-    terms = [t for t in terms if len(t.split()) <= 3 and t.lower() not in ADMONITIONS and not names(t, product)]
+    terms = [t for t in terms if len(t.split()) <= 3 and t.lower() not in ADMONITIONS and not names(t, product)
+             and product.lower() not in t.lower()]
     if len(set(terms)) >= 2 and _CONTRAST.search(sentence):
         a, b = terms[0], next(t for t in terms[1:] if t != terms[0])
         yield f"What is the difference between {a} and {b} in {product}?", "compare"
@@ -424,7 +425,7 @@ def defects(question: str, answer: str, source: str, product: str, topic: str | 
     last_line = text.splitlines()[-1].strip() if text else ""
     if text.endswith(":"):
         found.append("answer_ends_with_colon")
-    elif not re.search(r"[.!?)\]`\"'*]$|^\s*(?:[-*+]|\d+[.)])\s|^\|.*\|$|^```", last_line) and "```" not in text[-4:]:
+    elif not re.search(r"[.!?)\]`\"'*]$|^\s*(?:[-*+]|\d+[.)])\s|^\|.*\|$|^```|\S \| \S", last_line) and "```" not in text[-4:]:
         found.append("answer_ends_mid_sentence")
     if re.search(r"\|[^\n]*\|\s*-{3,}[^\n]*\|[^\n]*\|", text) and "\n" not in text.split("|", 1)[1][:200]:
         found.append("flattened_table")
@@ -456,7 +457,7 @@ def tidy(text: str) -> str:
     out = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = [line.rstrip() for line in block.splitlines() if line.strip()]
-        if any(re.match(r"\s*(?:[-*+] |\d+[.)] |\||```|~~~|    )", line) for line in lines):
+        if any(re.match(r"\s*(?:[-*+] |\d+[.)] |\||```|~~~|    |:?-{3,}:?\s*\|)", line) for line in lines):
             out.append("\n".join(lines))
         else:
             out.append(" ".join(" ".join(lines).split()))
@@ -472,7 +473,9 @@ def source_span(chunk: dict, start: int, end: int) -> list[int]:
 def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
                     quota: int) -> tuple[list[Example], dict]:
     """Up to `quota` QA examples with distinct questions, and {"kinds": {kind: count}, "drafted":
-    n, "defects": {defect: count}, "knowledge_test": n, "held_out_alone": n}: a drafted pair with
+    n, "defects": {defect: count}, "without_text": n, "knowledge_test": n, "held_out_alone": n}
+    (`without_text`: questions not drafted because their section is images, links or markup
+    with fewer than three words of prose, so holds no fact to ask about): a drafted pair with
     a defect (see `defects`) is left out and counted by kind. When there are more candidates than
     the quota, every kind keeps its share (round-robin over kinds) before any kind gets more. A
     question in a held-out form (HELD_OUT_FORMS) comes along with the first trained question of
@@ -481,7 +484,7 @@ def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
     by_kind: dict[str, list[Example]] = {k: [] for k in KINDS}
     held: dict[str, list[Example]] = {}
     seen: set[str] = set()
-    drafted, found = 0, Counter()
+    drafted, no_text, found = 0, 0, Counter()
     for chunk in chunks:
         topic = chunk["heading_path"][-1] if chunk["heading_path"] else None
         for question, s, e, kind in candidates(chunk, p.product):
@@ -489,6 +492,9 @@ def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
                 continue
             seen.add(question)
             answer = tidy(chunk["text"][s:e])
+            if prose_words(answer) < 3:  # a section of images, links or markup only: no fact to ask about
+                no_text += 1
+                continue
             drafted += 1
             problems = defects(question, answer, chunk["text"], p.product, topic)
             if problems:
@@ -517,6 +523,6 @@ def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
     kinds: dict[str, int] = {}
     for ex in picked:
         kinds[ex["meta"]["kind"]] = kinds.get(ex["meta"]["kind"], 0) + 1
-    return picked, {"kinds": kinds, "drafted": drafted, "defects": dict(found.most_common()),
+    return picked, {"kinds": kinds, "drafted": drafted, "defects": dict(found.most_common()), "without_text": no_text,
                     "knowledge_test": sum(1 for ex in picked if ex["meta"].get("knowledge_test")),
                     "held_out_alone": sum(len(v) for f, v in held.items() if f not in taught)}
