@@ -56,6 +56,9 @@ def shingles(text: str, n: int = 3) -> set[str]:
     return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
+SAME_QUESTION = 0.7  # prompts this alike (word 3-grams) ask the same thing: "How do X work?" / "How do X work, please?"
+
+
 def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
@@ -148,7 +151,9 @@ def similar_pairs(sets: list[set[str]], threshold: float, num_perm: int) -> list
 
 
 def dedup(examples: list[Example], threshold: float, num_perm: int) -> tuple[list[Example], list[tuple[Example, str]]]:
-    """Keep the first of each exact or near duplicate. Returns (kept, [(removed, reason), ...])."""
+    """Keep the first of each exact or near duplicate: near means the whole example is at least
+    `threshold` alike and what the user asked at least SAME_QUESTION, so a question asked in
+    another form with the same answer (tasks/generators/facts.py) is not a duplicate. Returns (kept, [(removed, reason), ...])."""
     first_of: dict[str, int] = {}
     removed: dict[int, str] = {}
     texts = [example_text(ex) for ex in examples]
@@ -163,6 +168,9 @@ def dedup(examples: list[Example], threshold: float, num_perm: int) -> tuple[lis
     sets = [shingles(texts[i]) for i in distinct]
     earlier: dict[int, list[int]] = {}
     for a, b in similar_pairs(sets, threshold, num_perm):
+        asked = [shingles(prompt_text(examples[distinct[k]])) for k in (a, b)]
+        if jaccard(*asked) < SAME_QUESTION:
+            continue  # one answer to two questions asked differently: a paraphrase, kept (knowledge augmentation)
         earlier.setdefault(distinct[b], []).append(distinct[a])
     for i in distinct:  # in order: an example goes if it is near one kept before it
         kept_before = [j for j in earlier.get(i, []) if j not in removed]

@@ -27,11 +27,12 @@ from typing import Iterator
 
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
+from tasks.generators import facts
 from tasks.generators.words import lower_first, sentence_case
 from tasks.redact import source_offset
 
 CATEGORY = "qa"
-KINDS = ("define", "how", "why", "list", "compare", "about")
+KINDS = ("fact", "define", "how", "why", "list", "compare", "about")
 _SENTENCE = re.compile(r"(?:[^.!?]|\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|resp|Mr|Dr|No)\.(?!\s*$)|\.(?=\w))+[.!?]+(?=\s|$)")
 _DEFINITION = re.compile(r"^(?:A|An) ([A-Za-z][\w-]*(?: [\w-]+){0,2}) (?:is|are) (?:a|an|the|any|how|what) ")
 _NAMED_DEFINITION = re.compile(r"^(?:\*\*|`)?([A-Z][\w-]*(?: [\w-]+){0,2})(?:\*\*|`)? is (?:a|an) ")
@@ -53,6 +54,8 @@ HELD_OUT_FORMS = {
     "Can you explain {topic}?": re.compile(r"^Can you explain "),
     "List the {things}.": re.compile(r"^List the "),
     "How does {a} differ from {b}?": re.compile(r"^How does .+ differ from "),
+    "Do you know {question}?": re.compile(r"^Do you know "),  # tasks/generators/facts.py: HELD_OUT
+    "Explain the {term} {noun}.": re.compile(r"^Explain "),
 }
 
 
@@ -341,6 +344,26 @@ def _candidates(text: str, blks: list[Block], chunk: dict, product: str) -> Iter
             yield from list_candidates(text, topic, blks, i, product)
         if b.kind == "prose":
             yield from sentence_candidates(text, b, topic, product)
+        yield from fact_candidates(text, blks, i, product)
+
+
+def fact_candidates(text: str, blks: list[Block], i: int, product: str) -> Iterator[Candidate]:
+    """Each fact a sentence or list item states, in every form tasks/generators/facts.py asks it,
+    answered by that sentence or item alone."""
+    b = blks[i]
+    if b.kind == "prose":
+        units = [(s, e, None, False) for s, e in sentences(text, b.start, b.end)]
+    elif b.kind == "list":
+        intro = facts.plain(text[blks[i - 1].start:blks[i - 1].end]) if i > 0 and blks[i - 1].kind == "prose" else ""
+        noun = facts.list_noun(intro)
+        units = [(b.start + m.start(), b.start + m.end(), noun, True)
+                 for m in re.finditer(r"(?m)^\s*(?:[-*+]|\d+[.)])\s.*$", text[b.start:b.end])]
+    else:
+        return
+    for s, e, noun, in_list in units:
+        for fact in facts.facts_in(text[s:e], product, noun, in_list):
+            for question in fact.train + fact.held_out:
+                yield question, s, e, "fact"
 
 
 def _noun(topic: str | None) -> str:
@@ -473,7 +496,9 @@ def source_span(chunk: dict, start: int, end: int) -> list[int]:
 def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
                     quota: int) -> tuple[list[Example], dict]:
     """Up to `quota` QA examples with distinct questions, and {"kinds": {kind: count}, "drafted":
-    n, "defects": {defect: count}, "without_text": n, "knowledge_test": n, "held_out_alone": n}
+    n, "defects": {defect: count}, "without_text": n, "knowledge_test": n, "held_out_alone": n, "facts":
+    {"stating_sentences": n, "asked_3_ways_or_more": n}} (a fact is counted by the sentence or list
+    item that states it, tasks/generators/facts.py; trained forms only)
     (`without_text`: questions not drafted because their section is images, links or markup
     with fewer than three words of prose, so holds no fact to ask about): a drafted pair with
     a defect (see `defects`) is left out and counted by kind. When there are more candidates than
@@ -523,6 +548,9 @@ def pairs_from_docs(chunks: list[dict], p: GenerateParams, rng: random.Random,
     kinds: dict[str, int] = {}
     for ex in picked:
         kinds[ex["meta"]["kind"]] = kinds.get(ex["meta"]["kind"], 0) + 1
+    trained = Counter(ex["meta"]["fact"] for ex in picked if ex["meta"]["kind"] == "fact" and not ex["meta"].get("knowledge_test"))
+    stated = {ex["meta"]["fact"] for ex in picked if ex["meta"]["kind"] == "fact"}
     return picked, {"kinds": kinds, "drafted": drafted, "defects": dict(found.most_common()), "without_text": no_text,
                     "knowledge_test": sum(1 for ex in picked if ex["meta"].get("knowledge_test")),
+                    "facts": {"stating_sentences": len(stated), "asked_3_ways_or_more": sum(1 for n in trained.values() if n >= 3)},
                     "held_out_alone": sum(len(v) for f, v in held.items() if f not in taught)}

@@ -58,7 +58,29 @@ def test_synthetic_docs_are_grounded_too(tmp_path):
     chunks, _ = parse.parse_docs(tmp_path, ParseParams())
     examples, coverage = qa.pairs_from_docs(chunks, P, random.Random(0), 10_000)
     check_grounded(examples, tmp_path)
-    assert set(coverage["kinds"]) == set(qa.KINDS)
+    assert set(coverage["kinds"]) >= set(qa.KINDS) - {"fact"}  # the synthetic prose states no quantities
+
+
+def test_each_fact_is_asked_several_ways_and_answered_by_the_text_that_states_it():
+    """Knowledge augmentation: a fact (a sentence or list item) is trained in at least 3 forms, and
+    asked in a held-out form for the knowledge test; every answer holds what answers it."""
+    chunks, _ = parse.parse_docs(EXAMPLE / "docs", ParseParams())
+    examples, coverage = qa.pairs_from_docs(chunks, P, random.Random(0), 1000)
+    fact_rows = [ex for ex in examples if ex["meta"]["kind"] == "fact"]
+    assert coverage["facts"]["stating_sentences"] >= 20
+    assert coverage["facts"]["asked_3_ways_or_more"] == coverage["facts"]["stating_sentences"]
+    by_fact: dict[str, list] = {}
+    for ex in fact_rows:
+        by_fact.setdefault(ex["meta"]["fact"], []).append(ex)
+    for rows in by_fact.values():
+        assert len({ex["messages"][2]["content"] for ex in rows}) == 1  # one answer, many questions
+        assert any(ex["meta"].get("knowledge_test") for ex in rows)
+    asked = {ex["messages"][1]["content"]: ex["messages"][2]["content"] for ex in fact_rows}
+    for question, key in [("How much quota does the Free plan have?", "5 GB"),
+                          ("How long do deleted files stay there?", "30 days"),
+                          ("What is the shortcut for quick search?", "Ctrl+K"),
+                          ("Does Filebox delete files on its own to make room?", "never")]:
+        assert key in asked[question], (question, asked.get(question))
 
 
 def test_question_kinds_on_known_sentences():
