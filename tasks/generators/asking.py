@@ -11,7 +11,7 @@ own words (field, type and enum names split and inflected by `inflect`, a kept l
 ordinary synonyms in `words.SYNONYMS`.
 
 A request that names no fields selects by one rule (`selection`), so a model can learn it: the
-item's `id`, its name-like field (NAME_FIELDS, else its first String field), and every field the
+item's `id`, its name-like field (graphql.NAME_FIELDS, else its first String field), and every field the
 request's conditions, order or question mention (a size condition shows `size`, "newest first"
 shows `modifiedAt`, "which tags are on f_8" shows `tags { name }`). A request that names fields
 selects those too.
@@ -34,10 +34,9 @@ from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceTy
 from graphql.pyutils import Undefined
 
 from tasks.generators import graphql as g
-from tasks.generators.words import SYNONYMS, VALUE_WORDS, article, humanize, split_comparison
+from tasks.generators.schema_values import FOLDERS
+from tasks.generators.words import SYNONYMS, VALUE_WORDS, VERB_SYNONYMS, article, humanize, split_comparison
 
-NAME_FIELDS = ("name", "title", "displayName", "fullName", "login", "username", "label", "handle", "slug",
-               "key", "subject", "summary", "headline", "email")
 UNITS = [("KB", 1 << 10, ["kb", "KB", "k"]), ("MB", 1 << 20, ["mb", "MB", "megs", "megabytes"]),
          ("GB", 1 << 30, ["gb", "GB", "gigs", "gigabytes"])]
 AMOUNTS = {"KB": [100, 200, 500], "MB": [1, 2, 5, 10, 20, 50, 100, 200, 500], "GB": [1, 2, 4, 5, 10, 20]}
@@ -145,24 +144,10 @@ def enum_words(value: str, rng: random.Random) -> str:
 
 # --- the schema as a person sees it ---------------------------------------------------------
 
-def named_fields(t) -> dict:
-    return g.fields_of(t)
-
-
-def name_field(t) -> str | None:
-    """The field that names an object: NAME_FIELDS in order, else the first String leaf."""
-    fields = {n: f for n, f in named_fields(t).items() if g.selectable(f) and is_leaf_type(g.unwrap(f.type))
-              and not g.is_list(f.type)}
-    for n in NAME_FIELDS:
-        if n in fields:
-            return n
-    return next((n for n, f in fields.items() if g.unwrap(f.type).name == "String"), None)
-
-
 def mentioned(subject: str, t) -> str | None:
     """The item field a condition's subject names: "size" -> size, "modified" -> modifiedAt,
     "tag" -> tags, "to path" -> path; None when it names none."""
-    fields = {n: f for n, f in named_fields(t).items() if g.selectable(f)}
+    fields = {n: f for n, f in g.fields_of(t).items() if g.selectable(f)}
     words = subject.split()
     for cut in (words, words[1:] if words[:1] in (["to"], ["new"]) else None):
         if not cut:
@@ -177,28 +162,26 @@ def mentioned(subject: str, t) -> str | None:
 
 
 def leaf_id(t) -> bool:
-    f = named_fields(t).get("id")
+    f = g.fields_of(t).get("id")
     return f is not None and g.selectable(f) and is_leaf_type(g.unwrap(f.type)) and not g.is_list(f.type)
 
 
 def sub_selection(t, name: str) -> str:
     """`name` as a selection: a leaf as is, an object with its name field (or id)."""
-    inner = g.unwrap(named_fields(t)[name].type)
+    inner = g.unwrap(g.fields_of(t)[name].type)
     if is_leaf_type(inner):
         return name
     path, item = g.container_path(inner)
     if isinstance(item, GraphQLUnionType):
         return f"{name} {g.wrap(path, '{ ' + ' '.join(member_parts(item.types)) + ' }')}"
-    label = name_field(item) or ("id" if leaf_id(item) else None)
-    if label is None:
-        return f"{name} {g.wrap(path, '{ __typename }')}"
-    return f"{name} {g.wrap(path, '{ ' + label + ' }')}"
+    labels = [n for n in ("id" if leaf_id(item) else None, g.name_field(item)) if n]  # as the rule selects an item
+    return f"{name} {g.wrap(path, '{ ' + (' '.join(labels) or '__typename') + ' }')}"
 
 
 def selection(t, shows: list[str]) -> str:
     """The rule: id, the name field, then every field mentioned, once each."""
-    fields = named_fields(t)
-    picked = [n for n in ["id" if leaf_id(t) else None, name_field(t)] if n]
+    fields = g.fields_of(t)
+    picked = [n for n in ["id" if leaf_id(t) else None, g.name_field(t)] if n]
     picked += [n for n in dict.fromkeys(shows) if n in fields and n not in picked]
     if not picked:
         return "__typename"
@@ -212,7 +195,7 @@ def member_parts(members: list) -> list[str]:
     parts = []
     for m in members:
         names = [n for n in selection(m, []).split() if n.isidentifier()]
-        fields = named_fields(m)
+        fields = g.fields_of(m)
         keep = [n for n in names if n in fields and is_leaf_type(g.unwrap(fields[n].type))
                 and taken.setdefault(n, str(fields[n].type)) == str(fields[n].type)]
         parts.append(f"... on {m.name} {{ {' '.join(keep) or '__typename'} }}")
@@ -377,7 +360,7 @@ class Person:
         desc = rng.random() < 0.6
         if re.search(r"\b(size|bytes|length)\b", words):
             said = "biggest first" if desc else "smallest first"
-            said = rng.choice([said, said.replace("biggest", "largest")])
+            said = rng.choice([said, said.replace("biggest", "largest")] + (["taking the most space first"] if desc else []))
         elif re.search(r"\b(at|date|time|created|updated|modified|pushed)\b", words):
             said = rng.choice(["newest first", "most recent first", "latest first"] if desc else ["oldest first"])
         elif re.search(r"\b(name|title|login)\b", words):
@@ -406,9 +389,9 @@ class Person:
 
     def fields_asked(self, item, k: int) -> list[tuple[str, str]]:
         """(field, words) for up to k fields beyond id and the name field."""
-        label = name_field(item)
-        fields = [n for n, f in named_fields(item).items() if g.selectable(f) and n not in ("id", label)
-                  and (is_leaf_type(g.unwrap(f.type)) or name_field(g.container_path(g.unwrap(f.type))[1]))]
+        label = g.name_field(item)
+        fields = [n for n, f in g.fields_of(item).items() if g.selectable(f) and n not in ("id", label)
+                  and (is_leaf_type(g.unwrap(f.type)) or g.name_field(g.container_path(g.unwrap(f.type))[1]))]
         picked = self.rng.sample(fields, k=min(k, len(fields)))
         return [(n, self.field_words(n)) for n in picked]
 
@@ -458,7 +441,7 @@ class Person:
         pieces = self.required_values(root, set())
         conditions = self.conditions(root, item) if rng.random() < 0.75 else []
         pieces += conditions
-        total = "totalCount" in named_fields(g.unwrap(root.field.type)) and many and rng.random() < 0.12
+        total = "totalCount" in g.fields_of(g.unwrap(root.field.type)) and many and rng.random() < 0.12
         sort = self.order(root, item) if rng.random() < 0.45 and not total else None
         extra = []
         if isinstance(sort, tuple):
@@ -479,7 +462,7 @@ class Person:
         else:
             sel = g.wrap(path, item_selection(item, self.schema, shows))
         arg_text = f"({render(args)})" if args else ""
-        query = f"{{ {root.name}{arg_text} {sel} }}"
+        query = f"query {{ {root.name}{arg_text} {sel} }}"  # "query" written out, as every drafted query does
         words = self.say_listing(root, item, pieces, sort, page if not total else None, asked, total)
         constructs = {"filter" if any(len(p.path) > 1 for p in pieces) else "arguments"} if pieces else {"plain"}
         constructs |= ({"sorting"} if sort else set()) | ({"pagination"} if page and not total else set())
@@ -501,7 +484,8 @@ class Person:
             word = kind.words
             noun = rng.choice([plural(word) if " " not in word and not word.endswith("s") else word,
                                f"{singular(word) if ' ' not in word else humanize(kind.literal)} {noun}"])
-        elif rest and not total and rng.random() < 0.15:
+        elif rest and not total and rng.random() < 0.15 and not any(p.words.startswith(("called", "named", "matching"))
+                                                                   for p in rest):  # "anything called x" is a search
             noun = rng.choice(["anything", "stuff", "things"])
         if term is not None:
             said = term.literal.strip('"')
@@ -512,12 +496,16 @@ class Person:
             mods.append(sort.words)
         phrase = noun
         if page and rng.random() < 0.5 and page.words.startswith(("top", "first")) and sort is not None \
-                and sort.words.endswith("first") and not sort.words.startswith(("a ", "z ")):
+                and sort.words.endswith("first") and len(sort.words.split()) == 2:
             head = sort.words.removesuffix(" first")
             head = {"most recent": "newest", "latest": "newest"}.get(head, head)
             phrase = f"{page.words} {head} {noun}"
             mods.remove(sort.words)
             page = None
+        elif sort is not None and sort.words in ("biggest first", "largest first", "newest first", "oldest first",
+                                                 "smallest first") and rng.random() < 0.35:
+            phrase = f"{sort.words.removesuffix(' first')} {noun}"  # "biggest files", "oldest photos"
+            mods.remove(sort.words)
         text = phrase + (" " + " ".join(mods[:1]) if mods else "") + ("".join(
             f"{rng.choice([', ', ' and ', ' '])}{m}" for m in mods[1:]))
         if page:
@@ -543,7 +531,7 @@ class Person:
         value = f"{owner[:rng.choice([1, 3])]}_{rng.randint(1, 9999)}"
         asked = self.fields_asked(item, rng.choice([0, 1, 1, 1, 2]))
         sel = item_selection(item, self.schema, [n for n, _ in asked])
-        query = f'{{ {root.name}({id_arg}: "{value}") {sel} }}'
+        query = f'query {{ {root.name}({id_arg}: "{value}") {sel} }}'
         if len(asked) == 1:
             name, words = asked[0]
             h = humanize(name)
@@ -573,6 +561,7 @@ class Person:
         rng = self.rng
         words = humanize(root.name).split()
         verb, obj = (words[0], " ".join(words[1:])) if words else ("run", "")
+        removing = verb.startswith("un") or verb in ("remove", "delete")
         ret = g.unwrap(root.field.type)
         item = g.container_path(ret)[1] if not is_leaf_type(ret) else None
         args: dict = {}
@@ -589,12 +578,12 @@ class Person:
                 owner = subject.removesuffix(" id").removesuffix("id").strip() or (obj.split() or ["x"])[-1]
                 value = f"{owner[:rng.choice([1, 3])]}_{rng.randint(1, 999)}"
                 args[name] = f'"{value}"'
-                target = value if name in ("id", f"{camel_of(obj)}Id") or owner in obj else None
+                target = value if name in ("id", f"{g.camel(obj)}Id") or owner in obj else None
                 if target is None:
                     prep = "in" if owner.split()[-1] in CONTAINERS else "for"
                     said.append(rng.choice([f"{prep} {owner} {value}", f"{prep} {value}"]))
                 continue
-            piece = self.action_value(name, arg, item, removing=verb.startswith("un") or verb in ("remove", "delete"))
+            piece = self.action_value(name, arg, item, removing=removing)
             if piece is None:
                 return None
             args[name] = piece.literal
@@ -605,6 +594,8 @@ class Person:
         else:
             sel = " " + item_selection(item, self.schema, shows)
         query = f"mutation {{ {root.name}{'(' + render(args) + ')' if args else ''}{sel} }}"
+        if verb in VERB_SYNONYMS and rng.random() < 0.35:  # "label f_3 as receipts", "make a folder"
+            verb = rng.choice(VERB_SYNONYMS[verb])
         if target:
             head = rng.choice([f"{verb} {target}", f"{verb} {obj} {target}", f"{verb} the {obj} {target}"])
         else:
@@ -612,7 +603,8 @@ class Person:
                               + ([f"new {obj}", f"make {article(obj)} {obj}"] if verb in ("create", "add") and obj else []))
         said.sort(key=lambda w: w.startswith(("in ", "for ")))  # "a folder /Projects/Taxes in location loc_2"
         text = " ".join([head.strip()] + said)
-        text = rng.choice(["{t}", "{t}", "{t}", "please {t}", "can you {t}?", "{t} please"]).format(t=text)
+        if not head.startswith("new "):  # "new share link for f_9", never "can you new share link ..."
+            text = rng.choice(["{t}", "{t}", "{t}", "please {t}", "can you {t}?", "{t} please"]).format(t=text)
         return query, cased(" ".join(text.split()), rng), {"mutation"}
 
     def action_value(self, name: str, arg, item, removing: bool = False) -> Piece | None:
@@ -633,7 +625,7 @@ class Person:
                          else f"{subject} {when}", (name,), date_literal(inner, day), shown)
         if inner.name == "String":
             if "path" in subject or subject in ("to", "destination", "parent", "folder"):
-                value = rng.choice(["/Archive/2025", "/Projects/Taxes", "/Documents/Work", "/Pictures/Trips"])
+                value = f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS + [str(y) for y in range(2020, 2027)]).title()}"
                 return Piece(rng.choice([f"to {value}", f"into {value}"]) if re.search(r"\bto\b|dest|parent", subject)
                              else value, (name,), f'"{value}"', shown)
             word = rng.choice(VALUE_WORDS)
@@ -652,13 +644,11 @@ class Person:
         return Piece(v.words, (name,), v.literal, shown)
 
 
-def camel_of(words: str) -> str:
-    return g.camel(words)
-
-
 def cased(text: str, rng: random.Random) -> str:
     """How people type: mostly lower case first letter, sometimes sentence case."""
     text = " ".join(text.split()).replace(" ,", ",").replace(" ?", "?")
+    if re.match(r"\S*[_/\d]", text):  # an id or a path first keeps its case: "f_42 path", never "F_42 path"
+        return text
     return text[:1].upper() + text[1:] if rng.random() < 0.3 else text
 
 

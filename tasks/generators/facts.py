@@ -34,8 +34,7 @@ COUNT = re.compile(rf"\b(?:{NUM}|unlimited)\s+(?P<noun>[a-z]{{3,}}s)\b")
 SHORTCUT = re.compile(r"\b(?:Ctrl|Cmd|Alt|Shift|Option|Command|Super)(?:\s?\+\s?[A-Za-z0-9]+)+\b")
 UNIT_WORDS = {"seconds", "minutes", "hours", "days", "weeks", "months", "years", "bytes"}
 TRAIL = {"for", "of", "up", "to", "at", "most", "least", "within", "after", "in", "by", "the", "about", "around",
-         "over", "under", "and", "with", "only", "just", "is", "are", "has", "have", "than", "every", "each", "per",
-         "without"}
+         "over", "under", "and", "with", "only", "just", "than", "every", "each", "per", "without"}
 AUX = {"is", "are", "was", "were", "can", "cannot", "will", "may", "must", "should", "could", "has", "have"}
 PREPOSITIONS = ("on ", "in ", "per ", "for ", "after ", "when ", "if ", "at ", "from ", "while ", "before ")
 FACT_VERBS = {"stay", "keep", "last", "hold", "allow", "include", "cost", "take", "give", "get", "serve", "store",
@@ -75,8 +74,7 @@ def is_verb(word: str) -> bool:
 def strip_tail(words: list[str]) -> tuple[list[str], str]:
     """Trailing prepositions and fillers off a prefix; returns the words left and the last one taken."""
     taken = ""
-    while words and words[-1].lower() in TRAIL and words[-1].lower() not in ("is", "are", "has", "have") \
-            or words and words[-1].lower() in ("the", "and") :
+    while words and words[-1].lower() in TRAIL:
         taken = words.pop().lower()
     return words, taken
 
@@ -203,6 +201,26 @@ def shortcut_facts(sentence: str, product: str) -> Iterator[Fact]:
     yield Fact(m.group(0), forms, held)
 
 
+NAME = r"[a-z]*[A-Z][\w.+-]*(?: [A-Z][\w.+-]*)?"  # Linux, macOS, Google Drive
+NAMES = re.compile(rf"^(?P<clause>[A-Z][^,:;]*?) (?P<prep>on|in|to|with|from|by|for|supports|include|includes)? ?"
+                   rf"(?P<names>{NAME}(?:, {NAME})*,? (?:and|or) {NAME})\.?$")
+
+
+def names_facts(sentence: str, product: str) -> Iterator[Fact]:
+    """"Filebox runs on Linux, macOS and Windows" -> "What does Filebox run on?" (a list of names
+    the sentence ends on, after a verb or a preposition)."""
+    m = NAMES.match(sentence)
+    if not m:
+        return
+    clause = m.group("clause").split()
+    prep = m.group("prep") or ""
+    if prep and not prep.islower() or prep in ("supports", "include", "includes"):
+        clause, prep = clause + [prep], ""
+    fact = asked("what", clause + ([prep] if prep else []), m.group("names"), product)
+    if fact is not None:
+        yield fact
+
+
 YES_NO = re.compile(r"^(?P<subj>[A-Z][\w'-]*(?: [\w'-]+){0,5}?) (?P<neg>never|always|cannot|can't|can not|can|does not|"
                     r"doesn't|do not|don't|is not|isn't|are not|aren't|only) (?P<rest>[a-z][^.]*)\.?$")
 
@@ -276,5 +294,6 @@ def facts_in(unit: str, product: str, noun: str | None = None, in_list: bool = F
     text = re.sub(r"^(?:But|And|So|However|Also),? ", "", text)
     if in_list:
         return list(item_facts(text, noun, product))
-    out = list(quantity_facts(text, product)) + list(shortcut_facts(text, product)) + list(yes_no_facts(text, product))
+    out = [*quantity_facts(text, product), *shortcut_facts(text, product), *yes_no_facts(text, product),
+           *names_facts(text, product)]
     return out

@@ -66,6 +66,9 @@ VERBS = {"look", "lookup", "get", "gets", "fetch", "fetches", "find", "finds", "
          "reads", "resolve", "resolves", "load", "loads", "check", "checks", "provide", "provides", "used",
          "this", "a", "an", "if", "when", "deprecated", "note", "gives", "give", "returned"}
 COMPOSITE = (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)
+# What names an object, in this order (else its first String field): selected with `id` always.
+NAME_FIELDS = ("name", "title", "displayName", "fullName", "login", "username", "label", "handle", "slug",
+               "key", "subject", "summary", "headline", "email")
 
 LEADS = ["Show me {s}", "List {s}", "Find {s}", "Get {s}", "I want to see {s}", "Give me {s}", "Fetch {s}"]
 SHOWING = [", showing {f}", " with their {f}", ", include {f}", " and tell me {f}"]
@@ -393,11 +396,22 @@ class Selection:
     constructs: set = field(default_factory=set)
 
 
+def name_field(t) -> str | None:
+    """The field that names an object: NAME_FIELDS in order, else the first String leaf."""
+    fields = {n: f for n, f in fields_of(t).items() if selectable(f) and is_leaf_type(unwrap(f.type))
+              and not is_list(f.type)}
+    for n in NAME_FIELDS:
+        if n in fields:
+            return n
+    return next((n for n, f in fields.items() if unwrap(f.type).name == "String"), None)
+
+
 def pick_leaves(t, rng: random.Random, k_max: int = 3) -> list[str]:
+    """id, the name field (the one selection rule: tasks/generators/asking.py), and 1 to k_max others."""
     leaves = leaf_fields(t)
-    others = [n for n in leaves if n != "id"]
-    picked = [n for n in leaves if n == "id"] + rng.sample(others, k=min(len(others), rng.randint(1, k_max)))
-    return picked
+    always = [n for n in ("id", name_field(t)) if n in leaves]
+    others = [n for n in leaves if n not in always]
+    return always + rng.sample(others, k=min(len(others), rng.randint(1, k_max)))
 
 
 def leaves_selection(t, rng: random.Random) -> Selection:

@@ -400,7 +400,8 @@ QUESTION_WORDS = {"what", "how", "why", "when", "where", "which", "who", "does",
                   "tell", "me", "about", "explain", "you", "documentation", "say", "says", "define", "list", "describe",
                   "differ", "from", "between", "difference", "there", "any", "should", "would", "could", "with",
                   "that", "this", "for", "and", "or", "not", "into", "of", "in", "on", "to", "an", "my", "i", "it",
-                  "listed", "under", "mean", "means", "used", "use", "work", "works", "happens", "kinds", "types"}
+                  "listed", "under", "mean", "means", "used", "use", "work", "works", "happens", "kinds", "types",
+                  "i'd", "like", "know", "idea", "quick", "question", "whether", "if"}  # a question's frame (facts.py)
 
 
 def names(text: str, product: str) -> bool:

@@ -24,7 +24,7 @@ import re
 
 from tasks.generators import schema_values
 from tasks.generators.words import (CALCULATES, COMMON_VERBS, CREATES, IRREGULAR, READS, SEARCHES, VALUE_WORDS,
-                                    SYNONYMS, article, base_form, byte_words, humanize, known_verb, past, sentence_case)
+                                    SYNONYMS, VERB_SYNONYMS, article, base_form, byte_words, humanize, known_verb, past, sentence_case)
 
 PREAMBLE = re.compile(r"^(?:(?:this|the|a)\s+(?:function|tool|method|endpoint|api|operation|service)\s+"
                       r"(?:that\s+|which\s+|will\s+|can\s+|is used to\s+|allows you to\s+)?"
@@ -274,6 +274,27 @@ def search_words(fn: dict, args: dict, rng: random.Random) -> tuple[str, str] | 
                        f"find {said_query}"]), used
 
 
+DROPPABLE = {"new", "read-only", "existing", "single", "given", "specified"}
+
+
+def everyday(what: str, args: dict, rng: random.Random) -> str:
+    """The action as people also say it: the verb by an everyday synonym now and then ("make a new
+    folder"), an adjective a person leaves out ("a share link"), and a file path said as its name
+    and its folder ("holiday.jpg from /Downloads")."""
+    verb, _, rest = what.partition(" ")
+    if verb in VERB_SYNONYMS and rng.random() < 0.4:
+        what = f"{rng.choice(VERB_SYNONYMS[verb])} {rest}".strip()
+    if rng.random() < 0.5:
+        what = re.sub(r"\b(a|an|the) (?:%s) " % "|".join(sorted(DROPPABLE)), lambda m: ("a" if m.group(1) == "an" else m.group(1)) + " ", what)
+    for value in args.values():
+        if isinstance(value, str) and re.fullmatch(r"(/[^/\s]+)+/[^/\s]+\.\w+", value) and what.count(value) == 1 \
+                and rng.random() < 0.25:
+            folder, name = value.rsplit("/", 1)
+            prep = "from" if verb in ("move", "copy", "remove", "delete", "download") else "in"
+            what = what.replace(value, f"{name} {prep} {folder}")
+    return what
+
+
 def duration(value, unit: str) -> tuple:
     """(amount, unit) as people say a duration: 7 days -> ("a", "week"), 14 days -> (2, "weeks")."""
     if unit == "days" and value in (7, 14, 21):
@@ -291,6 +312,7 @@ def ask(fn: dict, args: dict, rng: random.Random) -> str:
         what, used = short
         free = [f for f in free if not f.startswith("for ")]
         pairs = [p for p in pairs if p != used]
+    what = everyday(what, args, rng)
     pieces = free + (["with " + join_and(pairs)] if pairs else [])
     if pieces:
         what += ("," if pieces[0].startswith("at most") else "") + " " + ", ".join(pieces)

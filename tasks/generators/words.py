@@ -150,3 +150,10 @@ SYNONYMS = {
     "deleted": ["removed"], "pushed": ["pushed to"], "published": ["released"], "last seen": ["last online"],
     "open": ["open", "still open"], "closed": ["closed", "done"], "merged": ["merged"],
 }
+# Everyday verbs for a tool's action verb: "create a folder" is also "make a folder".
+VERB_SYNONYMS = {
+    "create": ["make", "add", "set up"], "search": ["find", "look for"], "find": ["search for", "look for"],
+    "get": ["check", "show me"], "retrieve": ["get", "fetch"], "fetch": ["get"], "attach": ["add", "put"],
+    "delete": ["remove"], "remove": ["delete"], "list": ["show me", "show"], "calculate": ["work out"],
+    "send": ["email"], "update": ["change"], "tag": ["label", "mark"], "trash": ["delete", "bin"], "rename": ["change the name of"], "cancel": ["call off"],
+}
