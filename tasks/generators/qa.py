@@ -1,6 +1,8 @@
 """Question-answer pairs from documentation chunks, each answer an exact span of its source.
 
 Kinds of question, each from a pattern in the text:
+- fact:    one fact of a sentence or list item, asked five ways (tasks/generators/facts.py):
+           "stay there for 30 days" -> "How long do deleted files stay there?", "Tell me how long ..."
 - define:  "A smart folder is a saved search." -> "What is a smart folder in Filebox?"
 - how:     "To add one, open the sidebar ..." or a heading "Adding a location" -> "How do I add a location?"
 - why:     a heading "Why search is fast", or "Links are read-only because ..." -> "Why are links read-only?"
