@@ -189,11 +189,11 @@ def shortcut_facts(sentence: str, product: str) -> Iterator[Fact]:
     if goal:
         task = goal.group(1).strip()
         forms = [f"What is the shortcut to {task}?", f"Which keys {task}?", f"Is there a keyboard shortcut to {task}?",
-                 f"How do I {task} from the keyboard?"]
+                 f"Is there a hotkey to {task}?"]
         held = [f"Do you know the shortcut to {task}?"]
     elif what:
         thing = lower_first(what.group(1).strip())
-        forms = [f"What is the shortcut for {thing}?", f"Which keys open {thing}?", f"How do I open {thing} from the keyboard?",
+        forms = [f"What is the shortcut for {thing}?", f"Which keys open {thing}?", f"Is there a hotkey for {thing}?",
                  f"Is there a keyboard shortcut for {thing}?"]
         held = [f"Do you know the shortcut for {thing}?"]
     else:
