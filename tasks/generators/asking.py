@@ -518,6 +518,8 @@ class Person:
             text += rng.choice([f" with their {fields}", f", show {fields}", f" and their {fields}", f" incl. {fields}"])
         lead = "" if term is not None else rng.choice(["", "", "show me ", "list ", "find ", "get ", "all ", "my ",
                                                          "i want ", "which ", "give me ", "what are my ", "can you find "])
+        if len(lead + text) < 12:  # a bare "devices" or "my tags" says too little to check (expectations: prompt_chars)
+            lead = rng.choice(["show me ", "list my ", "show all "])
         text = lead + text
         if lead in ("which ", "what are my ", "can you find ") and rng.random() < 0.7:
             text += "?"

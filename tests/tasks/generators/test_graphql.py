@@ -100,13 +100,17 @@ def test_natural_requests_say_sizes_dates_orders_and_counts_as_their_query_does(
             sizes += 1
         for phrase, d in (("since yesterday", today - dt.timedelta(days=1)), ("in the last week", today - dt.timedelta(days=7)),
                           ("from last week", today - dt.timedelta(days=7)), ("this year", dt.date(2026, 1, 1)),
-                          ("older than 2025", dt.date(2025, 1, 1)), ("in the last 30 days", today - dt.timedelta(days=30))):
+                          ("older than 2025", dt.date(2025, 1, 1)), ("in the last 30 days", today - dt.timedelta(days=30)),
+                          ("in the past month", today - dt.timedelta(days=30)), ("in the last 90 days", today - dt.timedelta(days=90)),
+                          ("in the last 3 days", today - dt.timedelta(days=3))):
             if phrase in w:
                 assert day(d) in q, (w, q)
                 dates += 1
         for phrase, sort in (("biggest first", "SIZE, direction: DESC"), ("smallest first", "SIZE, direction: ASC"),
                              ("newest first", "MODIFIED_AT, direction: DESC"), ("oldest first", "MODIFIED_AT, direction: ASC"),
-                             ("a to z", "NAME, direction: ASC")):
+                             ("a to z", "NAME, direction: ASC"), ("largest first", "SIZE, direction: DESC"),
+                             ("most recent first", "MODIFIED_AT, direction: DESC"), ("latest first", "MODIFIED_AT, direction: DESC"),
+                             ("z to a", "NAME, direction: DESC"), ("alphabetically", "NAME, direction: ASC")):
             if phrase in w:
                 assert f"sort: {{field: {sort}}}" in q, (w, q)
                 orders += 1
