@@ -249,8 +249,7 @@ class Person:
         shows = [f for f in [mentioned(subject, item)] if f]
         if is_size(inner, name, description) and comparison in ("greater than", "less than", "at least", "at most"):
             words, n = size_words(comparison, rng, inner.name)
-            literal = str(n) if inner.name != "Float" else str(n)
-            return Piece(words, path, literal, shows)
+            return Piece(words, path, str(n), shows)
         if is_date(inner, name) and comparison in ("after", "before", "greater than", "less than", "at least", "at most"):
             words, day = date_words(comparison, self.today, rng)
             verb = participle(subject, rng)
@@ -261,7 +260,7 @@ class Person:
             value = rng.choice(values)
             said = enum_words(value, rng)
             if subject in ("kind", "type", "category", "format", "media type", "file type"):
-                return Piece(said, path, value, shows, )
+                return Piece(said, path, value, shows)
             return Piece(rng.choice([f"with {subject} {said}", f"whose {subject} is {said}", f"{said}"]), path, value, shows)
         if inner.name == "Boolean":
             b = rng.random() < 0.6
@@ -353,6 +352,7 @@ class Person:
         return None
 
     def sort_piece(self, path: tuple, t: GraphQLEnumType, dir_path, dir_field, item) -> Piece:
+        """The order said as people say it; the direction, when said, is set by the piece's `extra`."""
         rng = self.rng
         value = rng.choice([v for v, d in t.values.items() if d.deprecation_reason is None] or list(t.values))
         words = humanize(value)
@@ -376,7 +376,7 @@ class Person:
         if default is not Undefined and default == literal_dir and rng.random() < 0.3:
             said = f"sorted by {words}"  # the default direction, not said
             return Piece(said, path, value, [shown] if shown else [])
-        return Piece(said, path, value, [shown] if shown else []), dir_path, literal_dir
+        return Piece(said, path, value, [shown] if shown else [], extra=[(dir_path, literal_dir)])
 
     def count(self, root: g.Root) -> Piece | None:
         for name, arg in root.field.args.items():
@@ -443,14 +443,10 @@ class Person:
         pieces += conditions
         total = "totalCount" in g.fields_of(g.unwrap(root.field.type)) and many and rng.random() < 0.12
         sort = self.order(root, item) if rng.random() < 0.45 and not total else None
-        extra = []
-        if isinstance(sort, tuple):
-            sort, dir_path, direction = sort
-            extra.append(Piece("", dir_path, direction))
         page = self.count(root) if rng.random() < 0.35 else None
         asked = self.fields_asked(item, rng.choice([0, 0, 1, 1, 2])) if not total else []
         args: dict = {}
-        for p in pieces + ([sort] if sort else []) + extra + ([page] if page and not total else []):
+        for p in pieces + ([sort] if sort else []) + ([page] if page and not total else []):
             for path_, literal in ([(p.path, p.literal)] if p.literal is not None else []) + p.extra:
                 node = args
                 for key in path_[:-1]:

@@ -219,12 +219,8 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
         if tuple(requests) in seen:
             repeats += 1
             continue
-        if twice is not None:
-            pass
-        elif shape == "multi_turn":
-            body = multi_turn(calls, requests, rng, p.reference_date)
-        elif shape != "error_recovery":
-            body = single_or_parallel(calls, requests, rng, p.reference_date)
+        if twice is None and shape != "error_recovery":  # those two made their body with their request
+            body = (multi_turn if shape == "multi_turn" else single_or_parallel)(calls, requests, rng, p.reference_date)
         if body is None:
             repeats += 1
             continue
