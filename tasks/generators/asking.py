@@ -35,7 +35,7 @@ from graphql.pyutils import Undefined
 
 from tasks.generators import graphql as g
 from tasks.generators.schema_values import FOLDERS
-from tasks.generators.words import SYNONYMS, VALUE_WORDS, VERB_SYNONYMS, article, humanize, split_comparison
+from tasks.generators.words import QUERY_NAMES, SYNONYMS, VALUE_WORDS, VERB_SYNONYMS, article, humanize, split_comparison
 
 UNITS = [("KB", 1 << 10, ["kb", "KB", "k"]), ("MB", 1 << 20, ["mb", "MB", "megs", "megabytes"]),
          ("GB", 1 << 30, ["gb", "GB", "gigs", "gigabytes"])]
@@ -44,7 +44,7 @@ MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augus
           "november", "december"]
 CONTAINERS = {"location", "folder", "directory", "project", "repository", "repo", "team", "organization", "org",
               "workspace", "channel", "board", "space", "group", "bucket", "album", "collection", "library"}
-TEXT_ARGS = ("text", "query", "q", "term", "search", "keyword", "keywords", "searchTerm", "filter")
+TEXT_ARGS = QUERY_NAMES | {"filter"}  # a required String `filter` is a text to look for too
 SMALL = {1: "one", 2: "two", 3: "three", 5: "five", 10: "ten"}
 
 
@@ -424,7 +424,7 @@ class Person:
         for n, a in root.field.args.items():
             if g.is_required(a) and n not in skip:
                 inner = g.unwrap(a.type)
-                if inner.name == "String" and n in TEXT_ARGS:
+                if inner.name == "String" and humanize(n) in TEXT_ARGS:
                     word = self.rng.choice(VALUE_WORDS)
                     out.append(Piece(self.rng.choice([f"for {word}", f"matching {word}", f"called {word}", f"'{word}'"]),
                                      (n,), f'"{word}"'))
@@ -473,7 +473,7 @@ class Person:
             noun = g.subject_of(root.name, root.field)
         kind = next((p for p in pieces if p.literal and re.fullmatch(r"[A-Z][A-Z0-9_]*", p.literal)
                      and p.path[-1] in ("kind", "type", "category", "format")), None)
-        term = next((p for p in pieces if p.path[-1] in TEXT_ARGS and len(p.path) == 1 and p.literal), None)
+        term = next((p for p in pieces if humanize(p.path[-1]) in TEXT_ARGS and len(p.path) == 1 and p.literal), None)
         kind = None if term is not None else kind  # "search for x" keeps its type's words among the conditions
         rest = [p for p in pieces if p is not kind and p is not term]
         if kind is not None:

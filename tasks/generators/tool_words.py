@@ -24,7 +24,7 @@ import re
 
 from tasks.generators import schema_values
 from tasks.generators.words import (CALCULATES, COMMON_VERBS, CREATES, IRREGULAR, READS, SEARCHES, VALUE_WORDS,
-                                    SYNONYMS, VERB_SYNONYMS, article, base_form, byte_words, humanize, known_verb, past, sentence_case)
+                                    QUERY_NAMES, SYNONYMS, VERB_SYNONYMS, article, base_form, byte_words, humanize, known_verb, past, sentence_case)
 
 PREAMBLE = re.compile(r"^(?:(?:this|the|a)\s+(?:function|tool|method|endpoint|api|operation|service)\s+"
                       r"(?:that\s+|which\s+|will\s+|can\s+|is used to\s+|allows you to\s+)?"
@@ -253,8 +253,7 @@ def search_words(fn: dict, args: dict, rng: random.Random) -> tuple[str, str] | 
     an enum kind said by its everyday name (words.SYNONYMS); (words, the "with" pair they replace),
     or None for a tool that is not a search by a text query."""
     verb, rest = action(fn)
-    query = next((v for k, v in args.items() if isinstance(v, str) and humanize(k) in
-                  ("query", "q", "text", "term", "search", "keyword", "keywords", "search term")), None)
+    query = next((v for k, v in args.items() if isinstance(v, str) and humanize(k) in QUERY_NAMES), None)
     if verb not in SEARCHES or query is None:
         return None
     kind_key = next((k for k, v in args.items() if humanize(k) in KIND_KEYS and "enum" in prop(fn, k)

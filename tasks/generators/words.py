@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import re
 
+# What an argument that takes a text to look for is called (its name's words, humanize()d).
+QUERY_NAMES = {"text", "query", "q", "term", "search", "keyword", "keywords", "search term"}
+
 # Neutral values for free-text arguments (names, tags, queries) when a source gives no examples.
 VALUE_WORDS = ["report", "invoice", "holiday", "budget", "draft", "photos", "notes", "backup", "contract", "music"]
 
