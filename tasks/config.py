@@ -156,6 +156,9 @@ class CurriculumStage(_Frozen):
 
     name: str
     categories: list[Category] | None = None  # None: every category
+    # Of these categories, only this share of their train rows (a seeded draw): a category an
+    # earlier stage taught is replayed, not relearnt, while the others get the steps.
+    mix: dict[Category, Annotated[float, Field(gt=0, le=1)]] = {}
     iters: int = Field(gt=0)
     learning_rate: float = Field(gt=0)
 

@@ -15,6 +15,7 @@ loads; then paths.base_model only records which model was used.
 """
 from __future__ import annotations
 
+import random
 import shutil
 import subprocess
 import sys
@@ -87,8 +88,14 @@ def lora_config(p: TrainParams) -> dict:
 
 
 def stage_rows(stage: CurriculumStage, train_rows: list[dict], p: TrainParams) -> list[dict]:
-    """The training rows of one curriculum stage: its categories, in the base model's chat format."""
+    """The training rows of one curriculum stage: its categories, in the base model's chat format;
+    of a category in stage.mix, that share of its rows, drawn by train.seed (two stages with the
+    same share of a category draw the same rows)."""
     rows = [r for r in train_rows if stage.categories is None or r["category"] in stage.categories]
+    if stage.mix:
+        keep = {c: set(random.Random(f"{p.seed}:{c}").sample(ids, round(len(ids) * stage.mix[c]))) for c in stage.mix
+                for ids in [[r["id"] for r in rows if r["category"] == c]]}
+        rows = [r for r in rows if r["category"] not in keep or r["id"] in keep[r["category"]]]
     if len(rows) < p.batch_size:
         raise StageFailed(f"train stage {stage.name!r}: {len(rows)} training rows for "
                           f"categories {stage.categories}, fewer than train.batch_size={p.batch_size}")
@@ -238,7 +245,7 @@ def run(p: TrainParams, paths: Paths) -> dict:
             sets = {"train": train_set, "valid": valid_set}
             iterations_run += trainer.run_stage(index, stage, sets, done_before, last=index == len(p.stages) - 1)
             done_before += stage.iters
-            stages_report.append({"name": stage.name, "categories": stage.categories, "iters": stage.iters,
+            stages_report.append({"name": stage.name, "categories": stage.categories, "mix": stage.mix, "iters": stage.iters,
                                   "learning_rate": stage.learning_rate, "batches_per_epoch": len(train_set.batches),
                                   "epochs": round(stage.iters / len(train_set.batches), 2), "train": counts})
         save_adapter(model, p, paths, tmp)

@@ -35,7 +35,7 @@ from graphql.pyutils import Undefined
 
 from tasks.generators import graphql as g
 from tasks.generators.schema_values import FOLDERS
-from tasks.generators.words import QUERY_NAMES, SYNONYMS, VALUE_WORDS, VERB_SYNONYMS, article, humanize, split_comparison
+from tasks.generators.words import QUERY_NAMES, SYNONYMS, VERB_SYNONYMS, any_word, article, humanize, split_comparison
 
 UNITS = [("KB", 1 << 10, ["kb", "KB", "k"]), ("MB", 1 << 20, ["mb", "MB", "megs", "megabytes"]),
          ("GB", 1 << 30, ["gb", "GB", "gigs", "gigabytes"])]
@@ -272,7 +272,7 @@ class Person:
             said = rng.choice([f"in {owner} {value}", f"in {value}", f"from {owner} {value}", f"for {owner} {value}"])
             return Piece(said, path, f'"{value}"', [])
         if inner.name == "String":
-            word = rng.choice(VALUE_WORDS)
+            word = any_word(rng)
             if comparison == "containing":
                 forms = [f"with {word} in the {subject}", f"with {subject} containing {word}", f"with '{word}' in the {subject}"]
                 if subject in ("name", "title"):
@@ -425,7 +425,7 @@ class Person:
             if g.is_required(a) and n not in skip:
                 inner = g.unwrap(a.type)
                 if inner.name == "String" and humanize(n) in TEXT_ARGS:
-                    word = self.rng.choice(VALUE_WORDS)
+                    word = any_word(self.rng)
                     out.append(Piece(self.rng.choice([f"for {word}", f"matching {word}", f"called {word}", f"'{word}'"]),
                                      (n,), f'"{word}"'))
                     continue
@@ -623,10 +623,10 @@ class Person:
                          else f"{subject} {when}", (name,), date_literal(inner, day), shown)
         if inner.name == "String":
             if "path" in subject or subject in ("to", "destination", "parent", "folder"):
-                value = f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS + [str(y) for y in range(2020, 2027)]).title()}"
+                value = f"{rng.choice(FOLDERS)}/{(any_word(rng) if rng.random() < 0.6 else str(rng.randint(2020, 2026))).title()}"
                 return Piece(rng.choice([f"to {value}", f"into {value}"]) if re.search(r"\bto\b|dest|parent", subject)
                              else value, (name,), f'"{value}"', shown)
-            word = rng.choice(VALUE_WORDS)
+            word = any_word(rng)
             if subject in ("name", "new name", "title"):
                 value = f"{word}-{rng.randint(2020, 2026)}.{rng.choice(['pdf', 'txt', 'xlsx', 'jpg'])}"
                 return Piece(rng.choice([f"to {value}", f"as {value}"]), (name,), f'"{value}"', shown)
@@ -652,8 +652,11 @@ def cased(text: str, rng: random.Random) -> str:
 
 def weight(root: g.Root) -> int:
     """How often a root is asked for, relative to the others: a list with conditions to state far
-    more often than an action or a plain list, so that the many ways of asking get their share."""
+    more often than an action or a plain list, one more share per condition its filter can state
+    (up to 6), so that the many ways of asking get their share."""
     if root.op == "mutation":
         return 1
     args = len([a for a in root.field.args.values() if not g.is_required(a)])
-    return 1 + min(args, 3) + (2 if any(g.arg_role(n, a) == "filter" for n, a in root.field.args.items()) else 0)
+    filters = [g.unwrap(a.type) for n, a in root.field.args.items() if g.arg_role(n, a) == "filter"]
+    conditions = sum(len(t.fields) for t in filters if isinstance(t, GraphQLInputObjectType))
+    return 1 + min(args, 3) + min(conditions, 6)  # each condition is more ways of asking to learn

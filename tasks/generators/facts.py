@@ -45,6 +45,10 @@ FACT_VERBS = {"stay", "keep", "last", "hold", "allow", "include", "cost", "take"
 # Forms whose words around the question differ enough (word 3-grams) that dedup keeps each one.
 NOT_SUBJECTS = {"note", "see", "which", "who", "that", "to", "for", "in", "on", "with", "by", "from", "if", "when", "as", "or", "and",
                 "but", "so", "then", "there", "it", "this", "these", "those"}
+# A sentence that points elsewhere ("sorted by any of these columns", "the following options") states
+# nothing a question can carry on its own: asked alone, it would teach an answer without its fact.
+POINTS_ELSEWHERE = re.compile(r"\b(?:these|those|the following|as follows|(?:listed|shown|described) (?:above|below)"
+                              r"|(?:above|below)[.:]?$)", re.IGNORECASE)
 GENERIC_TERMS = {"usage", "example", "examples", "note", "notes", "tip", "warning", "important", "see also", "default",
                  "optional", "required", "returns", "parameters", "arguments", "options"}
 TRAIN_FORMS = ("{Direct}", "Tell me {q}.", "I'd like to know {q}.", "Any idea {q}?", "Quick question: {q}?")
@@ -292,6 +296,8 @@ def facts_in(unit: str, product: str, noun: str | None = None, in_list: bool = F
     text = plain(unit)
     text = re.sub(r"^(?:[-*+]|\d+[.)])\s+", "", text)
     text = re.sub(r"^(?:But|And|So|However|Also),? ", "", text)
+    if POINTS_ELSEWHERE.search(text):
+        return []
     if in_list:
         return list(item_facts(text, noun, product))
     out = [*quantity_facts(text, product), *shortcut_facts(text, product), *yes_no_facts(text, product),

@@ -42,7 +42,7 @@ from graphql.pyutils import Undefined
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
 from tasks.generators import asking
-from tasks.generators.words import (COMMON_VERBS, IRREGULAR, VALUE_WORDS, article, base_form, byte_words, humanize,
+from tasks.generators.words import (COMMON_VERBS, IRREGULAR, any_word, article, base_form, byte_words, humanize,
                                    known_verb, lower_first, sentence_case, split_comparison)
 
 CATEGORY = "text-to-graphql"
@@ -268,6 +268,7 @@ class ValueMaker:
         self.rng = rng
         self.today = today
         self.owner = "item"  # whose id a bare `id` argument names: set per root field
+        self.shown: Counter = Counter()  # (input type, field) -> drafts that set it
 
     def scalar(self, name: str, t, description: str | None) -> Value:
         rng = self.rng
@@ -301,13 +302,13 @@ class ValueMaker:
         if "date" in kind.lower() or "time" in kind.lower():
             return self.date(subject, comparison, with_time="time" in kind.lower())
         if kind == "String":
-            word = rng.choice(VALUE_WORDS)
+            word = any_word(rng)
             if comparison == "containing":
                 words = rng.choice([f"'{word}' in the {subject}", f"{subject} containing '{word}'"])
             else:
                 words = f"{subject} {comparison + ' ' if comparison else ''}'{word}'"
             return Value(f'"{word}"', words, {"string"})
-        word = rng.choice(VALUE_WORDS)  # another custom scalar: a string literal is accepted as is
+        word = any_word(rng)  # another custom scalar: a string literal is accepted as is
         return Value(f'"{word}"', f"{subject} '{word}'", {"custom_scalar"})
 
     def date(self, subject: str, comparison: str | None, with_time: bool) -> Value:
@@ -347,7 +348,10 @@ class ValueMaker:
                                       [x for x in optional if x in ends] or ends)]
         else:
             k = 0 if depth > 1 else self.rng.randint(1, min(2, len(optional))) if optional else 0
-            chosen = required + self.rng.sample(optional, k=k)
+            # the least-shown optional fields first (ties at random), so that every one is shown
+            ranked = sorted(optional, key=lambda x: (self.shown[(t.name, x[0])], self.rng.random()))
+            chosen = required + ranked[:k]
+            self.shown.update((t.name, n) for n, _ in ranked[:k])
             if not chosen and optional:
                 chosen = [optional[0]]
         parts = [(n, self.value(n, f.type, f.description, depth + 1)) for n, f in chosen]

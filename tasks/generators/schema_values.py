@@ -20,7 +20,7 @@ import random
 import re
 import string
 
-from tasks.generators.words import VALUE_WORDS, humanize
+from tasks.generators.words import VALUE_WORDS, any_word, humanize
 from tasks.json_schema import resolve
 
 FOLDERS = ["/Documents", "/Downloads", "/Pictures", "/Music", "/Projects", "/Archive"]
@@ -248,11 +248,11 @@ def by_name(name: str, schema: dict, rng: random.Random) -> str:
     words = humanize(name).split()
     about = str(schema.get("description", "")).lower()
     if lname in ("destination", "folder", "dir", "directory") or lname.endswith("dir") or "folder" in about:
-        return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS).title()}"
+        return f"{rng.choice(FOLDERS)}/{any_word(rng).title()}"
     if lname.replace("_", "") == "filename":
-        return f"{rng.choice(VALUE_WORDS)}{rng.choice(EXTENSIONS)}"
+        return f"{any_word(rng)}{rng.choice(EXTENSIONS)}"
     if "path" in lname or "file" in lname:
-        return f"{rng.choice(FOLDERS)}/{rng.choice(VALUE_WORDS)}{rng.choice(EXTENSIONS)}"
+        return f"{rng.choice(FOLDERS)}/{any_word(rng)}{rng.choice(EXTENSIONS)}"
     if "email" in lname or "e-mail" in about or "email" in about and words[-1:] == ["address"]:
         return f"{rng.choice(PEOPLE)}@example.com"
     if words and words[-1] in ("token", "secret") or "token" in about.split()[:3]:
@@ -266,5 +266,6 @@ def by_name(name: str, schema: dict, rng: random.Random) -> str:
     heads = re.findall(r"\b(?:the|a|an)\s+(?:[a-z-]+\s+)?([a-z]+)\b", about)[:1]  # "The departure city." -> city
     for word in list(reversed(words)) + heads:  # the last word names the thing: "user_query" is a query
         if word in ROLE_OF:
-            return rng.choice(ROLE_VALUES[ROLE_OF[word]])
-    return rng.choice(VALUE_WORDS)
+            role = ROLE_OF[word]
+            return any_word(rng) if role == "query" and rng.random() < 0.5 else rng.choice(ROLE_VALUES[role])
+    return any_word(rng)

@@ -1,13 +1,40 @@
 """Turning identifiers and values into the words a person would type."""
 from __future__ import annotations
 
+import random
 import re
+from functools import lru_cache
 
 # What an argument that takes a text to look for is called (its name's words, humanize()d).
 QUERY_NAMES = {"text", "query", "q", "term", "search", "keyword", "keywords", "search term"}
 
 # Neutral values for free-text arguments (names, tags, queries) when a source gives no examples.
 VALUE_WORDS = ["report", "invoice", "holiday", "budget", "draft", "photos", "notes", "backup", "contract", "music"]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> tuple[str, ...]:
+    """About 850 everyday nouns and colours (coolname's word lists: a kept library, here through
+    Prefect), sorted so that a seed draws the same words everywhere."""
+    from coolname.data import config
+
+    lists = ("of_noun", "of_noun_no_mod", "animal", "animal_breed", "adjective_near")
+    return tuple(sorted({w for name in lists for w in config[name]["words"] if re.fullmatch(r"[a-z]{3,12}", w)}))
+
+
+def any_word(rng: random.Random) -> str:
+    """A word a person tags, names or looks for things by: one of VALUE_WORDS two times in five,
+    else any word of the lexicon ("receipts" and "pets" are not in any list of ours, and a model
+    that saw only ten values learns those ten, not to copy the word it was given), sometimes
+    with a year ("taxes-2025")."""
+    r = rng.random()
+    if r < 0.4:
+        return rng.choice(VALUE_WORDS)
+    word = rng.choice(lexicon())
+    if r > 0.9:
+        year = rng.randint(2020, 2026)
+        return f"{word}-{year}" if rng.random() < 0.5 else f"{year}-{word}"
+    return word
 
 _SUFFIXES = {  # comparison suffixes in filter names, longest first
     "Gte": "at least", "Lte": "at most", "Gt": "greater than", "Lt": "less than",

@@ -75,3 +75,23 @@ def test_the_fused_model_and_gguf_match_base_plus_adapter(tiny_project):
     merged, _ = load(str(fused))
     tokens = mx.array(tokenizer.encode("How do I share a folder?"))[None]
     assert mx.allclose(tuned(tokens), merged(tokens), atol=1e-3).item()
+
+
+def test_a_stage_mix_replays_a_seeded_share_of_a_category():
+    from tasks.config import CurriculumStage, TrainParams
+    from tasks.train import stage_rows
+
+    rows = [{"id": f"{c}-{i}", "category": c, "messages": [{"role": "user", "content": f"{c}-{i}"},
+                                                           {"role": "assistant", "content": "ok"}]}
+            for c in ("qa", "text-to-graphql") for i in range(100)]
+    stage = CurriculumStage(name="all", mix={"text-to-graphql": 0.3}, iters=1, learning_rate=1e-4)
+    p = TrainParams(base_model="tiny", stages=[stage])
+    picked = stage_rows(stage, rows, p)
+    ids = [r["messages"][0]["content"] for r in picked]
+    assert sum(i.startswith("qa") for i in ids) == 100  # a category not in mix: every row
+    assert sum(i.startswith("text-to-graphql") for i in ids) == 30
+    assert ids == [r["messages"][0]["content"] for r in stage_rows(stage, rows, p)]  # the same draw every time
+    anneal = stage.model_copy(update={"name": "anneal"})
+    assert ids == [r["messages"][0]["content"] for r in stage_rows(anneal, rows, p)]  # the same share: the same rows
+    other = TrainParams(base_model="tiny", seed=1, stages=[stage])
+    assert ids != [r["messages"][0]["content"] for r in stage_rows(stage, rows, other)]
