@@ -14,8 +14,8 @@ VALUE_WORDS = ["report", "invoice", "holiday", "budget", "draft", "photos", "not
 
 @lru_cache(maxsize=1)
 def lexicon() -> tuple[str, ...]:
-    """About 850 everyday nouns and colours (coolname's word lists: a kept library, here through
-    Prefect), sorted so that a seed draws the same words everywhere."""
+    """About 850 everyday nouns and colours (coolname's word lists: a kept library, in pyproject;
+    Prefect needs it too), sorted so that a seed draws the same words everywhere."""
     from coolname.data import config
 
     lists = ("of_noun", "of_noun_no_mod", "animal", "animal_breed", "adjective_near")
@@ -26,7 +26,7 @@ def any_word(rng: random.Random) -> str:
     """A word a person tags, names or looks for things by: one of VALUE_WORDS two times in five,
     else any word of the lexicon ("receipts" and "pets" are not in any list of ours, and a model
     that saw only ten values learns those ten, not to copy the word it was given), sometimes
-    with a year ("taxes-2025")."""
+    with a year ("courage-2025", "2021-discussion")."""
     r = rng.random()
     if r < 0.4:
         return rng.choice(VALUE_WORDS)
