@@ -58,18 +58,15 @@ def main() -> None:
         model, tokenizer = load_base(p, paths, str(paths.adapter))
         rows, sets = test + gold, ["test"] * len(test) + ["golden"] * len(gold)
         replies = evaluate.generate_replies(model, tokenizer, rows, ps.evaluate.max_new_tokens, fmt, "probe")
-    scored: dict[tuple[str, str], list[dict]] = {}
-    kept = []
-    for row, which, reply in zip(rows, sets, replies):
-        scores = evaluate.score(row, reply, schema, fmt)
-        scored.setdefault((which, row["category"]), []).append(scores)
-        kept.append({"set": which, "category": row["category"], "prompt": prompt_and_reference(row)[0][-1].get("content"),
-                     "reply": reply, "scores": scores})
+    kept = [{"set": which, "category": row["category"], "prompt": prompt_and_reference(row)[0][-1].get("content"),
+             "reply": reply, "scores": evaluate.score(row, reply, schema, fmt)}
+            for row, which, reply in zip(rows, sets, replies)]
     print(f"probe: {args.iters} steps on {categories} at {args.learning_rate} ({trained:.0f} s, "
           f"final train loss {report['final_train_loss']})")
-    for (which, category), items in sorted(scored.items()):
-        figures = " ".join(f"{k} {sum(s.get(k) or 0 for s in items) / len(items):.2f}" for k in SHOWN[category])
-        print(f"{which:7} {category:16} {len(items):3} rows  {figures}")
+    for which in ("golden", "test"):  # the means evaluate reports (evaluate.summarize)
+        for category, m in evaluate.summarize([k for k in kept if k["set"] == which]).items():
+            figures = " ".join(f"{k} {m[k]:.2f}" for k in SHOWN[category] if k in m)
+            print(f"{which:7} {category:16} {m['n']:3} rows  {figures}")
     if args.out:
         args.out.write_text(json.dumps(kept, indent=1))
 

@@ -34,7 +34,7 @@ from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceTy
 from graphql.pyutils import Undefined
 
 from tasks.generators import graphql as g
-from tasks.generators.schema_values import FOLDERS
+from tasks.generators import schema_values
 from tasks.generators.words import QUERY_NAMES, SYNONYMS, VERB_SYNONYMS, any_word, article, humanize, split_comparison
 
 UNITS = [("KB", 1 << 10, ["kb", "KB", "k"]), ("MB", 1 << 20, ["mb", "MB", "megs", "megabytes"]),
@@ -623,7 +623,7 @@ class Person:
                          else f"{subject} {when}", (name,), date_literal(inner, day), shown)
         if inner.name == "String":
             if "path" in subject or subject in ("to", "destination", "parent", "folder"):
-                value = f"{rng.choice(FOLDERS)}/{(any_word(rng) if rng.random() < 0.6 else str(rng.randint(2020, 2026))).title()}"
+                value = schema_values.folder(rng, year_share=0.4)
                 return Piece(rng.choice([f"to {value}", f"into {value}"]) if re.search(r"\bto\b|dest|parent", subject)
                              else value, (name,), f'"{value}"', shown)
             word = any_word(rng)

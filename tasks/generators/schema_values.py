@@ -27,6 +27,13 @@ FOLDERS = ["/Documents", "/Downloads", "/Pictures", "/Music", "/Projects", "/Arc
 EXTENSIONS = [".pdf", ".docx", ".jpg", ".mp4", ".zip", ".txt"]
 MAX_DEPTH = 4  # nested objects deeper than this get only their required properties, arrays []
 PEOPLE = ["ana", "li", "omar", "june", "sam", "noor"]
+
+
+def folder(rng: random.Random, year_share: float = 0.0) -> str:
+    """A folder a person names: "/Projects/Courage", or, `year_share` of the time, "/Archive/2024"."""
+    top = rng.choice(FOLDERS)
+    name = any_word(rng) if not year_share or rng.random() < 1 - year_share else str(rng.randint(2020, 2026))
+    return f"{top}/{name.title()}"
 PLACE_WORDS = ["Riverside", "Central", "Harbor", "Northgate", "Lakeside"]
 
 
@@ -248,7 +255,7 @@ def by_name(name: str, schema: dict, rng: random.Random) -> str:
     words = humanize(name).split()
     about = str(schema.get("description", "")).lower()
     if lname in ("destination", "folder", "dir", "directory") or lname.endswith("dir") or "folder" in about:
-        return f"{rng.choice(FOLDERS)}/{any_word(rng).title()}"
+        return folder(rng)
     if lname.replace("_", "") == "filename":
         return f"{any_word(rng)}{rng.choice(EXTENSIONS)}"
     if "path" in lname or "file" in lname:
