@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from tasks.generators.words import COMMON_VERBS, IRREGULAR, base_form, known_verb, lower_first
+from tasks.generators.words import COMMON_VERBS, IRREGULAR, base_form, first_person, known_verb, lower_first
 
 NUM = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|sixty|ninety)"
 DURATION = re.compile(rf"\b(?:{NUM}|a|an)\s+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b")
@@ -237,7 +237,7 @@ def yes_no_facts(sentence: str, product: str) -> Iterator[Fact]:
         return
     subj, neg, rest = m.group("subj"), m.group("neg"), m.group("rest").rstrip(".")
     rest = re.split(r"[:;]|, (?:but|because|whereas|so|while|and) ", rest)[0].strip()
-    rest = re.sub(r"\byour\b", "my", rest) if subj in ("You", "you") else rest
+    rest = first_person(rest)  # the asker's own files: "Does Filebox delete my files?"
     words = rest.split()
     if not words or set(subj.lower().split()) & (SUBORDINATE | {"that", "which", "who"}) or subj.split()[0].lower() in NOT_SUBJECTS:
         return
@@ -286,8 +286,8 @@ def item_facts(item: str, noun: str | None, product: str) -> Iterator[Fact]:
 
 
 def list_noun(intro: str) -> str | None:
-    """What a list's items are, from its intro: "The plans are:" -> "plan"."""
-    m = re.search(r"\b(?:the|The) ([a-z]+?)s (?:are|include)\b[^.]*:$", intro.strip())
+    """What a list's items are, from its intro: "The plans are:" -> "plan", "The available filters are:" -> "filter"."""
+    m = re.search(r"\b(?:the|The) (?:[a-z]+ )?([a-z]+?)s (?:are|include)\b[^.]*:$", intro.strip())
     return m.group(1) if m else None
 
 

@@ -30,7 +30,7 @@ from typing import Iterator
 from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
 from tasks.generators import facts
-from tasks.generators.words import lower_first, sentence_case
+from tasks.generators.words import base_form, first_person, lower_first, sentence_case
 from tasks.redact import source_offset
 
 CATEGORY = "qa"
@@ -198,10 +198,13 @@ IMPERATIVES = {"use", "install", "add", "create", "load", "parse", "run", "set",
 def topic_kind(topic: str) -> str:
     """What a heading is: "generic" (a kind of content: "Usage"), "question" ("How sync works"),
     "gerund" ("Adding a location"), "imperative" ("Use Typer in your code"), "preposition"
-    ("From Python objects"), or "noun" (a topic a question can name).
+    ("From Python objects"), "situation" ("Sync is paused": a problem to act on), or "noun" (a
+    topic a question can name).
 
     >>> [topic_kind(t) for t in ("Usage", "Why search is fast", "Adding a location", "Install it", "With pip", "Roles")]
     ['generic', 'question', 'gerund', 'imperative', 'preposition', 'noun']
+    >>> [topic_kind(t) for t in ("Search misses a file", "Sync is paused", "Usage limits", "Search and filters")]
+    ['situation', 'situation', 'noun', 'noun']
     """
     words = re.sub(r"[^\w\s.'-]", " ", topic).split()
     first = words[0].lower() if words else ""
@@ -215,7 +218,25 @@ def topic_kind(topic: str) -> str:
         return "imperative"
     if first in FUNCTION_WORDS:
         return "preposition"
+    if any(is_state_verb(w, words[i + 1] if i + 1 < len(words) else None, words[i - 1])
+           for i, w in enumerate(words[1:4], 1)):
+        return "situation"
     return "noun"
+
+
+STATE_VERBS = {"miss", "fail", "crash", "hang", "freeze", "stop", "break", "load", "appear", "disappear",
+               "respond", "start", "slow", "lag", "error", "time"} | facts.FACT_VERBS
+
+
+def is_state_verb(word: str, after: str | None, before: str) -> bool:
+    """Whether a heading's word states what something does or is ("Search misses a file", "Sync is
+    paused", "Filebox runs slowly"), not a plural noun ("Usage limits", "Search and filters")."""
+    low = word.lower()
+    if low in ("is", "are", "isn't", "aren't", "won't", "doesn't", "don't", "can't", "cannot"):
+        return True
+    return (after is not None and after.lower() not in ("and", "or", "of", "for") and before.lower() not in
+            ("and", "or", "of", "the", "a", "an") and low.endswith("s") and not low.endswith("ss")
+            and base_form(low) in STATE_VERBS)
 
 
 Candidate = tuple[str, int, int, str]  # (question, answer start, answer end, kind), offsets within the chunk text
@@ -235,6 +256,12 @@ def section_questions(text: str, topic: str, prose: list[Block], product: str) -
         goal = f"{base_verb(words[0])} {' '.join(words[1:])}"
     elif kind == "imperative":
         goal = lower_first(topic)
+    if kind == "situation":  # "Search misses a file" -> "What should I do when search misses a file in Filebox?"
+        state = first_person(topic if topic.split()[0].lower() == product.split()[0].lower() else lower_first(topic))
+        where = "" if product.lower() in topic.lower() else f" in {product}"
+        yield f"What should I do when {state}{where}?", first.start, answer_end, "how"
+        yield f"What can I do if {state}?", first.start, answer_end, "how"
+        yield f"Do you know what to do when {state}?", first.start, answer_end, "how"
     if goal:
         goal = first_person(goal)
         where = "" if product.lower() in goal.lower() else f" in {product}"
@@ -246,6 +273,9 @@ def section_questions(text: str, topic: str, prose: list[Block], product: str) -
             if named:  # "Tell me about Rich Inspect.", not "... Rich Inspect in Rich."
                 template = template.replace(" in {product}", "").replace("the {product} documentation", "the documentation")
             about = lower_first(topic)  # "sharing files"; a title-case name keeps its case: "Hugging Face Datasets"
+            if re.match(r"(?:The|A|An) ", topic) or kind == "gerund" and (words[1][:1].islower() or words[1] in product.split()):
+                # "the Filebox API", "installing Filebox"; a name keeps its case: "Hugging Face Datasets"
+                about = topic[:1].lower() + topic[1:]
             yield template.format(product=product, topic=about), first.start, answer_end, "about"  # "about using the Console"
 
 
@@ -263,17 +293,12 @@ def define_questions(sentence: str, product: str) -> Iterator[tuple[str, str]]:
     """'A smart folder is a saved search.' -> What is a smart folder in <product>? / Define smart folder."""
     if m := _DEFINITION.match(sentence) or _NAMED_DEFINITION.match(sentence):
         term = m.group(1).strip()
-        article = "" if term == product or term[:1].isupper() else "an " if term[0] in "aeiou" else "a "
+        the = re.match(r"(?:The|This) (?=\S)", term)  # "The activity log is a ...": the article is not the name
+        if the:
+            term = lower_first(term[the.end():])
+        article = "the " if the else "" if term == product or term[:1].isupper() else "an " if term[0] in "aeiou" else "a "
         yield f"What is {article}{term}{'' if term == product else ' in ' + product}?", "define"
-        yield f"Define {term}.", "define"
-
-
-def first_person(goal: str) -> str:
-    """A goal the docs address to the reader, as the reader asks it: "set up your account
-    yourself" -> "set up my account myself"."""
-    for you, me in (("yourself", "myself"), ("yours", "mine"), ("your", "my"), ("you", "I")):
-        goal = re.sub(rf"\b{you}\b", me, goal)
-    return goal
+        yield f"Define {'the ' if the else ''}{term}.", "define"
 
 
 def how_questions(sentence: str, topic: str | None, product: str) -> Iterator[tuple[str, str]]:
@@ -397,7 +422,7 @@ FUNCTION_WORDS = {"from", "to", "with", "for", "of", "in", "on", "by", "at", "in
                   "use", "install", "run", "add", "create", "get", "set", "make", "list", "see", "check", "read"}
 DEFECTS = ("doubled_word", "article_after_article", "topic_not_a_noun", "product_twice", "generic_topic",
            "answer_ends_with_colon", "answer_ends_mid_sentence", "flattened_table", "answer_without_text",
-           "casing_changed", "wrong_person", "vague_reference", "answer_off_topic")
+           "casing_changed", "wrong_person", "vague_reference", "answer_off_topic", "capital_article")
 QUESTION_WORDS = {"what", "how", "why", "when", "where", "which", "who", "does", "do", "can", "is", "are", "the",
                   "tell", "me", "about", "explain", "you", "documentation", "say", "says", "define", "list", "describe",
                   "differ", "from", "between", "difference", "there", "any", "should", "would", "could", "with",
@@ -455,8 +480,11 @@ def defects(question: str, answer: str, source: str, product: str, topic: str | 
         found.append("answer_ends_mid_sentence")
     if re.search(r"\|[^\n]*\|\s*-{3,}[^\n]*\|[^\n]*\|", text) and "\n" not in text.split("|", 1)[1][:200]:
         found.append("flattened_table")
-    if re.match(r"How (?:do|can|should) I\b", question) and re.search(r"\b(?:you|your|yours|yourself)\b", question, re.I):
-        found.append("wrong_person")  # "How do I try this out yourself?"
+    if re.match(r"How (?:do|can|should) I\b", question) and re.search(r"\b(?:you|your|yours|yourself)\b", question, re.I) \
+            or re.search(r"\b(?:your|yours|yourself)\b", question, re.I):
+        found.append("wrong_person")  # "How do I try this out yourself?", "Does Filebox delete your files?"
+    if re.search(r"(?<=[a-z] )(?:The|A|An) [a-z]", question):
+        found.append("capital_article")  # "Define The activity log."
     if re.match(r"How (?:do|can|should) I \w+ (?:this|that|these|those|them)\b", question):
         found.append("vague_reference")  # "How do I try this out?": this what?
     product_words = set(re.findall(r"[a-z][\w'-]*", product.lower()))

@@ -121,6 +121,34 @@ def lower_first(s: str) -> str:
     return s[:1].lower() + s[1:]
 
 
+
+_OBJECT_AFTER = {"let", "lets", "help", "helps", "make", "makes", "allow", "allows", "ask", "asks", "tell", "tells",
+                 "show", "shows", "give", "gives", "send", "sends", "warn", "warns", "remind", "reminds", "notify",
+                 "notifies", "prompt", "prompts", "email", "emails", "to", "for", "with", "by", "from", "of", "about"}
+
+
+def first_person(text: str) -> str:
+    """Words the docs say to the reader, as the reader asks them: "you" becomes "I" where it does
+    something and "me" where something is done to it.
+
+    >>> first_person("set up your account yourself"), first_person("shows you the files you own")
+    ('set up my account myself', 'shows me the files I own')
+    >>> first_person("lets you undo it"), first_person("keeps them for you")
+    ('lets me undo it', 'keeps them for me')
+    """
+    for you, me in (("yourself", "myself"), ("yours", "mine"), ("your", "my"), ("Your", "My")):
+        text = re.sub(rf"\b{you}\b", me, text)
+
+    def pronoun(m: re.Match) -> str:
+        before = text[:m.start()].split()
+        after = text[m.end():].split()
+        done_to = (before and before[-1].lower() in _OBJECT_AFTER) or not after \
+            or after[0].lower() in {"the", "a", "an", "this", "that", "it", "them", "and", "or", "before", "after",
+                                    "when", "if", "until", "unless"} or not after[0][:1].isalpha()
+        return "me" if done_to else "I"
+
+    return re.sub(r"\b[Yy]ou\b", pronoun, text)
+
 # --- verbs: what a description or a name starting with one says to do -------------------------
 IRREGULAR = {"get": "got", "find": "found", "send": "sent", "make": "made", "set": "set", "run": "ran",
              "write": "wrote", "read": "read", "take": "took", "give": "gave", "put": "put", "build": "built",

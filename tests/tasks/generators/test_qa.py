@@ -111,3 +111,26 @@ def test_how_questions_are_asked_by_the_reader_and_never_about_this(tmp_path):
     assert "How do I set up my account myself in Filebox?" in questions
     assert not any(re.search(r"\byour(self)?\b|try this", q) for q in questions), questions
     assert coverage["defects"] == {}  # not drafted and dropped: never drafted
+
+
+def test_the_reader_asks_about_their_own_things_and_headings_keep_their_grammar(tmp_path):
+    """Regressions found in the bundled docs: "Does Filebox delete your files?" (the docs' "your"
+    left in a question the reader asks), "Define The activity log." (a capital article), "Tell me
+    about search misses a file" (a heading that states a problem asked as if it named a topic),
+    and "Tell me about Size." (a list item without the noun its intro names)."""
+    (tmp_path / "guide.md").write_text(
+        "# Library\n\nFilebox never deletes your files on its own.\n\n"
+        "The activity log is a record of every change made to the library.\n\n"
+        "The available filters are:\n\n- **Size**: larger or smaller than a given number of bytes.\n\n"
+        "## Search misses a file\n\nSearch misses a file when its location is not indexed yet.\n")
+    chunks, _ = parse.parse_docs(tmp_path, ParseParams())
+    examples, coverage = qa.pairs_from_docs(chunks, P, random.Random(0), 1000)
+    questions = [ex["messages"][1]["content"] for ex in examples]
+    assert "Does Filebox delete my files on its own?" in questions
+    assert "What is the activity log in Filebox?" in questions and "Define the activity log." in questions
+    assert "What should I do when search misses a file in Filebox?" in questions
+    assert "What is the Size filter?" in questions
+    assert not any(re.search(r"\byour\b|(?<=[a-z] )The [a-z]|about search misses|about Size", q) for q in questions), questions
+    assert coverage["defects"] == {}
+    assert qa.defects("Does Filebox delete your files?", "Filebox never deletes your files.", "", "Filebox") == ["wrong_person"]
+    assert qa.defects("Define The activity log.", "The activity log is a record.", "", "Filebox") == ["capital_article"]
