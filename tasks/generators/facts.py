@@ -243,6 +243,7 @@ def yes_no_facts(sentence: str, product: str) -> Iterator[Fact]:
         return
     if subj in ("You", "you"):  # the docs speak to the reader; the reader asks about themselves
         subj = "I"
+    subj = first_person(subj)  # "files in your own locations" -> "files in my own locations"
     if len(re.findall(rf"\b{re.escape(product)}\b", f"{subj} {rest}")) > 1:
         return  # "... your FastAPI app to FastAPI Cloud": a question would name the product twice
     subj_l = " ".join(subject_case(subj.split(), product))

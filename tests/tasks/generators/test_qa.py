@@ -119,7 +119,7 @@ def test_the_reader_asks_about_their_own_things_and_headings_keep_their_grammar(
     about search misses a file" (a heading that states a problem asked as if it named a topic),
     and "Tell me about Size." (a list item without the noun its intro names)."""
     (tmp_path / "guide.md").write_text(
-        "# Library\n\nFilebox never deletes your files on its own.\n\n"
+        "# Library\n\nFilebox never deletes your files on its own. Files in your own locations do not count.\n\n"
         "The activity log is a record of every change made to the library.\n\n"
         "The available filters are:\n\n- **Size**: larger or smaller than a given number of bytes.\n\n"
         "## Search misses a file\n\nSearch misses a file when its location is not indexed yet.\n")
@@ -127,6 +127,7 @@ def test_the_reader_asks_about_their_own_things_and_headings_keep_their_grammar(
     examples, coverage = qa.pairs_from_docs(chunks, P, random.Random(0), 1000)
     questions = [ex["messages"][1]["content"] for ex in examples]
     assert "Does Filebox delete my files on its own?" in questions
+    assert "Do files in my own locations count?" in questions
     assert "What is the activity log in Filebox?" in questions and "Define the activity log." in questions
     assert "What should I do when search misses a file in Filebox?" in questions
     assert "What is the Size filter?" in questions
