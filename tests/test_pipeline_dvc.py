@@ -53,6 +53,8 @@ def test_repro_builds_every_artifact_and_reruns_only_what_changed(tiny_project):
     typed = [json.loads(line) for line in paths.typed_export().read_text().splitlines()]
     assert {t["type"] for t in typed} == {"qa", "text-to-graphql", "tool_use", "conversation"}
     assert json.loads(paths.adapter_config().read_text())["fine_tune_type"] == "lora"
+    assert paths.model_card().read_text().startswith("---\n") and paths.adapter_template(paths.adapter).exists()
+    assert paths.lora_gguf(paths.fused).read_bytes()[:4] == b"GGUF"  # the tiny base is a Llama too
     for stage in STAGES:
         assert json.loads(paths.report(stage).read_text())["stage"] == stage
     assert set(first_run["metrics"]) == {"base", "tuned", "golden", "qa_four_way"}
