@@ -2,8 +2,9 @@
 llama.cpp itself (llama-cpp-python, built here from its PyPI source by `make consumers`):
 
 - base GGUF + LoRA GGUF: the wheel's own SmolLM2 file (Q4_1) with models/fused/adapter.gguf
-  (tasks/lora_gguf.py), against MLX's base + adapter;
-- fused GGUF: base and adapter merged by `mlx_lm fuse --export-gguf`, against MLX's fused model.
+  (tasks/gguf_export.py), against MLX's base + adapter;
+- fused GGUF: base and adapter merged by `mlx_lm fuse`, written as float16 into the base GGUF's
+  metadata (tasks/gguf_export.py, what `train.export.gguf` writes), against MLX's fused model.
 
     make consumers && make run
     .venv/bin/python -m bench.llama_cpp_check              # 20 golden + 20 test prompts
@@ -11,8 +12,9 @@ llama.cpp itself (llama-cpp-python, built here from its PyPI source by `make con
 Both sides decode greedily from the same prompt token ids (the chat template rendered once, by
 the project's tokenizer), to the end token or to the reply budget evaluate uses; a pair counts as
 identical when every token is. MLX runs the Q4_1 weights dequantized to float32; llama.cpp
-multiplies the Q4_1 blocks directly with activations rounded to 8 bits (its CPU kernels), so a
-reply may part where two next tokens were nearly tied: the first differing position is printed.
+multiplies the Q4_1 blocks directly with activations rounded to 8 bits (its CPU kernels), and
+the fused file holds float16 weights where MLX's fused model has float32, so a reply may part
+where two next tokens were nearly tied: the first differing position is printed.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tasks import chat_format, evaluate, smollm2
+from tasks import chat_format, evaluate, gguf_export, smollm2
 from tasks.config import load_params
 from tasks.evaluate import chat_tokens
 from tasks.examples import prompt_and_reference
@@ -135,12 +137,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "mlx_lm", "fuse", "--model", base_model_path(p, paths),
-                        "--adapter-path", str(paths.adapter), "--save-path", tmp, "--export-gguf"],
-                       check=True, capture_output=True)
+                        "--adapter-path", str(paths.adapter), "--save-path", tmp], check=True, capture_output=True)
+        gguf_export.write_fused(smollm2.base_gguf(paths.model_cache), Path(tmp), Path(tmp) / "model.gguf")
         from mlx_lm import load
         fused_model, _ = load(tmp)
         fused = mlx_replies(fused_model, tokenizer, prompts, budgets)
-        llm = llama_cpp.Llama(model_path=str(Path(tmp) / "ggml-model-f16.gguf"), n_ctx=2048, n_threads=2, seed=0,
+        llm = llama_cpp.Llama(model_path=str(Path(tmp) / "model.gguf"), n_ctx=2048, n_threads=2, seed=0,
                               verbose=False)
         figures["fused_gguf"] = compare("fused GGUF vs MLX fused model", rows, fused,
                                         llama_replies(llm, prompts, budgets, eos), tokenizer)

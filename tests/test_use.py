@@ -134,7 +134,7 @@ def smollm2_adapter(tmp_path_factory):
     import mlx.core as mx
     from mlx.utils import tree_flatten, tree_unflatten
 
-    from tasks import lora_gguf, smollm2, train
+    from tasks import gguf_export, smollm2, train
     from tasks.config import load_params
 
     ps = load_params(ROOT / "params.yaml")
@@ -146,7 +146,7 @@ def smollm2_adapter(tmp_path_factory):
                                  for k, v in tree_flatten(model.trainable_parameters())]))
     train.save_adapter(model, p, paths, paths.adapter)
     out = paths.adapter / "adapter.gguf"
-    report = lora_gguf.write(paths.adapter, train.model_config(model), out)
+    report = gguf_export.write_lora(paths.adapter, train.model_config(model), out)
     assert report["matrices"] == 7 * p.lora_layers and report["alpha"] == p.lora_scale * p.lora_rank
     return {"paths": paths, "p": p, "model": model, "tokenizer": tokenizer, "gguf": out,
             "base_gguf": smollm2.base_gguf(paths.model_cache)}
@@ -194,21 +194,25 @@ def test_llama_cpp_applies_the_lora_gguf_as_mlx_applies_the_adapter(smollm2_adap
 
 
 def test_llama_cpp_runs_the_fused_gguf_as_mlx_runs_the_fused_model(smollm2_adapter, tmp_path):
+    """The fused weights in the base GGUF's own metadata (tokenizer, template), as float16: llama.cpp
+    loads it, and its logits follow MLX's fused model's up to float16 rounding."""
     import mlx.core as mx
     from mlx_lm import load
 
+    from tasks import gguf_export
     from tasks.training import base_model_path
 
     llama_cpp = pytest.importorskip("llama_cpp", reason="run `make consumers` (make test does)")
     a = smollm2_adapter
     fused = tmp_path / "fused"
     run([sys.executable, "-m", "mlx_lm", "fuse", "--model", base_model_path(a["p"], a["paths"]), "--adapter-path",
-         str(a["paths"].adapter), "--save-path", str(fused), "--export-gguf"], ROOT)
+         str(a["paths"].adapter), "--save-path", str(fused)], ROOT)
+    gguf_export.write_fused(a["base_gguf"], fused, fused / "model.gguf")
     model, tokenizer = load(str(fused))
     for prompt in PROMPTS:
         tokens = tokenizer.encode(prompt, add_special_tokens=False)
         mine = np.array(model(mx.array(tokens)[None])[0].astype(mx.float32))
-        theirs = llama_logits(llama_cpp, fused / "ggml-model-f16.gguf", tokens)
+        theirs = llama_logits(llama_cpp, fused / "model.gguf", tokens)
         agree = (mine.argmax(-1) == theirs.argmax(-1)).mean()
         print(f"fused: max |logit difference| {np.abs(mine - theirs).max():.4f}, top-1 agreement {agree:.2f}")
         assert agree >= 0.95 and np.corrcoef(mine.ravel(), theirs.ravel())[0, 1] > 0.999

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tasks import lora_gguf
+from tasks import gguf_export
 from tasks.io import InputError
 from tasks.smollm2 import unpermute
 
@@ -28,7 +28,7 @@ def test_tensors_are_named_shaped_and_permuted_as_llama_cpp_reads_them(tmp_path)
     a_up, b_up = rng.normal(size=(16, 2)).astype(np.float32), rng.normal(size=(2, 40)).astype(np.float32)
     write_adapter(tmp_path, {"model.layers.3.self_attn.q_proj.lora_a": a_q, "model.layers.3.self_attn.q_proj.lora_b": b_q,
                              "model.layers.3.mlp.up_proj.lora_a": a_up, "model.layers.3.mlp.up_proj.lora_b": b_up})
-    report = lora_gguf.write(tmp_path, CONFIG, tmp_path / "adapter.gguf")
+    report = gguf_export.write_lora(tmp_path, CONFIG, tmp_path / "adapter.gguf")
     assert report == {"path": str(tmp_path / "adapter.gguf"), "matrices": 2, "alpha": 40.0, "rank": 2}
     reader = gguf.GGUFReader(tmp_path / "adapter.gguf")
     text = lambda key: bytes(reader.fields[key].parts[-1]).decode()  # noqa: E731
@@ -48,5 +48,5 @@ def test_tensors_are_named_shaped_and_permuted_as_llama_cpp_reads_them(tmp_path)
 def test_a_tensor_of_no_llama_layer_is_a_clear_error(tmp_path):
     write_adapter(tmp_path, {"model.embed_tokens.lora_a": np.zeros((4, 2), np.float32)})
     with pytest.raises(InputError, match="not a LoRA matrix of a Llama layer"):
-        lora_gguf.write(tmp_path, CONFIG, tmp_path / "adapter.gguf")
+        gguf_export.write_lora(tmp_path, CONFIG, tmp_path / "adapter.gguf")
     assert not (tmp_path / "adapter.gguf").exists()  # nothing half-written
