@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from tasks import batches, chat_format
 from tasks.config import CurriculumStage, TrainParams

