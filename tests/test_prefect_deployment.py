@@ -16,18 +16,40 @@ pytestmark = pytest.mark.slow
 STAGES = ["parse", "generate", "validate", "split", "train", "evaluate"]
 
 
-def api(url: str, path: str, body: dict | None = None):
+TRANSIENT = {429, 502, 503, 504}
+
+
+class NoAnswer(Exception):
+    """The server gave no usable answer, however often asked."""
+
+
+def api(url: str, path: str, body: dict | None = None, tries: int = 8, creates: bool = False):
+    """The server's JSON answer. A busy server (SQLite under two runs and this polling) answers 503
+    now and then, late, or drops the connection: each is asked again, with a growing pause; an
+    answer that is not JSON, or is null, is never returned as if it were one. A request that
+    `creates` something is asked again only after a refusal (429, 5xx), never after a timeout or a
+    dropped connection, which may have created it."""
     data = json.dumps(body).encode() if body is not None else None
-    for attempt in range(5):  # a busy server (SQLite under two runs and this polling) answers 503 now and then
+    for attempt in range(tries):
         req = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"},
                                      method="POST" if data else "GET")
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return json.loads(resp.read())
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                answer = json.loads(resp.read())
+            if answer is not None:
+                return answer
+            reason = "a null body"
         except urllib.error.HTTPError as e:
-            if e.code != 503 or attempt == 4:
+            if e.code not in TRANSIENT:
                 raise
-            time.sleep(1)
+            reason = f"HTTP {e.code}"
+        except (urllib.error.URLError, TimeoutError, ConnectionError, json.JSONDecodeError) as e:
+            if creates:
+                raise
+            reason = repr(e)
+        if attempt == tries - 1:
+            raise NoAnswer(f"{path}: no answer after {tries} tries (last: {reason})")
+        time.sleep(min(0.5 * 2 ** attempt, 8))
 
 
 def wait_for(check, what: str, timeout: float, proc: subprocess.Popen, log) -> None:
@@ -38,7 +60,7 @@ def wait_for(check, what: str, timeout: float, proc: subprocess.Popen, log) -> N
         try:
             if check():
                 return
-        except OSError:
+        except (OSError, NoAnswer):  # not up yet
             pass
         time.sleep(1)
     raise AssertionError(f"timed out waiting for {what}\n{log.read_text()[-4000:]}")
@@ -95,7 +117,7 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
         wait_for(lambda: api(url, "/deployments/name/tunesmith/default")["name"] == "default",
                  "the deployment", 120, serve, serve_log)
         deployment = api(url, "/deployments/name/tunesmith/default")["id"]
-        created = [api(url, f"/deployments/{deployment}/create_flow_run", {})["id"] for _ in range(2)]
+        created = [api(url, f"/deployments/{deployment}/create_flow_run", {}, creates=True)["id"] for _ in range(2)]
 
         def ended(run_id: str) -> bool:
             return flow_run(url, run_id)["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED")
@@ -109,7 +131,8 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
                 if train and train["state"]["type"] == "RUNNING":
                     logs = api(url, "/logs/filter", {"logs": {"task_run_id": {"any_": [train["id"]]}}})
                     progress = artifacts(url, run_id).get("train-progress", {}).get("data")
-                    if task_runs(url, run_id)["train"]["state"]["type"] == "RUNNING":  # still, after reading
+                    again = task_runs(url, run_id).get("train") or {}
+                    if again.get("state", {}).get("type") == "RUNNING":  # still, after reading
                         seen.append((len(logs), progress, [entry["message"] for entry in logs]))
             time.sleep(0.5)
         # which of the two the runner took first is its choice: the one that started first did the work
@@ -142,7 +165,7 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
         run([str(BIN / "python"), "-m", "dvc", "repro"], tiny_project)
         outside = []
         for _ in range(2):
-            outside.append(api(url, f"/deployments/{deployment}/create_flow_run", {})["id"])
+            outside.append(api(url, f"/deployments/{deployment}/create_flow_run", {}, creates=True)["id"])
             wait_for(lambda: ended(outside[-1]), "a run after `dvc repro`", 120, serve, serve_log)
             assert flow_run(url, outside[-1])["state"]["type"] == "COMPLETED", serve_log.read_text()[-4000:]
             assert {t["state"]["name"] for t in task_runs(url, outside[-1]).values()} == {"Cached"}
@@ -154,7 +177,7 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
         assert not artifacts(url, outside[1])
 
         edit_params(tiny_project, {"split": {"valid_fraction": 2}})
-        third = api(url, f"/deployments/{deployment}/create_flow_run", {})["id"]
+        third = api(url, f"/deployments/{deployment}/create_flow_run", {}, creates=True)["id"]
         wait_for(lambda: flow_run(url, third)["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED"),
                  "the third run", 120, serve, serve_log)
         assert flow_run(url, third)["state"]["type"] == "FAILED" and not task_runs(url, third)
