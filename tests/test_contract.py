@@ -136,17 +136,34 @@ def test_every_interpolated_key_exists_in_params():
             node = node[part]
 
 
+def written(stage: dict) -> list[str]:
+    """Every path a stage declares it writes: outs, metrics and plots (templated, as in dvc.yaml)."""
+    entries = stage.get("outs", []) + stage.get("metrics", []) + stage.get("plots", [])
+    return [next(iter(e)) if isinstance(e, dict) else e for e in entries]
+
+
 def test_every_artifact_path_is_declared_by_exactly_one_stage_or_is_a_cache():
-    """Each entry of params.yaml's paths is some stage's out, metric or plot, or a folder that holds
-    them (reports), or lives outside DVC on purpose (caches, failure reports)."""
-    text = (ROOT / "dvc.yaml").read_text()
+    """Each written path has one writer and overlaps no other (a folder out holds no other stage's
+    file); each entry of params.yaml's paths is written by exactly one stage (whole, or file by
+    file, as the adapter folder is: train's weights, evaluate's card), or holds the reports, or
+    lives outside DVC on purpose (caches, failure reports)."""
+    outs = [(name, path) for name, stage in DVC.items() for path in written(stage)]
+    for i, (stage_a, a) in enumerate(outs):
+        for stage_b, b in outs[i + 1:]:
+            assert a != b and not b.startswith(a + "/") and not a.startswith(b + "/"), \
+                f"{stage_a} writes {a} and {stage_b} writes {b}: one writer per path"
     outside_dvc = {"teacher_cache", "train_checkpoints", "failures", "model_cache"}
     for key in PARAMS["paths"]:
-        uses = len(re.findall(r"- \$\{paths\." + key + r"\}(?:[:\s/])", text))
+        ref = "${paths." + key + "}"
+        writers = {name for name, path in outs if path == ref or path.startswith(ref + "/")}
         if key in outside_dvc:
-            assert uses == 0, key
-        elif key != "reports":
-            assert uses >= 1, f"paths.{key} is declared by no stage in dvc.yaml"
+            assert not writers and ref not in (ROOT / "dvc.yaml").read_text(), key
+        elif key == "reports":
+            assert len(writers) == len(DVC)  # every stage writes its report there
+        elif key == "adapter":
+            assert writers == {"train", "evaluate"}  # the weights, and the card beside them
+        else:
+            assert len(writers) == 1, f"paths.{key} is written by {sorted(writers) or 'no stage'}"
 
 
 def test_each_stage_reads_a_dep_another_stage_writes_before_it():

@@ -97,6 +97,11 @@ def test_nested_input_objects_and_inline_fragments_are_canonical():
     a = 'query { search(text: "x") { __typename ... on Tag { name color } ... on File { size } } }'
     b = 'query { search(text: "x") { ... on File { size } __typename ... on Tag { color name } } }'
     assert scores.canonical_graphql(a) == scores.canonical_graphql(b)
+    assert "color" in scores.canonical_graphql(a) and "size" in scores.canonical_graphql(a)  # bodies kept, sorted
+    other_body = a.replace("... on Tag { name color }", "... on Tag { name }")
+    assert scores.canonical_graphql(other_body) != scores.canonical_graphql(a)
+    other_type = a.replace("... on File {", "... on Folder {")
+    assert scores.canonical_graphql(other_type) != scores.canonical_graphql(a)
     c = 'query { files(filter: { kind: VIDEO, sizeGt: 5 }, sort: { direction: DESC, field: SIZE }) { edges { node { id } } } }'
     d = 'query { files(sort: { field: SIZE, direction: DESC }, filter: { sizeGt: 5, kind: VIDEO }) { edges { node { id } } } }'
     assert scores.canonical_graphql(c) == scores.canonical_graphql(d)

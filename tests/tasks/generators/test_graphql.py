@@ -67,6 +67,7 @@ def test_a_large_schema_of_over_a_thousand_types():
     sdl = synthetic_schema(180, seed=1)
     assert len(build_schema(sdl).type_map) > 1000
     examples, coverage = generate(sdl, 1500)
+    assert len(examples) == 1500  # the quota met: a large schema has more than enough to ask
     check_all_valid_and_distinct(sdl, examples)
     assert {c for c in graphql.CONSTRUCTS if coverage.get(c)} == ALL
     assert set(coverage["arg_kinds"]) == set(graphql.ARG_KINDS)
