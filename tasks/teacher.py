@@ -111,10 +111,6 @@ def rewrite_problem(old: str, new: str, values: set[str]) -> str | None:
     return None
 
 
-JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["score", "reason"], "properties": {
-    "score": {"type": "integer", "minimum": 1, "maximum": 10}, "reason": {"type": "string"}}}
-
-
 def words_of(ex: Example) -> str:
     """A dialogue's words, a line a message, its calls and tool results left out."""
     return "\n".join(f"{m['role']}: {m['content']}" for m in ex["messages"]

@@ -43,7 +43,7 @@ from tasks.config import GenerateParams
 from tasks.examples import Example, chat, make_example
 from tasks.generators import asking
 from tasks.generators.words import (COMMON_VERBS, IRREGULAR, any_word, article, base_form, byte_words, humanize,
-                                   known_verb, lower_first, sentence_case, split_comparison)
+                                   join_and, known_verb, lower_first, sentence_case, split_comparison)
 
 CATEGORY = "text-to-graphql"
 CONSTRUCTS = ("plain", "nested", "arguments", "filter", "sorting", "pagination", "alias",
@@ -441,7 +441,7 @@ def abstract_selection(t, schema: GraphQLSchema, rng: random.Random) -> Selectio
         if picks:
             parts.append(f"... on {p.name} {{ {' '.join(picks)} }}")
             kind = humanize(p.name)
-            words.append(f"for {article(kind)} {kind} its {join_words([humanize(n) for n in picks])}")
+            words.append(f"for {article(kind)} {kind} its {join_and([humanize(n) for n in picks])}")
     return Selection("{ " + " ".join(parts) + " }", ["type"] + words, {"inline_fragment"})
 
 
@@ -461,7 +461,7 @@ def nested_selection(t, rng: random.Random, hops: int) -> Selection:
     inner = nested_selection(inner_type, rng, hops - 1) if hops > 1 and rng.random() < 0.5 else leaves_selection(inner_type, rng)
     text = own.text[:-1] + f"{name} {wrap(path, inner.text)} }}"
     owner = humanize(name)
-    words = own.words + [f"the {possessive(owner)} {join_words(inner.words)}"]
+    words = own.words + [f"the {possessive(owner)} {join_and(inner.words)}"]
     return Selection(text, words, {"nested"} | inner.constructs)
 
 
@@ -477,10 +477,6 @@ def alias_for(literal: str, field_name: str) -> str:
     if not head[:1].isalpha():
         head = "n" + head
     return head + pascal(field_name)
-
-
-def join_words(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # --- one request ------------------------------------------------------------------------------
@@ -562,7 +558,7 @@ class Drafter:
         path, inner_type = container_path(unwrap(item.fields[name].type))
         inner = abstract_selection(inner_type, self.schema, self.rng)
         text = own.text[:-1] + f"{name} {wrap(path, inner.text)} }}"
-        return Selection(text, own.words + [f"for its {humanize(name)}: {join_words(inner.words)}"], {"inline_fragment"})
+        return Selection(text, own.words + [f"for its {humanize(name)}: {join_and(inner.words)}"], {"inline_fragment"})
 
     def args_for(self, root: Root, construct: str) -> list[tuple[str, Value, str]]:
         """(name, value, role) for the arguments this draft passes."""
@@ -602,7 +598,7 @@ class Drafter:
             text += rng.choice(forms).format(c=" and ".join(conditions))
         text += "".join(f", {m}" for m in modifiers)
         if sel.words:
-            text += rng.choice(SHOWING).format(f=join_words(sel.words))
+            text += rng.choice(SHOWING).format(f=join_and(sel.words))
         return text
 
     def draft(self, root: Root, construct: str) -> tuple[str, str, set]:
@@ -656,7 +652,7 @@ class Drafter:
         words = (f"{self.rng.choice(LEADS).format(s=subject_of(root.name, root.field))}{extra} once with {first.words} as {names[0]} "
                  f"and once with {second.words} as {names[1]}")
         if sel.words:
-            words += self.rng.choice(SHOWING).format(f=join_words(sel.words))
+            words += self.rng.choice(SHOWING).format(f=join_and(sel.words))
         self.kinds = first.kinds | second.kinds
         return query, words, {"alias", "arguments" if arg_role(name, arg) == "argument" else "filter"} | sel.constructs
 
@@ -678,11 +674,11 @@ class Drafter:
         arg_text = ", ".join(f"{n}: ${n}" for n, _, _ in args)
         op_name = f"{pascal(root.name)}Query"
         query = f"query {op_name}({declared}) {{ {root.name}({arg_text}){' ' + selection if selection else ''} }}"
-        variables = join_words([f"${n}" for n, _, _ in args])
+        variables = join_and([f"${n}" for n, _, _ in args])
         noun = "variables" if len(args) > 1 else "a variable"
         words = f"Write a query {op_name} that takes {variables} as {noun} and returns {subject_of(root.name, root.field)}"
         if sel.words:
-            words += self.rng.choice(SHOWING).format(f=join_words(sel.words))
+            words += self.rng.choice(SHOWING).format(f=join_and(sel.words))
         return query, words, {"variables"} | sel.constructs
 
 
@@ -702,7 +698,7 @@ class Drafter:
         conditions = " and ".join(v.words for _, v, _ in args)
         words = (f"Write a query {op_name} that returns {subject_of(root.name, root.field)}"
                  f"{' with ' + conditions if conditions else ''}"
-                 f"{', showing ' + join_words(others) if others else ''}, and their {humanize(target)} "
+                 f"{', showing ' + join_and(others) if others else ''}, and their {humanize(target)} "
                  f"{'only when' if include else 'unless'} ${var} is true")
         self.kinds = set().union(*(v.kinds for _, v, _ in args)) if args else set()
         return query, words, {"directives"} | ({"arguments"} if args else set())

@@ -24,7 +24,8 @@ import re
 
 from tasks.generators import schema_values
 from tasks.generators.words import (CALCULATES, COMMON_VERBS, CREATES, IRREGULAR, READS, SEARCHES, VALUE_WORDS,
-                                    QUERY_NAMES, SYNONYMS, VERB_SYNONYMS, article, base_form, byte_words, humanize, known_verb, past, sentence_case)
+                                    QUERY_NAMES, SYNONYMS, VERB_SYNONYMS, article, base_form, byte_words, humanize, join_and, known_verb, past,
+                                    sentence_case)
 
 PREAMBLE = re.compile(r"^(?:(?:this|the|a)\s+(?:function|tool|method|endpoint|api|operation|service)\s+"
                       r"(?:that\s+|which\s+|will\s+|can\s+|is used to\s+|allows you to\s+)?"
@@ -119,10 +120,6 @@ def value_words(value) -> str:
     if isinstance(value, str) and re.search(r"[.!?]$", value) and " " in value:
         return f'"{value}"'
     return str(value)
-
-
-def join_and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
 def nouns(key: str, schema: dict) -> list[str]:

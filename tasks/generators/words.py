@@ -103,6 +103,15 @@ def base_form(verb: str) -> str:
     return verb
 
 
+
+def join_and(items: list[str]) -> str:
+    """Items as a sentence lists them.
+
+    >>> join_and(["name", "size", "kind"]), join_and(["name"]), join_and([])
+    ('name, size and kind', 'name', '')
+    """
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
 def lower_first(s: str) -> str:
     """Lower-case the first letter of a heading used mid-sentence, unless its first word is an
     acronym or has capitals inside ("API", "GitHub"), or the heading is in title case, which makes
