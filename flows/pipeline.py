@@ -2,11 +2,11 @@
 
 At the start the flow checks params.yaml (a bad key fails the run there, named, before any
 stage), names and tags the run from what it runs (the git commit, a hash of dvc.lock, the params
-that differ from the commit's), and asks DVC once which stages are out of date (`dvc status
---json`). Each stage is a Prefect task named after it: an up-to-date stage finishes as Cached
-and says which run published its artifacts; any other runs `dvc repro --single-item <stage>`
-(DVC skips it if what it depends on did not change after all), so dvc.lock ends up exactly as
-after a plain `dvc repro`. While a stage runs, its stdout and stderr go to the run's logs line by
+that differ from the commit's: `dvc params diff --json`), and asks DVC which stages are out of
+date (`dvc status --json`; once a stage has run, again for each later one, since the same outputs
+leave the next up to date). Each stage is a Prefect task named after it: an up-to-date stage
+finishes as Cached and says which run published its artifacts; any other runs `dvc repro
+--single-item <stage>`, so dvc.lock ends up exactly as after a plain `dvc repro`. While a stage runs, its stdout and stderr go to the run's logs line by
 line (colour codes stripped), and its progress bars (tqdm's) drive a progress artifact: percent,
 count and ETA. When a stage ran, the run gets its report; at the end, a run summary (examples per
 category, validation, base vs tuned on the generated test split and on the golden set, QA with and
@@ -60,10 +60,10 @@ def _env() -> dict:
     return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
 
 
-def out_of_date(project: Path) -> set[str]:
-    """The stages `dvc status` says are out of date: one call for the whole pipeline."""
-    result = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"], cwd=project, env=_env(),
-                            capture_output=True, text=True)
+def out_of_date(project: Path, stage: str | None = None) -> set[str]:
+    """The stages `dvc status --json` says are out of date: of the whole pipeline, or `stage` alone."""
+    result = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"] + ([stage] if stage else []),
+                            cwd=project, env=_env(), capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"dvc status failed:\n{result.stderr[-3000:]}")
     return {name.split(":")[-1] for name in json.loads(result.stdout or "{}")}
@@ -76,33 +76,18 @@ def _git(project: Path, *args: str) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def flat(tree, prefix: str = "") -> dict:
-    """{"a": {"b": 1}} -> {"a.b": 1}
-
-    >>> flat({"train": {"lora_rank": 8, "stages": [1]}})
-    {'train.lora_rank': 8, 'train.stages': '[1]'}
-    """
-    out = {}
-    for key, value in (tree or {}).items():
-        if isinstance(value, dict):
-            out.update(flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = json.dumps(value) if isinstance(value, list) else value
-    return out
-
-
 def changed_params(project: Path) -> list[str]:
-    """The params whose value differs from the committed params.yaml's, as key=value."""
-    import yaml
-
-    committed = _git(project, "show", "HEAD:params.yaml")
-    if not committed:
-        return []
+    """The params whose value differs from the committed params.yaml's, as key=value, as DVC sees
+    them (`dvc params diff --json`: the params dvc.yaml's stages use); none when DVC cannot say
+    (no commit yet, or a params.yaml the flow's own check will reject)."""
+    result = subprocess.run([sys.executable, "-m", "dvc", "params", "diff", "--json"], cwd=project, env=_env(),
+                            capture_output=True, text=True)
     try:
-        old, new = flat(yaml.safe_load(committed)), flat(yaml.safe_load((project / "params.yaml").read_text()))
-    except (yaml.YAMLError, OSError, AttributeError):  # not YAML, or not a mapping: the flow's check says where
-        return ["params.yaml-unreadable"]
-    return [f"{k}={new.get(k)}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        diff = json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else {}
+    except json.JSONDecodeError:
+        return []
+    changes = {key: change["new"] for per_file in diff.values() for key, change in per_file.items()}
+    return [f"{key}={json.dumps(value) if isinstance(value, (list, dict)) else value}" for key, value in sorted(changes.items())]
 
 
 def identity(project: Path) -> dict:
@@ -232,9 +217,6 @@ def run_stage(project: str, stage: str, stale: bool, unpublished: bool = False):
     if code != 0:
         progress.done("failed")
         raise RuntimeError(f"stage {stage} failed (dvc repro exit {code}):\n" + "\n".join(tail[-30:]))
-    if any("didn't change, skipping" in line for line in tail):
-        progress.done("up to date")
-        return Completed(name="Cached", message=f"{stage}: nothing it depends on changed; {last_published(stage)}")
     progress.done("done")
     publish_report(root, stage)
     return f"{stage} ran"
@@ -262,7 +244,7 @@ def publish_run(root: Path, ran: list[str], results: str) -> None:
     paths = load_params(root / "params.yaml").paths.under(root)
     try:
         reports = summary.load_reports(paths)
-    except SystemExit as missing:  # a report the summary needs is not there: say so, fail nothing
+    except summary.MissingReports as missing:  # a report the summary needs is not there: say so, fail nothing
         get_run_logger().warning(f"no run summary: {missing}")
         return
     previous = Artifact.get("run-metrics")
@@ -299,7 +281,9 @@ def pipeline(project: str = ".") -> list[str]:
     unpublished = not stale and not already_published(who["lock"])  # every stage Cached, and nobody showed these results
     states, ran = [], []
     for stage in stage_order(root):
-        state = run_stage(str(root), stage, stage in stale or bool(ran), unpublished, return_state=True)
+        # once a stage ran, ask DVC again: what it wrote may leave this one up to date (the same outputs)
+        stale_now = bool(out_of_date(root, stage)) if ran else stage in stale
+        state = run_stage(str(root), stage, stale_now, unpublished, return_state=True)
         if state.is_failed():
             raise RuntimeError(f"stage {stage} failed; later stages not run") from None
         if state.name != "Cached":

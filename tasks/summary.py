@@ -12,6 +12,7 @@ import json
 import sys
 
 from tasks.config import ParamsError, load_params
+from tasks.io import InputError
 from tasks.layout import Paths
 
 # The metrics the tables show, per category, in this order (loss: lower is better).
@@ -24,8 +25,12 @@ SHOWN = {
 WAYS = (("base", "base"), ("base+rag", "base + RAG"), ("tuned", "tuned"), ("tuned+rag", "tuned + RAG"))
 
 
+class MissingReports(InputError):
+    """A report a complete run leaves is not there: no run yet, or one that stopped part way."""
+
+
 def load_reports(paths: Paths) -> dict:
-    """The reports a complete run leaves; a missing one ends the program with what to run."""
+    """The reports a complete run leaves; a missing one is a MissingReports that says what to run."""
     try:
         return {"generate": json.loads(paths.report("generate").read_text()),
                 "validate": json.loads(paths.report("validate").read_text()),
@@ -34,7 +39,7 @@ def load_reports(paths: Paths) -> dict:
                 "metrics": json.loads(paths.metrics.read_text()),
                 "stages": stage_reports(paths)}
     except FileNotFoundError as e:
-        sys.exit(f"tunesmith: no complete run yet ({e.filename} missing); run `make run` or `dvc repro`")
+        raise MissingReports(f"no complete run yet ({e.filename} missing); run `make run` or `dvc repro`") from None
 
 
 def stage_reports(paths: Paths) -> list[dict]:
@@ -226,7 +231,10 @@ def main(argv: list[str] | None = None) -> None:
         paths = load_params(args.params).paths
     except ParamsError as e:
         sys.exit(f"tunesmith summary: error: {e}")
-    reports = load_reports(paths)
+    try:
+        reports = load_reports(paths)
+    except MissingReports as e:
+        sys.exit(f"tunesmith: {e}")
     metrics = reports["metrics"]
     if args.markdown:
         four = metrics.get("qa_four_way")
