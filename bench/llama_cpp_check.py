@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from tasks import chat_format, evaluate, gguf_export, smollm2
+from tasks.chat import greedy_tokens
 from tasks.config import load_params
 from tasks.evaluate import chat_tokens
 from tasks.examples import prompt_and_reference
@@ -56,14 +57,7 @@ def rows_to_check(ps, per_set: int) -> list[dict]:
 
 
 def mlx_replies(model, tokenizer, prompts: list[list[int]], budgets: list[int]) -> list[list[int]]:
-    from mlx_lm.generate import stream_generate
-
-    out = []
-    for prompt, budget in zip(prompts, budgets):
-        tokens = [r.token for r in stream_generate(model, tokenizer, prompt, max_tokens=budget)
-                  if r.finish_reason in (None, "length")]
-        out.append(tokens)
-    return out
+    return [greedy_tokens(model, tokenizer, prompt, budget) for prompt, budget in zip(prompts, budgets)]
 
 
 def llama_replies(llm, prompts: list[list[int]], budgets: list[int], eos: set[int]) -> list[list[int]]:

@@ -26,12 +26,9 @@ from dataclasses import dataclass
 from tasks import chat_format
 from tasks.config import ParamsError, load_params
 from tasks.evaluate import chat_tokens, parsed, product_of
-from tasks.generators import system_prompts
+from tasks.generators import MODES, system_prompts
 from tasks.io import InputError, read_json
 from tasks.training import load_base
-
-MODES = ("assistant", "docs", "graphql")
-
 
 @dataclass(frozen=True)
 class Mode:
@@ -49,17 +46,19 @@ def modes(ps, paths) -> dict[str, Mode]:
             "graphql": Mode("graphql", prompts["graphql"], None, False)}
 
 
+def greedy_tokens(model, tokenizer, prompt: list[int], max_tokens: int) -> list[int]:
+    """The greedy continuation of `prompt`, to an end token (left out) or `max_tokens`."""
+    from mlx_lm.generate import stream_generate
+
+    return [r.token for r in stream_generate(model, tokenizer, prompt, max_tokens=max_tokens)
+            if r.finish_reason in (None, "length")]
+
+
 def reply(model, tokenizer, fmt, mode: Mode, messages: list[dict], max_tokens: int) -> str:
     """The model's greedy reply to `messages` (system message first), special tokens kept (the tiny
     model's tool calls are some)."""
-    from mlx_lm.generate import stream_generate
-
     prompt = chat_tokens(tokenizer, fmt, messages, mode.tools, prompt=True)
-    tokens = []
-    for r in stream_generate(model, tokenizer, prompt, max_tokens=max_tokens):
-        if r.finish_reason is None or r.finish_reason == "length":
-            tokens.append(r.token)
-    return tokenizer.decode(tokens, skip_special_tokens=False)
+    return tokenizer.decode(greedy_tokens(model, tokenizer, prompt, max_tokens), skip_special_tokens=False)
 
 
 def shown(generated: str, fmt) -> tuple[str, dict]:

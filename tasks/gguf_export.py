@@ -60,6 +60,14 @@ def gguf_name(mlx_name: str) -> tuple[str, str]:
     return f"blk.{parts[2]}.{GGUF_NAMES[parts[3] + '.' + parts[4]]}.weight", parts[5]
 
 
+def finish(writer) -> None:
+    """Header, metadata and tensors to the writer's file, in GGUF's order."""
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
 def write_lora(adapter_dir: Path, base_config: dict, out: Path) -> dict:
     """Write the adapter in `adapter_dir` (adapters.safetensors + adapter_config.json, as train
     writes them) as a llama.cpp LoRA GGUF at `out`, atomically. Returns what the report says."""
@@ -90,10 +98,7 @@ def write_lora(adapter_dir: Path, base_config: dict, out: Path) -> dict:
                 w = permute(w, heads[kind])
             writer.add_tensor(f"{base}.{which}", np.ascontiguousarray(w, dtype=np.float32))
             pairs += which == "lora_a"
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
+        finish(writer)
     return {"path": str(out), "matrices": pairs, "alpha": alpha, "rank": int(lora["rank"])}
 
 
@@ -131,8 +136,5 @@ def write_fused(base_gguf: Path, fused_dir: Path, out: Path) -> dict:
             if kind in heads:
                 w = permute(w, heads[kind])
             writer.add_tensor(t.name, w.astype(np.float16 if w.ndim > 1 else np.float32))
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
+        finish(writer)
     return {"path": str(out), "tensors": len(reader.tensors), "base_gguf": str(base_gguf)}

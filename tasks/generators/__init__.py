@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+MODES = ("assistant", "docs", "graphql")  # the ways the tuned model is talked to (tasks/chat.py)
+
 
 def system_prompts(product: str, today: dt.date) -> dict[str, str]:
     """The system prompt of each way the tuned model is talked to, as the generators write them
     into training rows: "assistant" (tool use), "docs" (QA), "graphql" (NL -> GraphQL)."""
     from tasks.generators import graphql, qa, tools
 
-    return {"assistant": tools.system_prompt(product), "docs": qa.system_prompt(product),
-            "graphql": graphql.system_prompt(product, today)}
+    prompts = {"assistant": tools.system_prompt(product), "docs": qa.system_prompt(product),
+               "graphql": graphql.system_prompt(product, today)}
+    return {mode: prompts[mode] for mode in MODES}

@@ -480,8 +480,8 @@ def defects(question: str, answer: str, source: str, product: str, topic: str | 
         found.append("answer_ends_mid_sentence")
     if re.search(r"\|[^\n]*\|\s*-{3,}[^\n]*\|[^\n]*\|", text) and "\n" not in text.split("|", 1)[1][:200]:
         found.append("flattened_table")
-    if re.match(r"How (?:do|can|should) I\b", question) and re.search(r"\b(?:you|your|yours|yourself)\b", question, re.I) \
-            or re.search(r"\b(?:your|yours|yourself)\b", question, re.I):
+    if re.search(r"\b(?:your|yours|yourself)\b", question, re.I) \
+            or re.match(r"How (?:do|can|should) I\b", question) and re.search(r"\byou\b", question, re.I):
         found.append("wrong_person")  # "How do I try this out yourself?", "Does Filebox delete your files?"
     if re.search(r"(?<=[a-z] )(?:The|A|An) [a-z]", question):
         found.append("capital_article")  # "Define The activity log."

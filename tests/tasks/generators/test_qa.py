@@ -99,15 +99,20 @@ def test_quota_keeps_every_kind_its_share():
     assert set(coverage["kinds"]) == set(qa.KINDS) and sum(coverage["kinds"].values()) == len(examples) == 30
 
 
+def questions_from(folder, markdown: str) -> tuple[list[str], dict]:
+    """Every question drafted from one doc page, and the coverage report."""
+    (folder / "guide.md").write_text(markdown)
+    chunks, _ = parse.parse_docs(folder, ParseParams())
+    examples, coverage = qa.pairs_from_docs(chunks, P, random.Random(0), 1000)
+    return [ex["messages"][1]["content"] for ex in examples], coverage
+
+
 def test_how_questions_are_asked_by_the_reader_and_never_about_this(tmp_path):
     """Docs speak to the reader ("your", "yourself"); the reader asks in the first person. A goal
     that is only a pronoun ("To try this out yourself, ...") is no question at all."""
-    (tmp_path / "guide.md").write_text(
+    questions, coverage = questions_from(tmp_path, (
         "# Accounts\n\nTo set up your account yourself, open Settings and choose Sign up.\n\n"
-        "## Demo\n\nTo try this out yourself, see the demo folder, which holds three examples.\n")
-    chunks, _ = parse.parse_docs(tmp_path, ParseParams())
-    examples, coverage = qa.pairs_from_docs(chunks, P, random.Random(0), 1000)
-    questions = [ex["messages"][1]["content"] for ex in examples]
+        "## Demo\n\nTo try this out yourself, see the demo folder, which holds three examples.\n"))
     assert "How do I set up my account myself in Filebox?" in questions
     assert not any(re.search(r"\byour(self)?\b|try this", q) for q in questions), questions
     assert coverage["defects"] == {}  # not drafted and dropped: never drafted
@@ -118,14 +123,11 @@ def test_the_reader_asks_about_their_own_things_and_headings_keep_their_grammar(
     left in a question the reader asks), "Define The activity log." (a capital article), "Tell me
     about search misses a file" (a heading that states a problem asked as if it named a topic),
     and "Tell me about Size." (a list item without the noun its intro names)."""
-    (tmp_path / "guide.md").write_text(
+    questions, coverage = questions_from(tmp_path, (
         "# Library\n\nFilebox never deletes your files on its own. Files in your own locations do not count.\n\n"
         "The activity log is a record of every change made to the library.\n\n"
         "The available filters are:\n\n- **Size**: larger or smaller than a given number of bytes.\n\n"
-        "## Search misses a file\n\nSearch misses a file when its location is not indexed yet.\n")
-    chunks, _ = parse.parse_docs(tmp_path, ParseParams())
-    examples, coverage = qa.pairs_from_docs(chunks, P, random.Random(0), 1000)
-    questions = [ex["messages"][1]["content"] for ex in examples]
+        "## Search misses a file\n\nSearch misses a file when its location is not indexed yet.\n"))
     assert "Does Filebox delete my files on its own?" in questions
     assert "Do files in my own locations count?" in questions
     assert "What is the activity log in Filebox?" in questions and "Define the activity log." in questions
