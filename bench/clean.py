@@ -21,8 +21,8 @@ from pathlib import Path
 def one_size(n: int) -> dict:
     from bench.synthetic import synthetic_examples
     from tasks import split, validate
-    from tasks.config import load_params
-    from tasks.io import read_jsonl, write_jsonl
+    from tasks.core.config import load_params
+    from tasks.core.io import read_jsonl, write_jsonl
 
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
     quotas = {c: n // 4 for c in ("qa", "text-to-graphql", "tool_use", "conversation")}

@@ -22,7 +22,7 @@ from pathlib import Path
 from graphql import GraphQLError, build_schema, parse, validate
 
 from bench.synthetic import synthetic_docs, synthetic_log, synthetic_schema, synthetic_tools
-from tasks.config import GenerateParams, ParseParams
+from tasks.core.config import GenerateParams, ParseParams
 from tasks.generators import conversations, graphql, qa, tools
 from tasks.parse import parse_docs, parse_schema
 

@@ -2,9 +2,9 @@
 llama.cpp itself (llama-cpp-python, built here from its PyPI source by `make consumers`):
 
 - base GGUF + LoRA GGUF: the wheel's own SmolLM2 file (Q4_1) with models/fused/adapter.gguf
-  (tasks/gguf_export.py), against MLX's base + adapter;
+  (tasks/formats/gguf_export.py), against MLX's base + adapter;
 - fused GGUF: base and adapter merged by `mlx_lm fuse`, written as float16 into the base GGUF's
-  metadata (tasks/gguf_export.py, what `train.export.gguf` writes), against MLX's fused model.
+  metadata (tasks/formats/gguf_export.py, what `train.export.gguf` writes), against MLX's fused model.
 
     make consumers && make run
     .venv/bin/python -m bench.llama_cpp_check              # 20 golden + 20 test prompts
@@ -25,13 +25,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from tasks import chat_format, evaluate, gguf_export, smollm2
-from tasks.chat import greedy_tokens
-from tasks.config import load_params
+from tasks import evaluate
+from tasks.core.config import load_params
+from tasks.core.io import read_jsonl
+from tasks.core.records import prompt_and_reference
 from tasks.evaluate import chat_tokens
-from tasks.examples import prompt_and_reference
-from tasks.io import read_jsonl
-from tasks.training import base_model_path, load_base
+from tasks.formats import chat_format, gguf_export
+from tasks.tuner import smollm2
+from tasks.tuner.training import base_model_path, load_base
+from tasks.use.chat import greedy_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,8 +15,8 @@ import argparse
 import random
 from collections import defaultdict
 
-from tasks.config import load_params
-from tasks.io import read_jsonl
+from tasks.core.config import load_params
+from tasks.core.io import read_jsonl
 
 SEEDS = "seeds"
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-category", type=int, default=100, help="rows sampled per generated category")
     args = parser.parse_args(argv)
 
-    from tasks.training import load_base
+    from tasks.tuner.training import load_base
 
     p = load_params(args.params)
     rows = read_jsonl(args.examples or p.paths.generated)

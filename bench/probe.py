@@ -19,11 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from tasks import chat_format, evaluate, train
-from tasks.config import CurriculumStage, load_params
-from tasks.examples import prompt_and_reference
-from tasks.io import read_jsonl
-from tasks.training import load_base
+from tasks import evaluate, train
+from tasks.core.config import CurriculumStage, load_params
+from tasks.core.io import read_jsonl
+from tasks.core.records import prompt_and_reference
+from tasks.formats import chat_format
+from tasks.tuner.training import load_base
 
 SHOWN = {"text-to-graphql": ("valid", "correct", "exact_match"), "tool_use": ("tool_call_exact", "tool_name_match"),
          "qa": ("key_facts",), "conversation": ("token_f1",)}

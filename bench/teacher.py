@@ -76,8 +76,8 @@ def prompts(n: int, tag: str) -> list[str]:
 
 
 def tunesmith_side(url: str, model: str, n: int, concurrency: int, tag: str) -> dict:
-    from tasks.config import TeacherParams
-    from tasks.teacher_client import Client
+    from tasks.core.config import TeacherParams
+    from tasks.teacher.client import Client
 
     with tempfile.TemporaryDirectory() as cache:
         start = time.perf_counter()
@@ -89,7 +89,7 @@ def tunesmith_side(url: str, model: str, n: int, concurrency: int, tag: str) -> 
     # answered: every request the server answered, a cut-off answer included (counted as a failure
     # by the client, but served all the same: this measures throughput)
     return {"seconds": seconds, "ok": client.report()["requested"], "tokens": client.budget.tokens_out,
-            "usable": sum(a is not None for a in answers)}
+            "usable": sum(isinstance(a, str) for a in answers)}
 
 
 def run_side(side: str, url: str, model: str, n: int, concurrency: int, tag: str) -> dict:
@@ -135,8 +135,8 @@ def start_fixed() -> tuple[subprocess.Popen, str]:
 
 
 def start_mlx() -> tuple[subprocess.Popen, str, str]:
-    from tasks import smollm2
-    from tasks.config import load_params
+    from tasks.core.config import load_params
+    from tasks.tuner import smollm2
 
     model = smollm2.converted(load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache)
     port = free_port()

@@ -11,10 +11,10 @@ train.* from params.yaml (LoRA rank, scale and layers, batch size, learning rate
 0. Rows and tokens of one pass over the train split, each way (`--only tokens` prints just this).
 1. The pipeline against raw `mlx_lm.lora` (baseline). Raw mlx-lm trains the last message of a
    row, so it gets the rows a user would have to write to train every reply: the train split in
-   the base model's chat format (tasks/chat_format.py), one row per assistant reply. The train
+   the base model's chat format (tasks/formats/chat_format.py), one row per assistant reply. The train
    stage reads the same split. Both train each reply's tokens once per epoch, so the ratio of
    trained tokens/s is also the ratio of seconds per epoch.
-2. Same batches (the train stage's, tasks/batches.py), three ways: MLX as the train stage runs it
+2. Same batches (the train stage's, tasks/tuner/batches.py), three ways: MLX as the train stage runs it
    (shared prefix computed once, output layer on the targets only), MLX on the whole padded rows
    (every position's logits, as mlx-lm's default loss computes them), and torch + peft
    (baseline) on the whole rows, the weights read by transformers from the same GGUF file.
@@ -36,7 +36,7 @@ WARMUP = 3  # steps left out of every rate
 
 
 def params():
-    from tasks.config import load_params
+    from tasks.core.config import load_params
 
     return load_params(ROOT / "params.yaml")
 
@@ -58,8 +58,8 @@ def per_turn(rows: list[dict]) -> list[dict]:
 
 def chat_rows(split: str) -> list[dict]:
     """A split's rows in the base model's chat format, as the train stage renders them."""
-    from tasks import chat_format
-    from tasks.training import as_chat
+    from tasks.formats import chat_format
+    from tasks.tuner.training import as_chat
 
     fmt = chat_format.for_model(params().train.base_model)
     return [as_chat(r, fmt) for r in read_split(split)]
@@ -79,8 +79,8 @@ def token_counts() -> str:
     whole dialogues, and what the train stage's batches compute (each batch's shared prefix once)."""
     from mlx_lm import load
 
-    from tasks import batches
-    from tasks.training import base_model_path
+    from tasks.tuner import batches
+    from tasks.tuner.training import base_model_path
 
     t = params().train
     _, tokenizer = load(base_model_path(t, project_paths()))
@@ -102,7 +102,7 @@ def token_counts() -> str:
 
 
 def read_split(split: str) -> list[dict]:
-    from tasks.io import read_jsonl
+    from tasks.core.io import read_jsonl
 
     return read_jsonl(project_paths().split_file(split))
 
@@ -110,8 +110,8 @@ def read_split(split: str) -> list[dict]:
 # --- 1. the pipeline against raw mlx_lm.lora ------------------------------------------------------
 
 def raw_lora(iters: int, tmp: Path) -> dict:
-    from tasks.io import write_jsonl
-    from tasks.training import base_model_path
+    from tasks.core.io import write_jsonl
+    from tasks.tuner.training import base_model_path
 
     p = params()
     t = p.train
@@ -134,7 +134,7 @@ def raw_lora(iters: int, tmp: Path) -> dict:
 def stage(iters: int, tmp: Path) -> dict:
     """The train stage itself (`python -m tasks.train`), as DVC runs it, in a scratch folder."""
     from bench.scratch import scratch_params
-    from tasks.config import load_params
+    from tasks.core.config import load_params
 
     p = params()
     tmp.mkdir(parents=True)
@@ -155,7 +155,7 @@ def same_batches(iters: int) -> list:
     from mlx_lm import load
 
     from tasks.train import batch_set
-    from tasks.training import base_model_path
+    from tasks.tuner.training import base_model_path
 
     t = params().train
     model, tokenizer = load(base_model_path(t, project_paths()))
@@ -182,8 +182,8 @@ def mlx_worker(rows_per_batch: list, shared: bool) -> list[tuple[float, int, flo
     import mlx.nn as nn
     import mlx.optimizers as optim
 
-    from tasks import batches
     from tasks.train import load_with_lora
+    from tasks.tuner import batches
 
     p = params()
     model, _ = load_with_lora(p.train, project_paths())

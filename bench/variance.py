@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_seed(seed: int, out: Path) -> dict:
     """train and evaluate with train.seed = `seed`, every artifact in `out` (bench/scratch.py)."""
     from bench.scratch import scratch_params
-    from tasks.config import load_params
+    from tasks.core.config import load_params
 
     config = scratch_params(out, train=load_params(ROOT / "params.yaml").train.model_copy(update={"seed": seed}))
     for stage in ("train", "evaluate"):
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="train.seed values (default: 0 1 2)")
     args = parser.parse_args(argv)
-    from tasks.config import load_params
+    from tasks.core.config import load_params
 
     p = load_params(ROOT / "params.yaml")
     paths = p.paths.under(ROOT)

@@ -13,7 +13,7 @@ category, validation, base vs tuned on the generated test split and on the golde
 without retrieval, against the previous run), the coverage table and the loss curve as an image.
 A run that finds every stage Cached publishes the same from the workspace's reports when no run
 on the server has published these results yet (a `make run` made them, say), and nothing when one
-has. No stage logic lives here: what the artifacts say is tasks/summary.py's.
+has. No stage logic lives here: what the artifacts say is tasks/reports/summary.py's.
 """
 from __future__ import annotations
 
@@ -30,12 +30,18 @@ import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import (Artifact, create_image_artifact, create_markdown_artifact,
-                               create_progress_artifact, create_table_artifact, update_progress_artifact)
+from prefect.artifacts import (
+    Artifact,
+    create_image_artifact,
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.runtime import flow_run
 from prefect.states import Completed
 
-from tasks.config import ParamsError, load_params
+from tasks.core.config import ParamsError, load_params
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 BAR = re.compile(r"(?:(?P<desc>[^\r\n:|]+): *)?(?P<pct>\d{1,3})%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) "
@@ -239,7 +245,7 @@ def publish_run(root: Path, ran: list[str], results: str) -> None:
     run's metrics for the next one, the coverage table, every expectation's verdict, and the loss
     curve as an image (an SVG in a data: URL, so the dashboard shows it with no network); then
     which results these were (`results`: dvc.lock's hash), so no later run publishes them again."""
-    from tasks import summary
+    from tasks.reports import summary
 
     paths = load_params(root / "params.yaml").paths.under(root)
     try:

@@ -9,7 +9,7 @@ Params: evaluate.*, train.base_model, generate.reference_date, sources.eval_set
 
 Per category: mean token loss and perplexity on the reference reply; then greedy generation (no
 sampling; to the end token, evaluate.max_new_tokens, or twice the reference's length and 16 more,
-at least 64) scored as tasks/scores.py says: GraphQL parsed, valid, exact and `correct` (the
+at least 64) scored as tasks/evaluation/scores.py says: GraphQL parsed, valid, exact and `correct` (the
 arguments and the fields the request names); tool calls exact, order-free; QA key facts, token F1
 and ROUGE-L. The generated QA test is a knowledge test: questions about trained facts, in
 phrasings no train prompt uses (tasks/split.py).
@@ -26,14 +26,17 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from tasks import batches, chat_format, dedup, golden, retrieval
-from tasks.config import EvaluateParams, GenerateParams, TrainParams
-from tasks.examples import prompt_and_reference
-from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
-from tasks.layout import Paths
-from tasks.scores import fact_scores, graphql_scores, key_facts, rouge_l, token_f1, tool_scores
-from tasks.stage import stage_main
-from tasks.training import load_base
+from tasks.core.config import EvaluateParams, GenerateParams, TrainParams
+from tasks.core.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
+from tasks.core.layout import Paths
+from tasks.core.records import prompt_and_reference
+from tasks.core.stage import stage_main
+from tasks.evaluation import golden, retrieval
+from tasks.evaluation.scores import fact_scores, graphql_scores, key_facts, rouge_l, token_f1, tool_scores
+from tasks.formats import chat_format
+from tasks.quality import dedup
+from tasks.tuner import batches
+from tasks.tuner.training import load_base
 
 MODELS = ("base", "tuned")
 MIN_BUDGET = 64  # a reply may run this long whatever its reference's length: a person's request may want more
@@ -50,7 +53,7 @@ def facts_of(row: dict) -> list | None:
 
 
 def score(row: dict, prediction: str, schema, fmt: chat_format.ChatFormat) -> dict:
-    """A reply's scores by its row's category (tasks/scores.py)."""
+    """A reply's scores by its row's category (tasks/evaluation/scores.py)."""
     category, (_, reference) = row["category"], prompt_and_reference(row)
     if category == "text-to-graphql":
         named = row["meta"]["fields"] if "fields" in row.get("meta", {}) else None
@@ -172,7 +175,7 @@ def chat_tokens(tokenizer, fmt: chat_format.ChatFormat, messages: list[dict], to
 def reference_losses(model, tokenizer, rows: list[dict], fmt: chat_format.ChatFormat,
                      batch_size: int = 8) -> list[tuple[float, int]]:
     """Each row's summed loss and token count over its first assistant reply, given everything
-    before it; the rows run in batches, as training runs them (tasks/batches.py)."""
+    before it; the rows run in batches, as training runs them (tasks/tuner/batches.py)."""
     encoded = []
     for row in rows:
         prompt, reference = prompt_and_reference(row)
@@ -474,9 +477,9 @@ def run(p: EvaluateParams, train: TrainParams, generate: GenerateParams, eval_se
 
 def write_card(p: EvaluateParams, train: TrainParams, generate: GenerateParams, eval_set: Path | None, paths: Paths,
                metrics: dict) -> None:
-    """The model card beside the adapter (tasks/model_card.py), now that the figures exist."""
-    from tasks import model_card
+    """The model card beside the adapter (tasks/reports/model_card.py), now that the figures exist."""
     from tasks.generators import system_prompts
+    from tasks.reports import model_card
 
     product = product_of(paths)
     reports = {name: read_json(paths.report(name)) for name in ("parse", "split", "train")}
@@ -487,7 +490,7 @@ def write_card(p: EvaluateParams, train: TrainParams, generate: GenerateParams, 
 def eval_file(p: EvaluateParams, train: TrainParams, generate: GenerateParams, path: Path, paths: Paths) -> None:
     """--eval-set FILE: score a hand-written file (the golden set's format) against the current
     base and tuned models, print the table and write it beside the reports; no DVC out changes."""
-    from tasks import summary
+    from tasks.reports import summary
 
     if not paths.adapter_weights().exists():
         raise InputError(f"{paths.adapter}: no tuned model yet; run `dvc repro` (or `make run`) first")

@@ -1,7 +1,7 @@
 """Generate training examples of every category from the parsed sources.
 
 Reads:  paths.parsed/ (the parse stage's output); generate.teacher's endpoint, if set
-Writes: paths.generated (one example a line, see tasks/examples.py); teacher answers to paths.teacher_cache
+Writes: paths.generated (one example a line, see tasks/core/records.py); teacher answers to paths.teacher_cache
 Params: generate.*
 
 Each generator (GENERATORS) is a function of its source, the params, a seeded rng and its quota
@@ -20,13 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from tasks import backfill, teacher
-from tasks.config import CATEGORIES, GenerateParams
-from tasks.examples import Example
+from tasks.core.config import CATEGORIES, GenerateParams
+from tasks.core.io import InputError, read_json, read_jsonl, write_jsonl
+from tasks.core.layout import Paths
+from tasks.core.records import Example
+from tasks.core.stage import stage_main
 from tasks.generators import conversations, graphql, qa, seeds, skills, tools
-from tasks.io import InputError, read_json, read_jsonl, write_jsonl
-from tasks.layout import Paths
-from tasks.stage import stage_main
+from tasks.teacher import backfill, jobs
+from tasks.teacher.client import Client, TeacherError
+from tasks.teacher.judge import Judge
 
 
 @dataclass(frozen=True)
@@ -142,9 +144,9 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
     tool dialogues in other words), and the skills' dialogues; and the teacher's report."""
     from tqdm import tqdm
 
-    t = teacher.Teacher(p.teacher, paths.teacher_cache)
-    judge = teacher.Judge(p.teacher.judge) if p.teacher.judge is not None else None
-    todo = teacher.jobs(p, made, inputs)
+    t = Client(p.teacher, paths.teacher_cache)
+    judge = Judge(p.teacher.judge) if p.teacher.judge is not None else None
+    todo = jobs.for_run(p, made, inputs)
     rows, extra, skilled = {}, {}, []
     stop_on_term = signal.signal(signal.SIGTERM, interrupt)
     try:
@@ -156,16 +158,15 @@ def ask_teacher(p: GenerateParams, paths: Paths, made: dict[str, list[Example]],
                 for ex in kept:
                     (skilled if ex["meta"].get("skill") else extra.setdefault(ex["category"], [])).append(ex)
     except KeyboardInterrupt:
-        print(f"\ntunesmith generate: interrupted; the {t.stats['requested']} answers received are cached (the "
+        print(f"\ntunesmith generate: interrupted; the {t.tracker.counts['requested']} answers received are cached (the "
               "requests in flight were waited for, so none is paid twice); a rerun resumes", file=sys.stderr)
         sys.exit(130)
     finally:
         signal.signal(signal.SIGTERM, stop_on_term)
         t.close()
     stats = t.report()
-    if stats["requested"] == 0 and stats["failed"] and all(r.startswith(("connection failed", "timeout", "not sent: no"))
-                                                           for r in stats["failed"]):
-        raise teacher.TeacherError(
+    if t.tracker.reached_nothing():
+        raise TeacherError(
             f"teacher at {', '.join(t.urls)} could not be reached ({', '.join(stats['failed'])}): start the server "
             "or set generate.teacher to null; finished requests are cached and will not be repeated")
     if stats["stopped_by"]:
@@ -219,13 +220,13 @@ def estimate(p: GenerateParams, paths: Paths) -> None:
     inputs = read_parsed(paths)
     p = p.model_copy(update={"product": product_name(p, inputs.get("docs", []))[0]})
     made, _ = offline(p, inputs)
-    client = teacher.Teacher(p.teacher, paths.teacher_cache)
-    todo = teacher.jobs(p, made, inputs)
+    client = Client(p.teacher, paths.teacher_cache)
+    todo = jobs.for_run(p, made, inputs)
     first = [r for job in todo for r in job.first_requests()]
     e = client.estimate(first)
     client.close()
     backfill_at_most = sum(p.teacher.max_attempts * job.target for job in todo) - len(first)
-    lines = [f"teacher jobs: " + ", ".join(f"{job.name} {job.target}" for job in todo),
+    lines = ["teacher jobs: " + ", ".join(f"{job.name} {job.target}" for job in todo),
              f"teacher requests, first round: {e['requests']} ({e['cached']} cached, {e['to_send']} to send)",
              f"input tokens (about 4 characters a token): {e['input_tokens']:,}",
              f"output tokens, at most (max_tokens each): {e['output_tokens_at_most']:,}",

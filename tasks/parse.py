@@ -1,12 +1,12 @@
 """Parse the sources into normalized records with provenance.
 
 Reads:  sources.* (docs folder, GraphQL schema, tools.json, SQLite conversation log, seed JSONL)
-Writes: paths.parsed/, one file per source (names in tasks/layout.py)
+Writes: paths.parsed/, one file per source (names in tasks/core/layout.py)
 Params: parse.*
 
 A source set to null is skipped and the report says so; a source that is set but missing or
 malformed stops the stage with a message naming the file (and line). PII and secrets in docs,
-conversations, seeds and tools are replaced by typed placeholders (tasks/redact.py); doc chunks
+conversations, seeds and tools are replaced by typed placeholders (tasks/quality/redact.py); doc chunks
 keep their character span in the original file, and where each placeholder stands in it, so that
 an offset into a chunk's redacted text maps back to the file (redact.source_offset).
 """
@@ -18,11 +18,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from tasks.config import ParseParams, Sources
-from tasks.layout import Paths
-from tasks.redact import apply_spans, redact_all, redaction_spans
-from tasks.io import InputError, atomic_path, read_json, read_jsonl, write_json, write_jsonl, write_text
-from tasks.stage import stage_main
+from tasks.core.config import ParseParams, Sources
+from tasks.core.io import InputError, atomic_path, read_json, read_jsonl, write_json, write_jsonl, write_text
+from tasks.core.layout import Paths
+from tasks.core.stage import stage_main
+from tasks.quality.redact import apply_spans, redact_all, redaction_spans
 
 # --- docs -------------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Reads:  paths.validated
 Writes: paths.dataset (train/valid/test in mlx-lm's chat format) and paths.export (the typed
-        JSONL, OpenAI chat, Mistral text, a Hugging Face DatasetDict: see tasks/export.py), as one
+        JSONL, OpenAI chat, Mistral text, a Hugging Face DatasetDict: see tasks/formats/export.py), as one
         set: everything is written aside first, then each folder is swapped in whole, so an
         interrupted split leaves the last set as it was (never a new train beside an old test)
 Params: split.*
@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import random
 
-from tasks import dedup, export
-from tasks.config import CATEGORIES, SplitParams
-from tasks.examples import Example
-from tasks.io import atomic_paths, read_jsonl
-from tasks.layout import SPLITS, Paths
-from tasks.stage import StageFailed, stage_main
+from tasks.core.config import CATEGORIES, SplitParams
+from tasks.core.io import atomic_paths, read_jsonl
+from tasks.core.layout import SPLITS, Paths
+from tasks.core.records import Example
+from tasks.core.stage import StageFailed, stage_main
+from tasks.formats import export
+from tasks.quality import dedup
 
 
 def section_key(ex: Example) -> str | None:

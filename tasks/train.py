@@ -9,7 +9,7 @@ Params: train.*
 Training runs the curriculum in train.stages, each stage continuing from the previous one's
 adapter, and saves a checkpoint (adapter, optimizer state, progress) every train.checkpoint_every
 iterations in paths.train_checkpoints: an interrupted run resumes there instead of from zero.
-With `base_model: tiny` the stage first builds the offline base model (tasks/tiny_model.py) from
+With `base_model: tiny` the stage first builds the offline base model (tasks/tuner/tiny_model.py) from
 the train split's text and the docs. Any other value is a local mlx-lm model folder that mlx-lm
 loads; then paths.base_model only records which model was used.
 """
@@ -22,14 +22,24 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks import batches, chat_format
-from tasks.config import CurriculumStage, TrainParams
-from tasks.io import atomic_path, read_json, read_jsonl, write_json, write_text
-from tasks.layout import Paths
-from tasks.plots import loss_svg
-from tasks.stage import StageFailed, stage_main
-from tasks.training import (Checkpoint, LossLog, as_chat, base_model_path, corpus_texts, docs_texts, load_base,
-                            trainable_parameters, whole_progress)
+from tasks.core.config import CurriculumStage, TrainParams
+from tasks.core.io import atomic_path, read_json, read_jsonl, write_json, write_text
+from tasks.core.layout import Paths
+from tasks.core.stage import StageFailed, stage_main
+from tasks.formats import chat_format
+from tasks.reports.plots import loss_svg
+from tasks.tuner import batches
+from tasks.tuner.training import (
+    Checkpoint,
+    LossLog,
+    as_chat,
+    base_model_path,
+    corpus_texts,
+    docs_texts,
+    load_base,
+    trainable_parameters,
+    whole_progress,
+)
 
 
 def read_splits(p: TrainParams, paths: Paths) -> dict[str, list[dict]]:
@@ -47,7 +57,7 @@ def read_splits(p: TrainParams, paths: Paths) -> dict[str, list[dict]]:
 def prepare_base_model(p: TrainParams, paths: Paths, train_rows: list[dict], checkpoint: Checkpoint) -> dict:
     """Build the tiny base model (or note the external one) into paths.base_model. The built model
     is kept beside the training checkpoints, so a resumed run continues on the very same base."""
-    from tasks import tiny_model
+    from tasks.tuner import tiny_model
 
     with atomic_path(paths.base_model) as tmp:
         if p.base_model == "tiny" and Paths.base_record(checkpoint.base).exists():
@@ -105,7 +115,7 @@ def stage_rows(stage: CurriculumStage, train_rows: list[dict], p: TrainParams) -
 
 
 def batch_set(rows: list[dict], tokenizer, model, p: TrainParams, seed: int) -> tuple[batches.BatchSet, dict]:
-    """Chat rows as token ids in batches (tasks/batches.py), and what encoding them counted: rows,
+    """Chat rows as token ids in batches (tasks/tuner/batches.py), and what encoding them counted: rows,
     target tokens, tokens the max_seq_length cut dropped."""
     encoded, cut = [], 0
     for row in rows:
@@ -206,9 +216,9 @@ def model_config(model) -> dict:
 
 
 def export_lora_gguf(p: TrainParams, paths: Paths, config: dict, out: Path) -> dict | str:
-    """The adapter as llama.cpp's LoRA GGUF (tasks/gguf_export.py), when asked and the base is a
+    """The adapter as llama.cpp's LoRA GGUF (tasks/formats/gguf_export.py), when asked and the base is a
     Llama; otherwise a line saying why not."""
-    from tasks import gguf_export
+    from tasks.formats import gguf_export
 
     if not p.export.lora_gguf:
         return "not asked (train.export.lora_gguf)"
@@ -221,9 +231,10 @@ def export_model(p: TrainParams, paths: Paths, config: dict) -> dict:
     """What train writes into paths.fused for other runtimes: the adapter as llama.cpp's LoRA GGUF
     (train.export.lora_gguf), and, when asked, base + adapter fused by mlx-lm's own `fuse` command
     (train.export.fused) with a GGUF of it (train.export.gguf): for SmolLM2 written by
-    tasks/gguf_export.py into the base GGUF's own metadata (mlx-lm's writer gets its BPE tokenizer
+    tasks/formats/gguf_export.py into the base GGUF's own metadata (mlx-lm's writer gets its BPE tokenizer
     wrong for llama.cpp), for other bases by `mlx_lm fuse --export-gguf`. A note there says what it holds."""
-    from tasks import gguf_export, smollm2
+    from tasks.formats import gguf_export
+    from tasks.tuner import smollm2
 
     with atomic_path(paths.fused) as tmp:
         fused, gguf = p.export.fused or p.export.gguf, None
@@ -238,11 +249,11 @@ def export_model(p: TrainParams, paths: Paths, config: dict) -> dict:
                 gguf = {"path": str(paths.fused / "ggml-model-f16.gguf"), "written_by": "mlx_lm fuse --export-gguf"}
             elif p.export.gguf:
                 gguf = {**gguf_export.write_fused(smollm2.base_gguf(paths.model_cache), tmp, tmp / "model.gguf"),
-                        "path": str(paths.fused / "model.gguf"), "written_by": "tasks/gguf_export.py"}
+                        "path": str(paths.fused / "model.gguf"), "written_by": "tasks/formats/gguf_export.py"}
         else:
             tmp.mkdir()
         lora = export_lora_gguf(p, paths, config, Paths.lora_gguf(tmp))
-        notes = [f"- adapter.gguf: the adapter as a llama.cpp LoRA GGUF, used beside the base model's GGUF"
+        notes = ["- adapter.gguf: the adapter as a llama.cpp LoRA GGUF, used beside the base model's GGUF"
                  if isinstance(lora, dict) else f"- no adapter.gguf: {lora}",
                  "- the fused model (an mlx-lm folder)" if fused else "- not fused: set train.export.fused (or .gguf) to true in params.yaml",
                  f"- {Path(gguf['path']).name}: the fused model as GGUF ({gguf['written_by']})" if gguf else
@@ -259,7 +270,7 @@ def write_curves(log: LossLog, paths: Paths) -> None:
 
 
 def run(p: TrainParams, paths: Paths) -> dict:
-    from tasks.blas import warn_if_slow
+    from tasks.tuner.blas import warn_if_slow
 
     splits = read_splits(p, paths)
     blas = warn_if_slow()

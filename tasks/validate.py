@@ -21,14 +21,14 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from tasks import dedup
-from tasks.config import CATEGORIES, ValidateParams
-from tasks.examples import Example
-from tasks.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
-from tasks.redact import redact_messages
-from tasks.layout import Paths
-from tasks.report_html import validation_html
-from tasks.stage import StageFailed, stage_main
+from tasks.core.config import CATEGORIES, ValidateParams
+from tasks.core.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
+from tasks.core.layout import Paths
+from tasks.core.records import Example
+from tasks.core.stage import StageFailed, stage_main
+from tasks.quality import dedup
+from tasks.quality.redact import redact_messages
+from tasks.reports.validation_page import validation_html
 
 SAMPLE_IDS = 10
 

@@ -113,15 +113,15 @@ def tiny_project(tmp_path) -> Path:
 
 
 def tmp_paths(root: Path):
-    """The artifact layout of params.yaml, under `root` (tasks/layout.py names everything inside)."""
-    from tasks.config import load_params
+    """The artifact layout of params.yaml, under `root` (tasks/core/layout.py names everything inside)."""
+    from tasks.core.config import load_params
 
     return load_params(ROOT / "params.yaml").paths.under(root)
 
 
 def project_paths(project: Path):
     """The artifact layout of a project copy, as its own params.yaml says."""
-    from tasks.config import load_params
+    from tasks.core.config import load_params
 
     return load_params(project / "params.yaml").paths.under(project)
 
@@ -131,7 +131,7 @@ EXAMPLE = ROOT / "examples" / "filebox"
 
 def example_sources(**overrides):
     """The bundled example's sources, with any of them replaced."""
-    from tasks.config import load_params
+    from tasks.core.config import load_params
 
     sources = load_params(ROOT / "params.yaml").sources
     return sources.model_copy(update={**{k: ROOT / v for k, v in sources if v is not None}, **overrides})
@@ -139,6 +139,6 @@ def example_sources(**overrides):
 
 def only_sources(**given):
     """Sources with just the ones given; every other source is null."""
-    from tasks.config import Sources
+    from tasks.core.config import Sources
 
     return Sources(**{**{k: None for k in Sources.model_fields}, **given})

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 from pydantic import BaseModel, TypeAdapter
 
-from conftest import ROOT
-from tasks.config import Params, load_params
+from tasks.core.config import Params, load_params
 
 DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -69,9 +69,9 @@ def stage_module(stage: dict) -> str:
 
 def test_closure_follows_imports_inside_functions():
     """Regression: generate imports the teacher inside a function body; dvc.yaml once missed it."""
-    assert "tasks/teacher.py" in closure("tasks.generate")
-    assert "tasks/blas.py" in closure("tasks.train")  # imported inside train.run only
-    assert "tasks/tiny_model.py" not in closure("tasks.evaluate")
+    assert "tasks/teacher/jobs.py" in closure("tasks.generate")
+    assert "tasks/tuner/blas.py" in closure("tasks.train")  # imported inside train.run only
+    assert "tasks/tuner/tiny_model.py" not in closure("tasks.evaluate")
 
 
 @pytest.mark.parametrize("name", list(DVC))
@@ -88,8 +88,8 @@ def test_code_deps_equal_the_stage_import_closure(name):
 def test_the_contract_finds_a_missing_dep():
     """The check above can fail: take a real import away from a stage's deps."""
     stage = dict(DVC["generate"])
-    stage["deps"] = [d for d in stage["deps"] if d != "tasks/teacher.py"]
-    assert "tasks/teacher.py" in closure(stage_module(stage)) - code_deps(stage)
+    stage["deps"] = [d for d in stage["deps"] if d != "tasks/teacher/jobs.py"]
+    assert "tasks/teacher/jobs.py" in closure(stage_module(stage)) - code_deps(stage)
 
 
 # --- stages, params and the flow -----------------------------------------------------------
@@ -114,6 +114,7 @@ def test_the_flow_orders_stages_by_dependency_not_by_file_order(tmp_path):
     import shutil
 
     from conftest import run
+
     from flows.pipeline import stage_order
 
     run(["git", "init", "-q"], tmp_path)
@@ -219,10 +220,10 @@ def compare(model: type[BaseModel], values: dict, where: str, defaults: bool = T
 
 def test_every_knob_is_in_params_yaml_with_the_codes_default():
     problems = compare(Params, PARAMS, "")
-    from tasks.config import TeacherParams
+    from tasks.core.config import TeacherParams
 
     problems += compare(TeacherParams, commented_example("teacher"), "generate.teacher (commented example).")
-    from tasks.config import SkillParams
+    from tasks.core.config import SkillParams
 
     skill = commented_example("skills")[0]  # an example, not the defaults: every knob named, and valid
     problems += compare(SkillParams, skill, "generate.skills (commented example).", defaults=False)

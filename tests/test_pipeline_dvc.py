@@ -4,7 +4,6 @@ import re
 import subprocess
 
 import pytest
-
 from conftest import BIN, edit_params, project_paths, run
 
 pytestmark = pytest.mark.slow
@@ -173,7 +172,7 @@ def test_push_then_pull_into_a_fresh_clone_and_compare_runs(tiny_project, tmp_pa
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(tiny_project), str(clone)], tmp_path)
     (clone / ".venv").symlink_to(sys.prefix)
-    run([str(BIN / "python"), "-m", "tasks.plots_page"], clone)  # what `make setup` does in a fresh clone
+    run([str(BIN / "python"), "-m", "tasks.reports.plots_page"], clone)  # what `make setup` does in a fresh clone
     run(["make", "pull", f"REMOTE={remote}"], clone)
     assert json.loads(run([str(BIN / "dvc"), "status", "--json"], clone).stdout or "{}") == {}
     again = run([str(BIN / "dvc"), "repro"], clone)

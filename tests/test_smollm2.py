@@ -5,12 +5,13 @@ import json
 import shutil
 
 import pytest
-
 from conftest import BIN, ROOT, TINY_PARAMS, edit_params, project_paths, run
-from tasks import chat_format, smollm2
-from tasks.config import load_params
-from tasks.examples import prompt_and_reference
-from tasks.io import read_jsonl
+
+from tasks.core.config import load_params
+from tasks.core.io import read_jsonl
+from tasks.core.records import prompt_and_reference
+from tasks.formats import chat_format
+from tasks.tuner import smollm2
 
 CACHE = load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache  # where `make` put the wheel
 

@@ -11,13 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from conftest import BIN, ROOT, edit_params, free_port, project_env, project_paths, run
-from tasks import smollm2, teacher
-from tasks.backfill import NO_ANSWER
-from tasks.config import TeacherParams, load_params
-from tasks.io import read_jsonl
 
+from tasks.core.config import TeacherParams, load_params
+from tasks.core.io import read_jsonl
+from tasks.teacher import jobs
+from tasks.teacher.backfill import NO_ANSWER
+from tasks.teacher.client import Client, NoAnswer
+from tasks.tuner import smollm2
 
 SKILL = {"name": "folders", "description": "The user asks for a folder; the assistant makes it.", "quota": 2,
          "tools": ["create_folder"], "max_tokens": 200}
@@ -46,12 +47,12 @@ def test_a_failed_request_is_retried_reported_and_never_cached(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         p = TeacherParams(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="m", retries=1)
-        t = teacher.Teacher(p, tmp_path / "cache")
-        with pytest.raises(teacher.TeacherError, match="HTTP 503"):
-            t.complete([{"role": "user", "content": "hi"}])
+        t = Client(p, tmp_path / "cache")
+        assert t.complete_many([[{"role": "user", "content": "hi"}]]) == [NoAnswer("HTTP 503")]
     finally:
         server.shutdown()
     assert len(calls) == 2  # one try and one retry
+    assert t.report()["failed"] == {"HTTP 503": 1} and t.report()["retried"] == 1
     assert cache_files(tmp_path / "cache") == 0
 
 
@@ -120,7 +121,7 @@ def test_an_interrupted_generate_resumes_and_the_checks_reject_bad_answers(tiny_
         for ex in made:
             if ex["meta"].get("teacher") == "paraphrase":
                 text, query = ex["messages"][1]["content"], ex["messages"][-1]["content"]
-                assert teacher.paraphrase_problem(text, requests[ex["meta"]["of"]], query, set()) is None
+                assert jobs.paraphrase_problem(text, requests[ex["meta"]["of"]], query, set()) is None
         output = project_paths(tiny_project).generated.read_bytes()
 
         # third run: nothing asked, same output

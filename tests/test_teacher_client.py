@@ -1,6 +1,6 @@
 """The teacher's client against a small loopback server that injects the faults a real one will
 not produce on demand: 429 with Retry-After, 503, an answer slower than the timeout, a body that
-is not JSON, finish_reason "length", a 400. Each is survived as tasks/teacher_client.py says, and
+is not JSON, finish_reason "length", a 400. Each is survived as tasks/teacher/client.py says, and
 counted by reason; nothing that failed is cached; the budget stop is hard and a rerun resumes
 without paying twice (counted at the server)."""
 import json
@@ -15,9 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tasks.backfill import Progress, fill
-from tasks.config import TeacherParams
-from tasks.teacher_client import Client, PROMPT_VERSION
+from tasks.core.config import TeacherParams
+from tasks.teacher.backfill import Progress, fill
+from tasks.teacher.client import PROMPT_VERSION, Client, NoAnswer
+from tasks.teacher.judge import Judge
 
 
 class FaultServer:
@@ -162,12 +163,12 @@ def test_every_fault_is_survived_counted_and_never_cached(server, tmp_path):
     assert answers["503 then ok"] == "echo: 503 then ok" and server.calls["503 then ok"] == 2
     for text, reason, calls in [("slow", "timeout", 3), ("malformed", "malformed response", 3),
                                 ("length", "finish_reason length", 1), ("400", "HTTP 400", 1)]:
-        assert answers[text] is None and server.calls[text] == calls, text  # transient: 1 + 2 retries
+        assert answers[text] == NoAnswer(reason) and server.calls[text] == calls, text  # transient: 1 + 2 retries
         assert report["failed"][reason] == 1
     assert len(sleeps) == report["retried"] == 1 + 1 + 2 + 2  # no sleep after a last try
     assert cached(tmp_path / "cache") == report["requested"] == 4  # the answers, and the cut-off one as a failure
     again = Client(p, tmp_path / "cache", sleep=sleep)
-    assert again.complete_many([ask("length")]) == [None] and server.calls["length"] == 1
+    assert again.complete_many([ask("length")]) == [NoAnswer("finish_reason length")] and server.calls["length"] == 1
     assert again.report()["failed"] == {"finish_reason length": 1}
     assert report["tokens"]["output"] == 40  # three answers and the cut-off one were paid for
 
@@ -200,7 +201,7 @@ def test_the_budget_stops_hard_and_a_rerun_pays_for_nothing_twice(server, tmp_pa
     client = Client(p, tmp_path / "cache")
     answers = client.complete_many([ask(t) for t in texts])
     report = client.report()
-    done = [a for a in answers if a is not None]
+    done = [a for a in answers if not isinstance(a, NoAnswer)]
     assert report["stopped_by"] == "budget" and 0 < len(done) < len(texts)
     assert answers[:len(done)] == [f"echo: {t}" for t in texts[:len(done)]]  # in order, then nothing
     assert report["cost_usd"] <= 0.1 and sum(server.calls.values()) == len(done)
@@ -262,12 +263,12 @@ def test_estimate_then_a_run_the_budget_stops_then_a_rerun_that_finishes(tiny_pr
 
 
 def test_a_json_answer_is_asked_with_its_schema_and_asked_again_with_the_error(server, tmp_path):
-    from tasks.teacher import QA_SCHEMA
+    from tasks.teacher.jobs import QA_SCHEMA
 
     p = TeacherParams(base_url=server.url, model="m", parse_retries=2)
     client = Client(p, tmp_path / "cache")
     items = client.complete_json_many([ask("json please"), ask("never-json please")], QA_SCHEMA)
-    assert items == [{"question": "Why?", "answer": "Because."}, None]
+    assert items[0] == {"question": "Why?", "answer": "Because."} and isinstance(items[1], NoAnswer)
     assert server.calls["json please"] == 2 and server.calls["never-json please"] == 3  # 1 + parse_retries
     first = server.bodies[0]
     assert first["response_format"]["json_schema"]["schema"] == QA_SCHEMA
@@ -286,16 +287,17 @@ def test_tool_dialogues_are_reworded_with_calls_and_values_kept(server, tmp_path
     same objects, so they still validate; a rewrite that loses a path is rejected with its reason."""
     from conftest import EXAMPLE
     from jsonschema import Draft202012Validator
-    from tasks import teacher
-    from tasks.config import GenerateParams
+
+    from tasks.core.config import GenerateParams
     from tasks.generators import tools
+    from tasks.teacher import jobs
 
     p = GenerateParams(reference_date="2026-06-01", product="Filebox", quotas={"tool_use": 1})
     defs = json.loads((EXAMPLE / "tools.json").read_text())
     dialogues, _ = tools.dialogues(defs, p, random.Random(0), 24)
     tp = TeacherParams(base_url=server.url, model="m", tool_dialogues=24, max_attempts=1)
-    t = teacher.Teacher(tp, tmp_path / "cache")
-    kept, row = fill(t, teacher.tool_job(p.model_copy(update={"teacher": tp}), dialogues), None, Progress())
+    t = Client(tp, tmp_path / "cache")
+    kept, row = fill(t, jobs.tool_job(p.model_copy(update={"teacher": tp}), dialogues), None, Progress())
     tagged = [ex for ex in dialogues if "tag" in ex["messages"][1]["content"]]
     assert tagged and row["rejected"] == {"drops a value of the calls or results": len(tagged)}
     assert len(kept) == len(dialogues) - len(tagged)
@@ -305,7 +307,7 @@ def test_tool_dialogues_are_reworded_with_calls_and_values_kept(server, tmp_path
         old = originals[ex["meta"]["of"]]
         assert [m for m in ex["messages"] if m["role"] == "tool" or m.get("tool_calls")] == \
                [m for m in old["messages"] if m["role"] == "tool" or m.get("tool_calls")]
-        for i in teacher.tool_texts(old):
+        for i in jobs.tool_texts(old):
             assert ex["messages"][i]["content"] == "Hey, " + old["messages"][i]["content"]
         for m in ex["messages"]:
             for call in m.get("tool_calls") or []:
@@ -313,16 +315,16 @@ def test_tool_dialogues_are_reworded_with_calls_and_values_kept(server, tmp_path
 
 
 def test_the_judge_scores_keeps_and_rejects(server, tmp_path):
-    from tasks import teacher
-    from tasks.examples import chat, make_example
+    from tasks.core.records import chat, make_example
+    from tasks.teacher import jobs
 
     original = make_example("qa", chat(None, "Move /a.pdf to /Music.", "Moved."), "test")
     good = make_example("qa", chat(None, "Hey, move /a.pdf to /Music.", "Moved."), "test", meta={"of": original["id"]})
     stiff = make_example("qa", chat(None, "Relocate /a.pdf to /Music.", "Moved."), "test", meta={"of": original["id"]})
     params = TeacherParams(base_url=server.url, model="m", judge={"threshold": 6})
-    t = teacher.Teacher(params, tmp_path / "cache")
-    judge = teacher.Judge(params.judge)
-    source = teacher.words_of(original)
+    t = Client(params, tmp_path / "cache")
+    judge = Judge(params.judge)
+    source = jobs.words_of(original)
     kept, rejected = judge.keep(t, [(good, source), (stiff, source)], Progress())
     assert [ex["id"] for ex in kept] == [good["id"]] and kept[0]["meta"]["judge"] == {"score": 9, "reason": "reads well"}
     assert rejected == {"the judge scored it below 6": 1}

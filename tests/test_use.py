@@ -1,4 +1,4 @@
-"""The tuned model where people run it, each way checked by its real consumer: `tasks.chat`, the
+"""The tuned model where people run it, each way checked by its real consumer: `tasks.use.chat`, the
 OpenAI client against `make serve-model` (mlx_lm.server), llama.cpp (llama-cpp-python, built by
 `make consumers` from its PyPI source) loading the LoRA GGUF and the fused GGUF, TRL's SFTTrainer
 on the Hugging Face export, and the model card read back by huggingface_hub."""
@@ -11,8 +11,7 @@ import time
 
 import numpy as np
 import pytest
-
-from conftest import BIN, ROOT, copy_project, edit_params, free_port, project_env, project_paths, run, TINY_PARAMS
+from conftest import BIN, ROOT, TINY_PARAMS, copy_project, edit_params, free_port, project_env, project_paths, run
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +41,7 @@ def test_chat_replies_as_evaluate_did(evaluated):
     is the reply evaluate scored (or runs on past evaluate's length limit)."""
     graphql, qa = predictions(evaluated, "text-to-graphql")[0], predictions(evaluated, "qa")[0]
     lines = f"/graphql\n{graphql['prompt']}\n/docs\n{qa['prompt']}\n/quit\n"
-    out = subprocess.run([sys.executable, "-m", "tasks.chat", "--max-tokens", "64"], input=lines, cwd=evaluated,
+    out = subprocess.run([sys.executable, "-m", "tasks.use.chat", "--max-tokens", "64"], input=lines, cwd=evaluated,
                          env=project_env(), capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     print(out.stdout)
@@ -56,7 +55,7 @@ def test_chat_replies_as_evaluate_did(evaluated):
 
 def test_chat_without_an_adapter_says_what_to_run(tmp_path):
     project = copy_project(tmp_path / "project")
-    out = subprocess.run([sys.executable, "-m", "tasks.chat"], input="", cwd=project, env=project_env(),
+    out = subprocess.run([sys.executable, "-m", "tasks.use.chat"], input="", cwd=project, env=project_env(),
                          capture_output=True, text=True, timeout=300)
     assert out.returncode != 0 and "no adapter yet; run `make run`" in out.stderr and "Traceback" not in out.stderr
 
@@ -88,7 +87,7 @@ def test_served_model_answers_an_openai_client_as_evaluate_did(evaluated, tmp_pa
 
     row = predictions(evaluated, "text-to-graphql")[0]
     port, prompts = free_port(), tmp_path / "prompts.json"
-    server = subprocess.Popen([sys.executable, "-m", "tasks.serve_model", "--port", str(port), "--prompts", str(prompts)],
+    server = subprocess.Popen([sys.executable, "-m", "tasks.use.serve", "--port", str(port), "--prompts", str(prompts)],
                               cwd=evaluated, env=project_env(), stdout=subprocess.DEVNULL, stderr=open(tmp_path / "log", "w"),
                               start_new_session=True)
     try:
@@ -134,8 +133,10 @@ def smollm2_adapter(tmp_path_factory):
     import mlx.core as mx
     from mlx.utils import tree_flatten, tree_unflatten
 
-    from tasks import gguf_export, smollm2, train
-    from tasks.config import load_params
+    from tasks import train
+    from tasks.core.config import load_params
+    from tasks.formats import gguf_export
+    from tasks.tuner import smollm2
 
     ps = load_params(ROOT / "params.yaml")
     p = ps.train
@@ -172,7 +173,7 @@ def test_llama_cpp_applies_the_lora_gguf_as_mlx_applies_the_adapter(smollm2_adap
     for bit."""
     import mlx.core as mx
 
-    from tasks.training import load_base
+    from tasks.tuner.training import load_base
 
     llama_cpp = pytest.importorskip("llama_cpp", reason="run `make consumers` (make test does)")
     a = smollm2_adapter
@@ -199,8 +200,8 @@ def test_llama_cpp_runs_the_fused_gguf_as_mlx_runs_the_fused_model(smollm2_adapt
     import mlx.core as mx
     from mlx_lm import load
 
-    from tasks import gguf_export
-    from tasks.training import base_model_path
+    from tasks.formats import gguf_export
+    from tasks.tuner.training import base_model_path
 
     llama_cpp = pytest.importorskip("llama_cpp", reason="run `make consumers` (make test does)")
     a = smollm2_adapter
@@ -229,9 +230,10 @@ def test_trl_trains_on_the_hf_export_as_written(evaluated, tmp_path):
     import trl
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from tasks import chat_format, smollm2
-    from tasks.config import load_params
+    from tasks.core.config import load_params
     from tasks.evaluate import chat_tokens
+    from tasks.formats import chat_format
+    from tasks.tuner import smollm2
 
     base = smollm2.converted(load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache)
     tokenizer = AutoTokenizer.from_pretrained(base)

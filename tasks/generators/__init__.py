@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-MODES = ("assistant", "docs", "graphql")  # the ways the tuned model is talked to (tasks/chat.py)
+MODES = ("assistant", "docs", "graphql")  # the ways the tuned model is talked to (tasks/use/chat.py)
 
 
 def system_prompts(product: str, today: dt.date) -> dict[str, str]:

@@ -29,8 +29,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import inflect
-from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLList, GraphQLNonNull,
-                     GraphQLObjectType, GraphQLSchema, GraphQLUnionType, is_leaf_type)
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    is_leaf_type,
+)
 from graphql.pyutils import Undefined
 
 from tasks.generators import graphql as g

@@ -1,8 +1,8 @@
 """Chat examples from the stored conversation log, keeping those users rated highly."""
 from __future__ import annotations
 
-from tasks.config import GenerateParams
-from tasks.examples import Example, make_example
+from tasks.core.config import GenerateParams
+from tasks.core.records import Example, make_example
 
 CATEGORY = "conversation"
 

@@ -39,11 +39,23 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 
-from tasks.config import GenerateParams
-from tasks.examples import Example, chat, make_example
+from tasks.core.config import GenerateParams
+from tasks.core.records import Example, chat, make_example
 from tasks.generators import asking
-from tasks.generators.words import (COMMON_VERBS, IRREGULAR, any_word, article, base_form, byte_words, humanize,
-                                   join_and, known_verb, lower_first, sentence_case, split_comparison)
+from tasks.generators.words import (
+    COMMON_VERBS,
+    IRREGULAR,
+    any_word,
+    article,
+    base_form,
+    byte_words,
+    humanize,
+    join_and,
+    known_verb,
+    lower_first,
+    sentence_case,
+    split_comparison,
+)
 
 CATEGORY = "text-to-graphql"
 CONSTRUCTS = ("plain", "nested", "arguments", "filter", "sorting", "pagination", "alias",

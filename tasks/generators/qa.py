@@ -27,11 +27,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
-from tasks.config import GenerateParams
-from tasks.examples import Example, chat, make_example
+from tasks.core.config import GenerateParams
+from tasks.core.records import Example, chat, make_example
 from tasks.generators import facts
 from tasks.generators.words import base_form, first_person, lower_first, sentence_case
-from tasks.redact import source_offset
+from tasks.quality.redact import source_offset
 
 CATEGORY = "qa"
 KINDS = ("fact", "define", "how", "why", "list", "compare", "about")

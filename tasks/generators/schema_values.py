@@ -20,8 +20,8 @@ import random
 import re
 import string
 
+from tasks.core.json_schema import resolve
 from tasks.generators.words import VALUE_WORDS, any_word, humanize
-from tasks.json_schema import resolve
 
 FOLDERS = ["/Documents", "/Downloads", "/Pictures", "/Music", "/Projects", "/Archive"]
 EXTENSIONS = [".pdf", ".docx", ".jpg", ".mp4", ".zip", ".txt"]

@@ -1,10 +1,10 @@
 """Hand-written seed examples, in the typed format of training_data.jsonl, passed through."""
 from __future__ import annotations
 
-from tasks.config import CATEGORIES, GenerateParams
-from tasks.examples import Example, chat, make_example
+from tasks.core.config import CATEGORIES, GenerateParams
+from tasks.core.io import InputError
+from tasks.core.records import Example, chat, make_example
 from tasks.generators import graphql, qa, tools
-from tasks.io import InputError
 
 REQUIRED = {
     "qa": ("question", "answer"),

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from tasks.config import SkillParams
-from tasks.examples import Example, make_example, tool_call
-from tasks.io import InputError
+from tasks.core.config import SkillParams
+from tasks.core.io import InputError
+from tasks.core.records import Example, make_example, tool_call
 
 ANY_TOPIC = "(any)"  # the part of a skill's quota that no sub-topic claims
 

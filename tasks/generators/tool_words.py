@@ -23,9 +23,26 @@ import random
 import re
 
 from tasks.generators import schema_values
-from tasks.generators.words import (CALCULATES, COMMON_VERBS, CREATES, IRREGULAR, READS, SEARCHES, VALUE_WORDS,
-                                    QUERY_NAMES, SYNONYMS, VERB_SYNONYMS, article, base_form, byte_words, humanize, join_and, known_verb, past,
-                                    sentence_case)
+from tasks.generators.words import (
+    CALCULATES,
+    COMMON_VERBS,
+    CREATES,
+    IRREGULAR,
+    QUERY_NAMES,
+    READS,
+    SEARCHES,
+    SYNONYMS,
+    VALUE_WORDS,
+    VERB_SYNONYMS,
+    article,
+    base_form,
+    byte_words,
+    humanize,
+    join_and,
+    known_verb,
+    past,
+    sentence_case,
+)
 
 PREAMBLE = re.compile(r"^(?:(?:this|the|a)\s+(?:function|tool|method|endpoint|api|operation|service)\s+"
                       r"(?:that\s+|which\s+|will\s+|can\s+|is used to\s+|allows you to\s+)?"

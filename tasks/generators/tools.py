@@ -19,8 +19,8 @@ import re
 
 from jsonschema import Draft202012Validator
 
-from tasks.config import GenerateParams
-from tasks.examples import Example, make_example, tool_call
+from tasks.core.config import GenerateParams
+from tasks.core.records import Example, make_example, tool_call
 from tasks.generators import schema_values, tool_words
 
 CATEGORY = "tool_use"

@@ -1,12 +1,12 @@
-"""Training batches (tasks/batches.py): the same loss as mlx-lm's own masking, for less work."""
+"""Training batches (tasks/tuner/batches.py): the same loss as mlx-lm's own masking, for less work."""
 import json
 
 import pytest
 
-from tasks import batches
-from tasks.chat_format import TinyFormat
-from tasks.config import TinyModelParams
-from tasks.training import as_chat
+from tasks.core.config import TinyModelParams
+from tasks.formats.chat_format import TinyFormat
+from tasks.tuner import batches
+from tasks.tuner.training import as_chat
 
 SYSTEM = {"role": "system", "content": "You are the Filebox assistant. Use the tools when asked."}
 TOOLS = [{"type": "function", "function": {"name": "move_file", "description": "Move a file.",
@@ -33,7 +33,7 @@ ROWS = [
 def tiny(tmp_path_factory):
     from mlx_lm import load
 
-    from tasks import tiny_model
+    from tasks.tuner import tiny_model
 
     out = tmp_path_factory.mktemp("tiny")
     texts = [m["content"] for r in ROWS for m in r["messages"]] + [json.dumps(TOOLS)]

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from tasks import blas
+from tasks.tuner import blas
 
 
 def test_status_names_the_blas_this_environment_loads():
@@ -10,7 +10,7 @@ def test_status_names_the_blas_this_environment_loads():
     import os
 
     def status(**env) -> str:
-        out = subprocess.run([sys.executable, "-m", "tasks.blas", "status"], capture_output=True, text=True,
+        out = subprocess.run([sys.executable, "-m", "tasks.tuner.blas", "status"], capture_output=True, text=True,
                              env={**os.environ, **env}, check=True)
         return out.stdout.strip()
 

@@ -5,11 +5,12 @@ the bfcl-eval wheel: tests/real_inputs.py) and on schemas with $refs, unions and
 import json
 
 import pytest
-
-from real_inputs import bfcl_tools
-from tasks import chat_format, smollm2
-from tasks.config import load_params
 from conftest import ROOT
+from real_inputs import bfcl_tools
+
+from tasks.core.config import load_params
+from tasks.formats import chat_format
+from tasks.tuner import smollm2
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 import random
 from itertools import combinations
 
-from tasks import dedup
+from tasks.quality import dedup
 
 VOCAB = [f"w{i}" for i in range(400)]
 

@@ -1,11 +1,13 @@
 import json
 
 import pytest
+from conftest import EXAMPLE
 from graphql import build_schema
 
-from conftest import EXAMPLE
-from tasks import chat_format, evaluate, scores
-from tasks.examples import tool_call
+from tasks import evaluate
+from tasks.core.records import tool_call
+from tasks.evaluation import scores
+from tasks.formats import chat_format
 
 SCHEMA = build_schema((EXAMPLE / "schema.graphql").read_text())
 REF = 'query { files(filter: { kind: VIDEO }, first: 10) { edges { node { id name } } } }'
@@ -118,8 +120,8 @@ def tiny(tmp_path_factory):
     """A small tiny model (random weights, a BPE tokenizer) loaded as mlx-lm loads any model."""
     from mlx_lm import load
 
-    from tasks import tiny_model
-    from tasks.config import TinyModelParams
+    from tasks.core.config import TinyModelParams
+    from tasks.tuner import tiny_model
 
     path = tmp_path_factory.mktemp("tiny")
     texts = QUESTIONS + ["Files are kept in folders, and folders can be shared."] * 4
@@ -145,7 +147,7 @@ def test_batched_generation_gives_the_tokens_of_one_row_at_a_time(tiny):
     import mlx.core as mx
     from mlx_lm.generate import generate_step
 
-    from tasks.examples import prompt_and_reference
+    from tasks.core.records import prompt_and_reference
 
     model, tokenizer = tiny
     fmt = chat_format.TinyFormat()
@@ -171,7 +173,7 @@ def test_batched_reference_losses_equal_each_row_run_alone(tiny):
     import mlx.core as mx
     import mlx.nn as nn
 
-    from tasks.examples import prompt_and_reference
+    from tasks.core.records import prompt_and_reference
 
     model, tokenizer = tiny
     fmt = chat_format.TinyFormat()

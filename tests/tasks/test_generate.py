@@ -1,11 +1,12 @@
 import datetime as dt
 
 import pytest
-
 from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
-from tasks import generate, parse as parse_stage
-from tasks.config import GenerateParams, ParseParams
-from tasks.io import read_jsonl
+
+from tasks import generate
+from tasks import parse as parse_stage
+from tasks.core.config import GenerateParams, ParseParams
+from tasks.core.io import read_jsonl
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox",
                    quotas={"qa": 50, "text-to-graphql": 200, "tool_use": 100, "conversation": 50})
@@ -37,8 +38,8 @@ def test_missing_sources_skip_their_generators(tmp_path):
 
 
 def test_the_product_is_the_docs_title_when_the_param_is_unset():
+    from tasks.core.io import InputError
     from tasks.generate import product_name
-    from tasks.io import InputError
 
     chunks = [{"file": "guide/sharing.md", "heading_path": ["Sharing", "Links"]},
               {"file": "README.md", "heading_path": ["**Acme** Drive"]},

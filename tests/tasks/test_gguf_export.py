@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from tasks import gguf_export
-from tasks.io import InputError
-from tasks.smollm2 import unpermute
+from tasks.core.io import InputError
+from tasks.formats import gguf_export
+from tasks.tuner.smollm2 import unpermute
 
 CONFIG = {"model_type": "llama", "num_attention_heads": 4, "num_key_value_heads": 2}
 

@@ -1,7 +1,7 @@
 """Atomic writes: a target is replaced whole, or left as it was."""
 import pytest
 
-from tasks.io import atomic_path, atomic_paths
+from tasks.core.io import atomic_path, atomic_paths
 
 
 def test_a_folder_is_replaced_whole_and_a_failed_block_changes_nothing(tmp_path):

@@ -2,11 +2,11 @@ import json
 import sqlite3
 
 import pytest
-
 from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
+
 from tasks import parse
-from tasks.config import ParseParams
-from tasks.io import InputError, read_jsonl
+from tasks.core.config import ParseParams
+from tasks.core.io import InputError, read_jsonl
 
 P = ParseParams()
 

@@ -6,12 +6,14 @@ from collections import Counter
 from types import SimpleNamespace
 
 import pytest
-
 from conftest import example_sources, tmp_paths
-from tasks import export, generate, parse, split, tiny_model
-from tasks.config import GenerateParams, ParseParams, SplitParams
-from tasks.io import read_jsonl
-from tasks.layout import SPLITS
+
+from tasks import generate, parse, split
+from tasks.core.config import GenerateParams, ParseParams, SplitParams
+from tasks.core.io import read_jsonl
+from tasks.core.layout import SPLITS
+from tasks.formats import export
+from tasks.tuner import tiny_model
 
 GEN = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox",
                      quotas={"qa": 40, "text-to-graphql": 80, "tool_use": 40, "conversation": 20})
@@ -176,9 +178,9 @@ def test_qa_tests_trained_facts_in_phrasings_training_never_saw(split_project):
 def test_no_prompt_leaks_between_train_and_held_out_on_the_bundled_example(tmp_path):
     """Exact and near-duplicate prompts, checked pair by pair (not by LSH) on the default params."""
     from conftest import ROOT
+
     from tasks import validate
-    from tasks.config import load_params
-    from tasks.dedup import jaccard, prompt_text, shingles
+    from tasks.core.config import load_params
 
     params = load_params(ROOT / "params.yaml")
     paths = tmp_paths(tmp_path)  # the default params on the bundled example, as `make run` has them
@@ -189,7 +191,7 @@ def test_no_prompt_leaks_between_train_and_held_out_on_the_bundled_example(tmp_p
     rows = {s: read_jsonl(paths.split_file(s)) for s in SPLITS}
 
     def trigrams(row) -> set:
-        """Word 3-grams of everything the user said, lower-cased: written here, apart from tasks.dedup,
+        """Word 3-grams of everything the user said, lower-cased: written here, apart from tasks.quality.dedup,
         so that a bug in dedup's normalisation cannot hide a leak it caused."""
         words = re.findall(r"\w+", " ".join(m["content"] for m in row["messages"] if m["role"] == "user").lower())
         return {tuple(words[i:i + 3]) for i in range(max(1, len(words) - 2))}
@@ -220,7 +222,6 @@ def test_an_interrupted_split_leaves_the_last_set_whole(split_project, tmp_path)
     import time
 
     import yaml
-
     from conftest import ROOT, project_env
 
     paths, _ = split_project

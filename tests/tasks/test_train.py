@@ -5,11 +5,11 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import BIN, ROOT, edit_params, project_env, project_paths, run
-from tasks.config import load_params
-from tasks.io import InputError
-from tasks.training import base_model_path
+
+from tasks.core.config import load_params
+from tasks.core.io import InputError
+from tasks.tuner.training import base_model_path
 
 
 @pytest.mark.parametrize("value", ["examples", "no/such/folder", "not a model"])
@@ -78,7 +78,7 @@ def test_the_fused_model_and_gguf_match_base_plus_adapter(tiny_project):
 
 
 def test_a_stage_mix_replays_a_seeded_share_of_a_category():
-    from tasks.config import CurriculumStage, TrainParams
+    from tasks.core.config import CurriculumStage, TrainParams
     from tasks.train import stage_rows
 
     rows = [{"id": f"{c}-{i}", "category": c, "messages": [{"role": "user", "content": f"{c}-{i}"},

@@ -2,13 +2,13 @@ import json
 import shutil
 
 import pytest
-
 from conftest import ROOT, tmp_paths
+
 from tasks import validate
-from tasks.config import ValidateParams
-from tasks.examples import chat, make_example, tool_call
-from tasks.io import InputError, read_jsonl, write_jsonl
-from tasks.stage import StageFailed
+from tasks.core.config import ValidateParams
+from tasks.core.io import InputError, read_jsonl, write_jsonl
+from tasks.core.records import chat, make_example, tool_call
+from tasks.core.stage import StageFailed
 
 SUITES = ROOT / "expectations"
 SUITE = SUITES / "examples.json"

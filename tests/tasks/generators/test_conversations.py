@@ -1,6 +1,6 @@
 import datetime as dt
 
-from tasks.config import GenerateParams
+from tasks.core.config import GenerateParams
 from tasks.generators import conversations
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox", quotas={"conversation": 10})

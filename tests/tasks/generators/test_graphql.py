@@ -4,11 +4,11 @@ import random
 import re
 
 import pytest
+from conftest import EXAMPLE, ROOT
 from graphql import build_schema, introspection_from_schema, parse, validate
 
 from bench.synthetic import synthetic_schema
-from conftest import EXAMPLE, ROOT
-from tasks.config import GenerateParams
+from tasks.core.config import GenerateParams
 from tasks.generators import graphql
 from tasks.parse import parse_schema
 

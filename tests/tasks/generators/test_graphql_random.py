@@ -4,10 +4,10 @@ whose only field is itself sent the drafter into a RecursionError."""
 import random
 
 from graphql import build_schema, validate_schema
-
 from random_schemas import schema
-from tasks.generators import graphql
 from test_graphql import P, check_all_valid_and_distinct
+
+from tasks.generators import graphql
 
 
 def test_random_schemas_graphql_core_accepts_give_valid_queries():

@@ -2,13 +2,14 @@ import datetime as dt
 import random
 import re
 
-from bench.synthetic import synthetic_docs
 from conftest import EXAMPLE, only_sources, tmp_paths
+
+from bench.synthetic import synthetic_docs
 from tasks import parse
-from tasks.io import read_jsonl
-from tasks.redact import redact
-from tasks.config import GenerateParams, ParseParams
+from tasks.core.config import GenerateParams, ParseParams
+from tasks.core.io import read_jsonl
 from tasks.generators import qa
+from tasks.quality.redact import redact
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox", quotas={"qa": 1})
 

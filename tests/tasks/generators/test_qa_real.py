@@ -9,11 +9,11 @@ from importlib.metadata import metadata
 from pathlib import Path
 
 import pytest
+from test_qa import P
 
-from tasks.config import ParseParams
+from tasks.core.config import ParseParams
 from tasks.generators import qa
 from tasks.parse import parse_docs
-from test_qa import P
 
 # (package, product name): each package's long description (its PyPI page); "mlx-lm manual" is
 # the manual mlx-lm installs beside its code (README, LORA, SERVER, ... .md), a docs folder.

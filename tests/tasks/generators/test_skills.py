@@ -2,13 +2,13 @@
 import json
 
 import pytest
+from conftest import EXAMPLE
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from conftest import EXAMPLE
-from tasks.config import SkillParams
+from tasks.core.config import SkillParams
+from tasks.core.io import InputError
 from tasks.generators import skills
-from tasks.io import InputError
 
 TOOLS = json.loads((EXAMPLE / "tools.json").read_text())
 FOLDER = [t for t in TOOLS if t["function"]["name"] == "create_folder"]
@@ -57,7 +57,7 @@ def test_a_kept_dialogue_becomes_a_tool_use_example_with_its_skill_and_topic():
 
 
 def test_the_dialogue_schema_is_what_strict_structured_output_takes():
-    from tasks.teacher_client import strict_ready
+    from tasks.teacher.client import strict_ready
 
     assert strict_ready(skills.DIALOGUE_SCHEMA)
     Draft202012Validator(skills.DIALOGUE_SCHEMA).validate({"messages": RIGHT})

@@ -5,11 +5,11 @@ import json
 import random
 
 from jsonschema import Draft202012Validator
-
 from real_inputs import bfcl_tools
+from test_tools import P
+
 from tasks.generators import tools
 from tasks.parse import parse_tools
-from test_tools import P
 
 TOOLS = bfcl_tools()
 

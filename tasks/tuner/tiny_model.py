@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-from tasks.chat_format import CHAT_TEMPLATE, END, PAD, SPECIAL_TOKENS
-from tasks.config import TinyModelParams
+from tasks.core.config import TinyModelParams
+from tasks.formats.chat_format import CHAT_TEMPLATE, END, PAD, SPECIAL_TOKENS
+
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: Path) -> None:
     """Byte-level BPE on `texts`; writes tokenizer.json and tokenizer_config.json (with the chat template)."""
@@ -88,7 +89,7 @@ def pretrain(out_dir: Path, texts: list[str], p: TinyModelParams, batch_size: in
     from mlx_lm.tuner.datasets import CacheDataset, TextDataset
     from mlx_lm.tuner.trainer import TrainingArgs, train
 
-    from tasks.training import LossLog, whole_progress
+    from tasks.tuner.training import LossLog, whole_progress
 
     model, tokenizer = load(str(out_dir))
     docs = CacheDataset(TextDataset([{"text": t} for t in texts], tokenizer))

@@ -1,29 +1,27 @@
 """An optional teacher model behind any OpenAI-compatible chat endpoint: what it is asked, and
 the checks its answers must pass. How it is asked (concurrently, paced, retried, within a budget,
-every answer cached so an interrupted stage resumes) is tasks/teacher_client.py's.
-Each kind it makes is a Job (tasks/backfill.py asks until its quota is met): NL->GraphQL
+every answer cached so an interrupted stage resumes) is tasks/teacher/client.py's.
+Each kind it makes is a Job (tasks/teacher/backfill.py asks until its quota is met): NL->GraphQL
 paraphrases, QA pairs from doc chunks, tool dialogues in other words, and skills (whole dialogues,
 tasks/generators/skills.py). The teacher's output is checked before it is used: a paraphrase must be
 a new request in words (not JSON or code) that keeps the request's words and every value the query
 takes from it; a QA answer must be text found in its chunk; a rewritten tool dialogue must keep every
 value of its calls and results; a skill's dialogue must be in order, call only the skill's tools with
-arguments their schemas accept, and answer every call. The judge, if set, scores what passed.
+arguments their schemas accept, and answer every call. The judge (tasks/teacher/judge.py), if set, scores what passed.
 Rejected outputs are counted with their reasons.
 """
 from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from itertools import count
 
-from tasks.backfill import Job
-from tasks.config import GenerateParams, JudgeParams
-from tasks.examples import Example, chat, make_example
+from tasks.core.config import GenerateParams
+from tasks.core.records import Example, chat, make_example
 from tasks.generators import graphql, qa, skills
 from tasks.generators.conversations import system_prompt as conversation_prompt
 from tasks.generators.tools import system_prompt as tool_prompt
-from tasks.teacher_client import Client, TeacherError  # noqa: F401  (TeacherError: raised to callers)
+from tasks.teacher.backfill import Job
 
 PARAPHRASE_PROMPT = ("Rewrite the user's request in other words. Keep every value, name and number. "
                      "Reply with the rewritten request only.")
@@ -31,18 +29,6 @@ QA_PROMPT = ("Write one question that this text answers, and the answer copied w
              'Reply with JSON only: {"question": "...", "answer": "..."}\n\nText:\n')
 QA_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["question", "answer"],
              "properties": {"question": {"type": "string"}, "answer": {"type": "string"}}}
-
-
-class Teacher(Client):
-    """The teacher: the client, plus `complete` for one request that must succeed."""
-
-    def complete(self, messages: list[dict]) -> str:
-        answer = self.complete_many([messages])[0]
-        if answer is None:
-            reason = next(iter(self.failed), "no answer")
-            raise TeacherError(f"teacher at {', '.join(self.urls)} failed: {reason}. Start the server or set "
-                               "generate.teacher to null; finished requests are cached and will not be repeated")
-        return answer
 
 
 TOOL_PROMPT = ("These are the user's messages and the assistant's replies of a conversation in which the "
@@ -215,7 +201,7 @@ def find_span(text: str, answer: str) -> tuple[int, int] | None:
 
 
 
-# --- the jobs: what each kind asks for and the check its answer must pass (tasks/backfill.py asks) ---
+# --- the jobs: what each kind asks for and the check its answer must pass (tasks/teacher/backfill.py asks) ---
 
 def paraphrase_job(p: GenerateParams, examples: list[Example]) -> Job:
     """New NL -> GraphQL examples: the teacher's rewording of a request, with the same query, kept
@@ -312,56 +298,9 @@ def skill_jobs(p: GenerateParams, tool_defs: list[dict] | None, seen: set[str]) 
     return out
 
 
-def jobs(p: GenerateParams, made: dict[str, list[Example]], inputs: dict) -> list[Job]:
+def for_run(p: GenerateParams, made: dict[str, list[Example]], inputs: dict) -> list[Job]:
     """Every job a run with p.teacher does, in order (the order is part of what makes a rerun free)."""
     qa_seen = {ex["messages"][1]["content"] for ex in made.get(qa.CATEGORY, [])}
     return ([paraphrase_job(p, made.get(graphql.CATEGORY, [])), qa_job(p, inputs.get("docs", []), qa_seen),
              tool_job(p, made.get("tool_use", []))]
             + skill_jobs(p, inputs.get("tools"), set()))
-
-
-# --- the judge ------------------------------------------------------------------------------------
-
-JUDGE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["score", "reason"], "properties": {
-    "score": {"type": "integer", "minimum": 1, "maximum": 10}, "reason": {"type": "string"}}}
-
-
-def judge_request(rubric: str, source: str, candidate: Example) -> list[dict]:
-    return [{"role": "user", "content": (
-        f"Judge the candidate against its source. Score it from 1 to 10 for {rubric}. "
-        'Reply with JSON only: {"score": <1-10>, "reason": "<one sentence>"}\n\n'
-        f"Source:\n{source}\n\nCandidate:\n{words_of(candidate)}")}]
-
-
-class Judge:
-    """teacher.judge: the teacher scores each example it made against its source, 1-10 on the
-    rubric; below the threshold it is rejected with its score, above it keeps the score and the
-    reason in meta["judge"]. Counts every score it gives, over the whole run."""
-
-    def __init__(self, params: JudgeParams):
-        self.p = params
-        self.scores: Counter = Counter()
-        self.rejected: Counter = Counter()
-
-    def keep(self, client: Client, made: list[tuple[Example, str]], progress) -> tuple[list[Example], Counter]:
-        progress.grow(len(made))
-        failed_before = Counter(client.failed)
-        verdicts = client.complete_json_many([judge_request(self.p.rubric, source, ex) for ex, source in made],
-                                             JUDGE_SCHEMA, on_done=progress.update)
-        kept, rejected = [], Counter()
-        for reason, n in (client.failed - failed_before).items():  # one failure for each verdict not given
-            rejected[f"the judge gave no score: {reason}"] += n
-        for (ex, _), verdict in zip(made, verdicts):
-            if verdict is None:
-                continue
-            self.scores[verdict["score"]] += 1
-            if verdict["score"] < self.p.threshold:
-                rejected[f"the judge scored it below {self.p.threshold}"] += 1
-                continue
-            kept.append({**ex, "meta": {**ex["meta"], "judge": {"score": verdict["score"], "reason": verdict["reason"]}}})
-        self.rejected.update(rejected)
-        return kept, rejected
-
-    def report(self) -> dict:
-        return {"threshold": self.p.threshold, "scores": dict(sorted(self.scores.items())),
-                "rejected": dict(self.rejected.most_common())}

@@ -2,8 +2,8 @@
 and the base and tuned models' figures on the generated test split and on the golden set side
 by side, and QA closed-book and with retrieval.
 
-    python -m tasks.summary              # for the terminal (make run prints it)
-    python -m tasks.summary --markdown   # the metrics as the Markdown tables README shows
+    python -m tasks.reports.summary              # for the terminal (make run prints it)
+    python -m tasks.reports.summary --markdown   # the metrics as the Markdown tables README shows
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import argparse
 import json
 import sys
 
-from tasks.config import ParamsError, load_params
-from tasks.io import InputError
-from tasks.layout import Paths
+from tasks.core.config import ParamsError, load_params
+from tasks.core.io import InputError
+from tasks.core.layout import Paths
 
 # The metrics the tables show, per category, in this order (loss: lower is better).
 SHOWN = {
@@ -221,7 +221,7 @@ def terminal(reports: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tasks.summary", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tasks.reports.summary", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", default="params.yaml", help="the config file (default: %(default)s)")
     parser.add_argument("--markdown", action="store_true",

@@ -1,7 +1,7 @@
 """Typed view of params.yaml: the one config.
 
 Loaded once at each entry point; each stage receives its own section (and `Paths`, from
-tasks/layout.py), never the whole tree. `extra="forbid"` makes a misspelt key fail loudly. Every
+tasks/core/layout.py), never the whole tree. `extra="forbid"` makes a misspelt key fail loudly. Every
 default here equals the value in params.yaml (tests/test_contract.py checks it), so a section
 built in code, as the tests and benchmarks do, behaves as the shipped config.
 """
@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tasks.layout import Paths
+from tasks.core.layout import Paths
 
 CATEGORIES = ("qa", "text-to-graphql", "tool_use", "conversation")
 Category = Literal["qa", "text-to-graphql", "tool_use", "conversation"]
@@ -33,7 +33,7 @@ class Sources(_Frozen):
     tools: Path | None
     conversations: Path | None
     seed_examples: Path | None
-    eval_set: Path | None  # the golden set: hand-written, read by evaluate only (tasks/golden.py)
+    eval_set: Path | None  # the golden set: hand-written, read by evaluate only (tasks/evaluation/golden.py)
 
 
 class ParseParams(_Frozen):
@@ -57,7 +57,7 @@ class JudgeParams(_Frozen):
 
 class TeacherParams(_Frozen):
     """An OpenAI-compatible chat endpoint (or several) that paraphrases requests and writes QA from
-    doc chunks; how it is asked: tasks/teacher_client.py."""
+    doc chunks; how it is asked: tasks/teacher/client.py."""
 
     base_url: str | list[str]            # e.g. http://127.0.0.1:8080/v1; a list spreads requests across servers
     model: str

@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from tasks.json_schema import resolve
+from tasks.core.json_schema import resolve
 
 END = "<|end|>"
 CALL = "<|call|>"

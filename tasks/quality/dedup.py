@@ -14,7 +14,7 @@ import hashlib
 import re
 from typing import Iterable
 
-from tasks.examples import Example
+from tasks.core.records import Example
 
 _WORD = re.compile(r"\w+")
 

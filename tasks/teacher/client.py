@@ -38,8 +38,8 @@ from pathlib import Path
 
 import httpx
 
-from tasks.config import TeacherParams
-from tasks.io import InputError
+from tasks.core.config import TeacherParams
+from tasks.core.io import InputError
 
 PROMPT_VERSION = 1  # part of every cache key: bump it when a prompt changes what an answer means
 TRANSIENT = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -48,6 +48,73 @@ BACKOFF_S, BACKOFF_CAP_S = 1.0, 30.0
 
 class TeacherError(InputError):
     """The endpoint could not be reached or answered with an error."""
+
+
+# Why a request got no answer: the reasons the reports count, each spelled here once.
+TIMEOUT = "timeout"
+MALFORMED = "malformed response"  # a body that is not the JSON the API promises
+UNREACHABLE = "not sent: no endpoint could be reached"
+CONNECTION_FAILED = "connection failed"
+
+
+def http_error(status: int) -> str:
+    return f"HTTP {status}"
+
+
+def finish_reason(reason: str) -> str:
+    return f"finish_reason {reason}"  # "length" or "content_filter": an answer, but not a usable one
+
+
+def budget_ran_out(limit: str) -> str:
+    return f"not sent: the {limit} ran out"
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    """What a request gives back in place of an answer: why there is none."""
+    reason: str
+
+
+class Tracker:
+    """Every count the client keeps, changed only here, under one lock: answers from the cache and
+    from the server, requests sent (retries included), retries, JSON re-asks, failures by reason,
+    and what ended the run (the budget or the token limit)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts: Counter = Counter()
+        self.failed: Counter = Counter()
+        self.stopped_by: str | None = None
+
+    def add(self, what: str) -> None:  # "cached", "requested", "sent", "retried", "parse_retried"
+        with self.lock:
+            self.counts[what] += 1
+
+    def fail(self, reason: str) -> NoAnswer:
+        with self.lock:
+            self.failed[reason] += 1
+        return NoAnswer(reason)
+
+    def stop(self, limit: str) -> NoAnswer:
+        with self.lock:
+            self.stopped_by = self.stopped_by or limit
+        return self.fail(budget_ran_out(limit))
+
+    def unreachable(self, concurrency: int) -> bool:
+        """Nothing has answered and a whole round of requests could not connect."""
+        with self.lock:
+            return self.counts["requested"] == 0 and sum(
+                n for r, n in self.failed.items() if r.startswith(CONNECTION_FAILED)) >= concurrency
+
+    def reached_nothing(self) -> bool:
+        """No request got through to a server at all (as opposed to failing there)."""
+        return self.counts["requested"] == 0 and bool(self.failed) and all(
+            r.startswith((CONNECTION_FAILED, TIMEOUT, UNREACHABLE)) for r in self.failed)
+
+    def report(self) -> dict:
+        return {"cached": self.counts["cached"], "requested": self.counts["requested"], "sent": self.counts["sent"],
+                "retried": self.counts["retried"], "parse_retried": self.counts["parse_retried"],
+                "failed": dict(self.failed.most_common()), "stopped_by": self.stopped_by}
 
 
 @dataclass
@@ -226,11 +293,9 @@ class Client:
         self.budget = Budget(p)
         self.pacer = Pacer(p.rpm, p.tpm, sleep)
         self.rng = random.Random(0)  # jitter only: it never changes an answer
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the endpoint turn
         self.turn = 0
-        self.stats: Counter = Counter()
-        self.failed: Counter = Counter()
-        self.stopped_by: str | None = None
+        self.tracker = Tracker()
         self.seconds = 0.0
         # one kept-alive connection per request in flight (httpx keeps 20 by default: at concurrency
         # 32 the rest would be opened and closed for every request)
@@ -259,9 +324,9 @@ class Client:
         os.replace(tmp, path)
 
     # --- asking -----------------------------------------------------------------------------
-    def complete_many(self, requests: list[list[dict]], on_done=None) -> list[str | None]:
-        """The answer to each list of messages, in order; None where it failed or the budget
-        ended the run (counted in `failed` / `stopped_by`). `on_done()` is called after each."""
+    def complete_many(self, requests: list[list[dict]], on_done=None) -> list[str | NoAnswer]:
+        """The answer to each list of messages, in order; a NoAnswer with its reason where it
+        failed or the budget ended the run. `on_done()` is called after each."""
         return self.each(self.ask, requests, on_done)
 
     def each(self, fn, requests: list, on_done=None) -> list:
@@ -287,47 +352,33 @@ class Client:
         self.seconds += time.monotonic() - start
         return results
 
-    def ask(self, messages: list[dict], extra: dict | None = None) -> str | None:
+    def ask(self, messages: list[dict], extra: dict | None = None) -> str | NoAnswer:
         body = self.body(messages, extra)
         path = self.cache_path(body)
         if path.exists():
             record = json.loads(path.read_text())
-            with self.lock:
-                self.stats["cached"] += 1
-                if "failure" in record:
-                    self.failed[record["failure"]] += 1
-            return record.get("content")
-        with self.lock:  # nothing has answered and `concurrency` requests could not connect: stop asking
-            unreachable = self.stats["requested"] == 0 and sum(
-                n for r, n in self.failed.items() if r.startswith("connection failed")) >= self.p.concurrency
-            if unreachable:
-                self.failed["not sent: no endpoint could be reached"] += 1
-                return None
+            self.tracker.add("cached")
+            return self.tracker.fail(record["failure"]) if "failure" in record else record["content"]
+        if self.tracker.unreachable(self.p.concurrency):  # stop asking
+            return self.tracker.fail(UNREACHABLE)
         worst_in, worst_out = self.worst_case(body)
         limit = self.budget.reserve(worst_in, worst_out)
         if limit is not None:
-            with self.lock:
-                self.stopped_by = self.stopped_by or limit
-                self.failed[f"not sent: the {limit} ran out"] += 1
-            return None
+            return self.tracker.stop(limit)
         used_in = used_out = 0
         try:
             outcome = self.post(body, worst_in + worst_out)
             if isinstance(outcome, Failure):
-                with self.lock:
-                    self.failed[outcome.reason] += 1
                 if outcome.answered:  # the server's final word at temperature 0: asking again buys the same
                     self.remember(path, {"request": body, "failure": outcome.reason})
                     used_in, used_out = outcome.usage
-                    with self.lock:
-                        self.stats["requested"] += 1
-                return None
+                    self.tracker.add("requested")
+                return self.tracker.fail(outcome.reason)
             content, used_in, used_out = outcome
         finally:
             self.budget.settle(worst_in, worst_out, used_in, used_out)
         self.remember(path, {"request": body, "content": content, "usage": {"input": used_in, "output": used_out}})
-        with self.lock:
-            self.stats["requested"] += 1
+        self.tracker.add("requested")
         return content
 
     def post(self, body: dict, worst_tokens: int) -> tuple[str, int, int] | Failure:
@@ -342,8 +393,7 @@ class Client:
             self.pacer.wait(worst_tokens)
             wait = None
             try:
-                with self.lock:
-                    self.stats["sent"] += 1
+                self.tracker.add("sent")
                 response = self.http.post(url, json=body, headers=headers)
                 wait = retry_after(response.headers)
                 if wait and (response.status_code in (429, 503) or response.headers.get("x-ratelimit-remaining-requests") == "0"):
@@ -353,13 +403,12 @@ class Client:
                     self.pacer.used(failure[1] + failure[2])
                     return failure
             except httpx.TimeoutException:
-                failure = Failure("timeout", True)
+                failure = Failure(TIMEOUT, True)
             except httpx.TransportError as e:
-                failure = Failure(f"connection failed ({type(e).__name__})", True)
+                failure = Failure(f"{CONNECTION_FAILED} ({type(e).__name__})", True)
             if not failure.transient or attempt == self.p.retries:
                 break  # no wait after the last try
-            with self.lock:
-                self.stats["retried"] += 1
+            self.tracker.add("retried")
             delay = wait if wait is not None else self.rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_S * 2 ** attempt))
             self.sleep(delay)
         return failure
@@ -367,17 +416,17 @@ class Client:
     @staticmethod
     def read(response: httpx.Response) -> tuple[str, int, int] | Failure:
         if response.status_code != 200:
-            return Failure(f"HTTP {response.status_code}", response.status_code in TRANSIENT)
+            return Failure(http_error(response.status_code), response.status_code in TRANSIENT)
         try:
             data = response.json()
             choice = data["choices"][0]
             content = choice["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError):
-            return Failure("malformed response", True)
+            return Failure(MALFORMED, True)
         usage = data.get("usage") or {}
         used = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
         if choice.get("finish_reason") in ("length", "content_filter"):
-            return Failure(f"finish_reason {choice['finish_reason']}", False, answered=True, usage=used)
+            return Failure(finish_reason(choice["finish_reason"]), False, answered=True, usage=used)
         return content, *used
 
     # --- JSON answers ---------------------------------------------------------------------------
@@ -394,8 +443,8 @@ class Client:
         return {**({"response_format": fmt} if fmt else {}), **({"max_tokens": max_tokens} if max_tokens else {})}
 
     def complete_json_many(self, requests: list[list[dict]], schema: dict, on_done=None,
-                           max_tokens: int | None = None) -> list[dict | None]:
-        """A JSON object matching `schema` for each request, in order; None where it failed. The
+                           max_tokens: int | None = None) -> list[dict | NoAnswer]:
+        """A JSON object matching `schema` for each request, in order; a NoAnswer where it failed. The
         schema goes to the server as `response_format` (teacher.structured); an answer that is not
         such an object is asked again with the parse error fed back, at most teacher.parse_retries
         times, then counted as a failure by reason. `max_tokens` replaces teacher.max_tokens."""
@@ -405,26 +454,23 @@ class Client:
         extra = self.json_extra(schema, max_tokens)
         return self.each(lambda messages: self.ask_json(messages, validator, extra), requests, on_done)
 
-    def ask_json(self, messages: list[dict], validator, extra: dict) -> dict | None:
+    def ask_json(self, messages: list[dict], validator, extra: dict) -> dict | NoAnswer:
         for attempt in range(self.p.parse_retries + 1):
             answer = self.ask(messages, extra or None)
-            if answer is None:
-                return None  # failed or not sent: already counted
+            if isinstance(answer, NoAnswer):
+                return answer  # failed or not sent: already counted
             item, problem = parse_json(answer, validator)
             if problem is None:
                 return item
             if attempt == self.p.parse_retries:
-                with self.lock:
-                    self.failed[problem] += 1
-                return None
-            with self.lock:
-                self.stats["parse_retried"] += 1
+                return self.tracker.fail(problem)
+            self.tracker.add("parse_retried")
             messages = messages + [{"role": "assistant", "content": answer},
                                    {"role": "user", "content": f"That is not what was asked for ({problem}: "
                                                                f"{describe_error(answer, validator)}). Reply with "
                                                                f"one JSON object only, matching this JSON schema: "
                                                                f"{json.dumps(validator.schema)}"}]
-        return None
+        raise AssertionError("unreachable: the last attempt returns")
 
     @staticmethod
     def worst_case(body: dict) -> tuple[int, int]:
@@ -446,11 +492,8 @@ class Client:
                 "max_budget_usd": self.p.max_budget_usd, "max_total_tokens": self.p.max_total_tokens}
 
     def report(self) -> dict:
-        sent = self.stats["requested"]
-        return {"cached": self.stats["cached"], "requested": sent, "sent": self.stats["sent"],
-                "retried": self.stats["retried"], "parse_retried": self.stats["parse_retried"],
-                "failed": dict(self.failed.most_common()),
-                "stopped_by": self.stopped_by,
+        sent = self.tracker.counts["requested"]
+        return {**self.tracker.report(),
                 "tokens": {"input": self.budget.tokens_in, "output": self.budget.tokens_out},
                 "cost_usd": round(self.budget.spent_usd, 6), "seconds": round(self.seconds, 2),
                 "requests_per_s": round(sent / self.seconds, 2) if self.seconds else 0.0,

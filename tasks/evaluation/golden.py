@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tasks.config import GenerateParams
-from tasks.examples import Example
+from tasks.core.config import GenerateParams
+from tasks.core.io import InputError, read_jsonl
+from tasks.core.records import Example
 from tasks.generators import seeds
-from tasks.io import InputError, read_jsonl
 
 
 def _facts_ok(facts) -> bool:

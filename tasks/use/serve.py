@@ -17,7 +17,7 @@ this project), and for tool use the tools as usual:
 The server renders requests through the chat template train wrote beside the adapter
 (models/adapter/chat_template.jinja), the one the adapter was trained through: for SmolLM2, whose
 own template drops `tools`, it puts the tool specs into the system message as training did
-(tasks/chat_format.py, TaggedToolsFormat). A reply's tool calls come back in the message text as
+(tasks/formats/chat_format.py, TaggedToolsFormat). A reply's tool calls come back in the message text as
 lines `<tool_call>{"name": ..., "arguments": {...}}</tool_call>`.
 """
 from __future__ import annotations
@@ -29,11 +29,11 @@ import socket
 import sys
 from pathlib import Path
 
-from tasks.chat import modes
-from tasks.config import ParamsError, load_params
-from tasks.io import InputError
-from tasks.layout import Paths
-from tasks.training import base_model_path
+from tasks.core.config import ParamsError, load_params
+from tasks.core.io import InputError
+from tasks.core.layout import Paths
+from tasks.tuner.training import base_model_path
+from tasks.use.chat import modes
 
 
 def system_prompts(ps, paths) -> dict[str, str]:
@@ -51,7 +51,7 @@ def command(ps, paths, port: int, base_only: bool) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tasks.serve_model", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tasks.use.serve", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8080, help="loopback port (default: %(default)s)")
     parser.add_argument("--base", action="store_true", help="serve the base model alone, without the adapter")

@@ -7,7 +7,7 @@ score under the judge's threshold) is asked for again from the next candidates, 
 until the target is met, the candidates run out, the attempt cap is reached (teacher.max_attempts
 requests per example wanted), or the budget ends the run. Every attempt is accounted for: attempts
 = kept + every rejection by its reason (a request with no answer as "no answer: " and the client's
-reason: cut off, not JSON, not sent for the budget ...). Answers are cached (tasks/teacher_client.py), and the rounds
+reason: cut off, not JSON, not sent for the budget ...). Answers are cached (tasks/teacher/client.py), and the rounds
 depend only on the answers, so a rerun walks the same rounds for free and goes on from where the
 last one stopped.
 """
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Callable, Iterable
 
-from tasks.examples import Example
-from tasks.teacher_client import Client
+from tasks.core.records import Example
+from tasks.teacher.client import Client, NoAnswer
 
 NO_ANSWER = "no answer: "  # + the client's reason, e.g. "no answer: finish_reason length"
 
@@ -60,10 +60,10 @@ class Progress:
 
 
 def answers(client: Client, job: Job, batch: list, progress: Progress) -> list:
-    """The teacher's answer to each candidate's request, in order (None where it failed); JSON
+    """The teacher's answer to each candidate's request, in order (a NoAnswer where it failed); JSON
     requests grouped by schema, so each group goes out concurrently."""
     asks = [job.ask(c) for c in batch]
-    out: list = [None] * len(batch)
+    out: list = [NoAnswer('not asked')] * len(batch)
     groups: dict[str, list[int]] = {}
     for i, (_, schema) in enumerate(asks):
         groups.setdefault(json.dumps(schema, sort_keys=True), []).append(i)
@@ -86,8 +86,8 @@ def fill(client: Client, job: Job, judge, progress: Progress) -> tuple[list[Exam
     cap = client.p.max_attempts * job.target
     attempts, ended_by = 0, None
     while len(kept) < job.target:
-        if client.stopped_by:
-            ended_by = f"the budget (teacher.{'max_budget_usd' if client.stopped_by == 'budget' else 'max_total_tokens'})"
+        if (limit := client.tracker.stopped_by):
+            ended_by = f"the budget (teacher.{'max_budget_usd' if limit == 'budget' else 'max_total_tokens'})"
             break
         n = min(job.target - len(kept), cap - attempts)
         if n <= 0:
@@ -101,16 +101,12 @@ def fill(client: Client, job: Job, judge, progress: Progress) -> tuple[list[Exam
             progress.grow(len(batch))
         attempts += len(batch)
         made: list[tuple[Example, str]] = []
-        failed_before = Counter(client.failed)  # each request that gets no answer counts one failure, by reason
         for candidate, answer in zip(batch, answers(client, job, batch, progress)):
-            if answer is not None:
-                result = job.check(candidate, answer)
-                if isinstance(result, str):
-                    rejected[result] += 1
-                else:
-                    made.append(result)
-        for reason, n in (client.failed - failed_before).items():
-            rejected[NO_ANSWER + reason] += n
+            result = NO_ANSWER + answer.reason if isinstance(answer, NoAnswer) else job.check(candidate, answer)
+            if isinstance(result, str):
+                rejected[result] += 1
+            else:
+                made.append(result)
         if judge is not None:
             good, judged_out = judge.keep(client, made, progress)
             rejected.update(judged_out)

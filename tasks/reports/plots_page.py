@@ -1,6 +1,6 @@
 """`dvc plots show` that works offline.
 
-    python -m tasks.plots_page            # `make setup` runs this: writes .dvc/plots/offline.html
+    python -m tasks.reports.plots_page            # `make setup` runs this: writes .dvc/plots/offline.html
     .venv/bin/dvc plots show              # then uses it (.dvc/config: plots.html_template)
 
 DVC's own page loads Vega, Vega-Lite and vega-embed from a CDN, so with no network it is blank
@@ -43,7 +43,7 @@ def template() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tasks.plots_page", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tasks.reports.plots_page", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=TEMPLATE, help="where to write the template (default: %(default)s)")
     args = parser.parse_args(argv)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from tasks.examples import Example, last_user_text, prompt_and_reference
-from tasks.io import write_jsonl
-from tasks.layout import Paths
+from tasks.core.io import write_jsonl
+from tasks.core.layout import Paths
+from tasks.core.records import Example, last_user_text, prompt_and_reference
 
 
 def to_mlx(ex: Example) -> dict:

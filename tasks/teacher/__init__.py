@@ -1,0 +1,1 @@
+"""The optional teacher model: how it is asked (client: concurrent, paced, retried, budgeted, cached), what it is asked and how its answers are checked (jobs), asking until a quota is met (backfill), and the judge that scores what passed."""

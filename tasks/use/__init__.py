@@ -1,0 +1,1 @@
+"""Using the tuned model: `make chat` (use/chat.py) and `make serve-model` (use/serve.py)."""
