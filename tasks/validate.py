@@ -17,14 +17,13 @@ written outside the stage's outputs so that they survive.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 from tasks.core.config import CATEGORIES, ValidateParams
 from tasks.core.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
 from tasks.core.layout import Paths
-from tasks.core.records import Example
+from tasks.core.records import Example, call_problem
 from tasks.core.stage import StageFailed, stage_main
 from tasks.quality import dedup
 from tasks.quality.redact import redact_messages
@@ -62,15 +61,8 @@ def tool_calls_ok(ex: Example) -> bool | None:
     if not calls:
         return None
     known = {t["function"]["name"] for t in ex.get("tools") or []}
-    for c in calls:
-        fn = c.get("function", {})
-        try:
-            args = json.loads(fn.get("arguments", ""))
-        except (TypeError, json.JSONDecodeError):
-            return False
-        if fn.get("name") not in known or not isinstance(args, dict):
-            return False
-    return True
+    return all(call_problem(c.get("function", {}).get("name"), c.get("function", {}).get("arguments"), known) is None
+               for c in calls)
 
 
 def facts(examples: list[Example]):

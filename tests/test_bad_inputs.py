@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 import yaml
+
 from conftest import BIN, project_paths, run
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
 from pydantic import BaseModel, TypeAdapter
 
+from conftest import ROOT
 from tasks.core.config import Params, load_params
 
 DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
@@ -114,7 +114,6 @@ def test_the_flow_orders_stages_by_dependency_not_by_file_order(tmp_path):
     import shutil
 
     from conftest import run
-
     from flows.pipeline import stage_order
 
     run(["git", "init", "-q"], tmp_path)

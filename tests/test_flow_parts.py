@@ -2,7 +2,6 @@
 changed since the commit (`dvc params diff --json`), which stages are out of date
 (`dvc status --json`), never by reading DVC's English."""
 from conftest import copy_project, edit_params
-
 from flows.pipeline import changed_params, out_of_date
 
 

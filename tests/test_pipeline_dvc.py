@@ -4,6 +4,7 @@ import re
 import subprocess
 
 import pytest
+
 from conftest import BIN, edit_params, project_paths, run
 
 pytestmark = pytest.mark.slow

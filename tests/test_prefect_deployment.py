@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+
 from conftest import BIN, ROOT, free_port, project_env, run
 
 pytestmark = pytest.mark.slow

@@ -3,6 +3,7 @@ import json
 import sqlite3
 
 import pytest
+
 from conftest import BIN, project_paths, run
 from fixtures.secrets import in_a_sentence, must_not_survive, seeded_secrets
 

@@ -5,8 +5,8 @@ import json
 import shutil
 
 import pytest
-from conftest import BIN, ROOT, TINY_PARAMS, edit_params, project_paths, run
 
+from conftest import BIN, ROOT, TINY_PARAMS, edit_params, project_paths, run
 from tasks.core.config import load_params
 from tasks.core.io import read_jsonl
 from tasks.core.records import prompt_and_reference

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import BIN, ROOT, edit_params, free_port, project_env, project_paths, run
 
+from conftest import BIN, ROOT, edit_params, free_port, project_env, project_paths, run
 from tasks.core.config import TeacherParams, load_params
 from tasks.core.io import read_jsonl
 from tasks.teacher import jobs

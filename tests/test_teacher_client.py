@@ -285,9 +285,9 @@ def test_a_json_answer_is_asked_with_its_schema_and_asked_again_with_the_error(s
 def test_tool_dialogues_are_reworded_with_calls_and_values_kept(server, tmp_path):
     """The teacher rewrites a dialogue's user turns and replies; the calls and tool results are the
     same objects, so they still validate; a rewrite that loses a path is rejected with its reason."""
-    from conftest import EXAMPLE
     from jsonschema import Draft202012Validator
 
+    from conftest import EXAMPLE
     from tasks.core.config import GenerateParams
     from tasks.generators import tools
     from tasks.teacher import jobs
@@ -351,7 +351,7 @@ def test_skills_are_written_checked_backfilled_and_covered(tiny_project, server)
     jobs = report["generators"]["teacher"]["jobs"]
     # projects: 1 right, 2 wrong tool, 3 bad arguments, 4 unanswered, 5 right -> 2 kept in 5 asked
     assert jobs["skill folders / projects"] == {"target": 2, "kept": 2, "attempts": 5, "ended_by": None, "rejected": {
-        "calls a tool the skill may not use (delete_everything)": 1, "arguments do not match create_folder's parameters": 1,
+        "calls a tool it was not given (delete_everything)": 1, "arguments do not match create_folder's parameters": 1,
         "a tool call is not answered by a tool result": 1}}
     assert jobs["skill folders / broken"]["attempts"] == 3 and jobs["skill folders / broken"]["kept"] == 0
     assert jobs["skill folders / broken"]["ended_by"] == "the attempt cap (3 requests: teacher.max_attempts 3 x 1)"

@@ -52,6 +52,35 @@ def tool_call(call_id: str, name: str, arguments: dict) -> dict:
     }
 
 
+def call_problem(name: str | None, arguments: str | None, allowed: set[str], validator=None) -> str | None:
+    """Why one tool call cannot stand, or None: it names a tool it was given, its arguments are a
+    JSON object, and (with the tool's jsonschema validator) they match the tool's parameters.
+    validate checks every row's calls with this; the teacher's skill dialogues are checked with it
+    and their validators.
+
+    >>> call_problem("tag_file", '{"path": "/a"}', {"tag_file"}), call_problem("rm", "{}", {"tag_file"})
+    (None, 'calls a tool it was not given (rm)')
+    >>> call_problem("tag_file", "path=/a", {"tag_file"}), call_problem("tag_file", "[1]", {"tag_file"})
+    ("a call's arguments are not JSON", "a call's arguments are not a JSON object")
+    """
+    if name not in allowed:
+        return f"calls a tool it was not given ({name})" if name else "a call names no tool"
+    try:
+        args = json.loads(arguments)
+    except (TypeError, ValueError):
+        return "a call's arguments are not JSON"
+    if not isinstance(args, dict):
+        return "a call's arguments are not a JSON object"
+    if validator is not None:
+        try:
+            valid = validator.is_valid(args)
+        except Exception as e:  # noqa: BLE001 - a schema jsonschema cannot apply (a bad regex in a pattern, say)
+            return f"{name}'s parameters schema cannot be checked ({type(e).__name__})"
+        if not valid:
+            return f"arguments do not match {name}'s parameters"
+    return None
+
+
 def prompt_and_reference(ex: Example) -> tuple[list[dict], dict]:
     """Split an example at its first assistant turn: (messages before it, that turn).
 

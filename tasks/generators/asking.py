@@ -11,12 +11,12 @@ own words (field, type and enum names split and inflected by `inflect`, a kept l
 ordinary synonyms in `words.SYNONYMS`.
 
 A request that names no fields selects by one rule (`selection`), so a model can learn it: the
-item's `id`, its name-like field (graphql.NAME_FIELDS, else its first String field), and every field the
+item's `id`, its name-like field (graphql_schema.NAME_FIELDS, else its first String field), and every field the
 request's conditions, order or question mention (a size condition shows `size`, "newest first"
 shows `modifiedAt`, "which tags are on f_8" shows `tags { name }`). A request that names fields
 selects those too.
 
-Everything not understood (a required input it has no words for) is drawn by graphql.ValueMaker and
+Everything not understood (a required input it has no words for) is drawn by graphql_values.ValueMaker and
 said by its words, so every schema graphql-core accepts gets requests; every query is validated by
 the caller.
 """
@@ -39,8 +39,24 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 
-from tasks.generators import graphql as g
 from tasks.generators import schema_values
+from tasks.generators.graphql_schema import (
+    INT_MAX,
+    OFFSET_ARGS,
+    Root,
+    arg_role,
+    camel,
+    container_path,
+    fields_of,
+    is_list,
+    is_required,
+    name_field,
+    selectable,
+    unwrap,
+    wrap,
+)
+from tasks.generators.graphql_values import ValueMaker
+from tasks.generators.graphql_wording import subject_of
 from tasks.generators.words import QUERY_NAMES, SYNONYMS, VERB_SYNONYMS, any_word, article, humanize, split_comparison
 
 UNITS = [("KB", 1 << 10, ["kb", "KB", "k"]), ("MB", 1 << 20, ["mb", "MB", "megs", "megabytes"]),
@@ -87,7 +103,7 @@ class Piece:
 def size_words(comparison: str | None, rng: random.Random, kind: str) -> tuple[str, int]:
     """("over 2 gigs", 2147483648): a size bound in binary units, as file managers count."""
     unit, scale, names = rng.choice(UNITS[1:] if kind == "Int" else UNITS)
-    n = rng.choice([a for a in AMOUNTS[unit] if kind != "Int" or a * scale <= g.INT_MAX])
+    n = rng.choice([a for a in AMOUNTS[unit] if kind != "Int" or a * scale <= INT_MAX])
     name = rng.choice(names)
     amount = f"{n}{name}" if name in ("mb", "gb", "kb", "k") and rng.random() < 0.4 else f"{n} {name}"
     if n == 1 and name in ("gigs", "megs"):
@@ -153,7 +169,7 @@ def enum_words(value: str, rng: random.Random) -> str:
 def mentioned(subject: str, t) -> str | None:
     """The item field a condition's subject names: "size" -> size, "modified" -> modifiedAt,
     "tag" -> tags, "to path" -> path; None when it names none."""
-    fields = {n: f for n, f in g.fields_of(t).items() if g.selectable(f)}
+    fields = {n: f for n, f in fields_of(t).items() if selectable(f)}
     words = subject.split()
     for cut in (words, words[1:] if words[:1] in (["to"], ["new"]) else None):
         if not cut:
@@ -168,26 +184,26 @@ def mentioned(subject: str, t) -> str | None:
 
 
 def leaf_id(t) -> bool:
-    f = g.fields_of(t).get("id")
-    return f is not None and g.selectable(f) and is_leaf_type(g.unwrap(f.type)) and not g.is_list(f.type)
+    f = fields_of(t).get("id")
+    return f is not None and selectable(f) and is_leaf_type(unwrap(f.type)) and not is_list(f.type)
 
 
 def sub_selection(t, name: str) -> str:
     """`name` as a selection: a leaf as is, an object with its name field (or id)."""
-    inner = g.unwrap(g.fields_of(t)[name].type)
+    inner = unwrap(fields_of(t)[name].type)
     if is_leaf_type(inner):
         return name
-    path, item = g.container_path(inner)
+    path, item = container_path(inner)
     if isinstance(item, GraphQLUnionType):
-        return f"{name} {g.wrap(path, '{ ' + ' '.join(member_parts(item.types)) + ' }')}"
-    labels = [n for n in ("id" if leaf_id(item) else None, g.name_field(item)) if n]  # as the rule selects an item
-    return f"{name} {g.wrap(path, '{ ' + (' '.join(labels) or '__typename') + ' }')}"
+        return f"{name} {wrap(path, '{ ' + ' '.join(member_parts(item.types)) + ' }')}"
+    labels = [n for n in ("id" if leaf_id(item) else None, name_field(item)) if n]  # as the rule selects an item
+    return f"{name} {wrap(path, '{ ' + (' '.join(labels) or '__typename') + ' }')}"
 
 
 def selection(t, shows: list[str]) -> str:
     """The rule: id, the name field, then every field mentioned, once each."""
-    fields = g.fields_of(t)
-    picked = [n for n in ["id" if leaf_id(t) else None, g.name_field(t)] if n]
+    fields = fields_of(t)
+    picked = [n for n in ["id" if leaf_id(t) else None, name_field(t)] if n]
     picked += [n for n in dict.fromkeys(shows) if n in fields and n not in picked]
     if not picked:
         return "__typename"
@@ -201,8 +217,8 @@ def member_parts(members: list) -> list[str]:
     parts = []
     for m in members:
         names = [n for n in selection(m, []).split() if n.isidentifier()]
-        fields = g.fields_of(m)
-        keep = [n for n in names if n in fields and is_leaf_type(g.unwrap(fields[n].type))
+        fields = fields_of(m)
+        keep = [n for n in names if n in fields and is_leaf_type(unwrap(fields[n].type))
                 and taken.setdefault(n, str(fields[n].type)) == str(fields[n].type)]
         parts.append(f"... on {m.name} {{ {' '.join(keep) or '__typename'} }}")
     return parts
@@ -217,7 +233,7 @@ def item_selection(item, schema: GraphQLSchema, shows: list[str]) -> str:
     return "{ " + selection(item, shows) + " }"
 
 
-def noun_of(root: g.Root) -> str:
+def noun_of(root: Root) -> str:
     """What the person calls the root's objects: its name's words ("files", "pull requests")."""
     return humanize(root.name)
 
@@ -242,14 +258,14 @@ class Person:
         self.schema = schema
         self.rng = rng
         self.today = today
-        self.values = g.ValueMaker(rng, today)
+        self.values = ValueMaker(rng, today)
 
     # conditions ---------------------------------------------------------------------------
     def condition(self, path: tuple, name: str, t, description: str | None, item) -> Piece | None:
         """One condition on argument (or input field) `name`, or None when it has no everyday words."""
         rng = self.rng
-        inner = g.unwrap(t)
-        if g.is_list(t) or isinstance(inner, GraphQLInputObjectType):
+        inner = unwrap(t)
+        if is_list(t) or isinstance(inner, GraphQLInputObjectType):
             return None
         subject, comparison = split_comparison(name)
         shows = [f for f in [mentioned(subject, item)] if f]
@@ -296,17 +312,17 @@ class Person:
             return Piece(f"with {subject} {lead + ' ' if lead else ''}{n}", path, str(n), shows)
         return None
 
-    def conditions(self, root: g.Root, item) -> list[Piece]:
+    def conditions(self, root: Root, item) -> list[Piece]:
         """Up to two conditions from the root's plain and filter arguments, sizes in one range when
         both bounds are drawn ("between 1 and 10 mb"); each required input value always."""
         candidates: list[tuple] = []
         for name, arg in root.field.args.items():
-            role = g.arg_role(name, arg)
-            inner = g.unwrap(arg.type)
-            if g.is_required(arg):  # said by required_values
+            role = arg_role(name, arg)
+            inner = unwrap(arg.type)
+            if is_required(arg):  # said by required_values
                 continue
             if role == "filter" and isinstance(inner, GraphQLInputObjectType) and not getattr(inner, "is_one_of", False) \
-                    and not any(g.is_required(f) for f in inner.fields.values()) and not g.is_list(arg.type):
+                    and not any(is_required(f) for f in inner.fields.values()) and not is_list(arg.type):
                 for fname, f in inner.fields.items():
                     if f.deprecation_reason is None:
                         candidates.append(((name, fname), fname, f.type, f.description))
@@ -326,9 +342,9 @@ class Person:
     def size_range(self, candidates: list[tuple], item) -> Piece | None:
         """Both bounds of one size: "between 1 and 10 mb" (two argument values in one piece)."""
         bounds = {split_comparison(name)[1]: (path, name, t) for path, name, t, desc in candidates
-                  if is_size(g.unwrap(t), name, desc)}
+                  if is_size(unwrap(t), name, desc)}
         low, high = bounds.get("greater than"), bounds.get("less than")
-        if not low or not high or low[0][:-1] != high[0][:-1] or g.unwrap(low[2]).name != "Float":
+        if not low or not high or low[0][:-1] != high[0][:-1] or unwrap(low[2]).name != "Float":
             return None
         unit, scale, names = self.rng.choice(UNITS[1:])
         a, b = sorted(self.rng.sample(AMOUNTS[unit], 2))
@@ -337,23 +353,22 @@ class Person:
         shows = [f for f in [mentioned(subject, item)] if f]
         return Piece(words, low[0], str(a * scale), shows, extra=[(high[0], str(b * scale))])
 
-    def order(self, root: g.Root, item) -> Piece | None:
+    def order(self, root: Root, item) -> Piece | None:
         """A sort argument said by what it sorts ("biggest first", "newest first", "a to z")."""
-        rng = self.rng
         for name, arg in root.field.args.items():
-            if g.arg_role(name, arg) != "sort" or g.is_list(arg.type):
+            if arg_role(name, arg) != "sort" or is_list(arg.type):
                 continue
-            t = g.unwrap(arg.type)
+            t = unwrap(arg.type)
             if isinstance(t, GraphQLEnumType):
                 return self.sort_piece((name,), t, None, None, item)
             if isinstance(t, GraphQLInputObjectType):
-                enums = [(n, f) for n, f in t.fields.items() if isinstance(g.unwrap(f.type), GraphQLEnumType)]
-                key = next(((n, f) for n, f in enums if {"ASC", "DESC"} - set(g.unwrap(f.type).values)), None)
-                direction = next(((n, f) for n, f in enums if {"ASC", "DESC"} <= set(g.unwrap(f.type).values)), None)
-                others = [n for n, f in t.fields.items() if g.is_required(f) and (n, f) not in (key, direction)]
+                enums = [(n, f) for n, f in t.fields.items() if isinstance(unwrap(f.type), GraphQLEnumType)]
+                key = next(((n, f) for n, f in enums if {"ASC", "DESC"} - set(unwrap(f.type).values)), None)
+                direction = next(((n, f) for n, f in enums if {"ASC", "DESC"} <= set(unwrap(f.type).values)), None)
+                others = [n for n, f in t.fields.items() if is_required(f) and (n, f) not in (key, direction)]
                 if key is None or others:
                     return None
-                return self.sort_piece((name, key[0]), g.unwrap(key[1].type), (name, direction[0]) if direction else None,
+                return self.sort_piece((name, key[0]), unwrap(key[1].type), (name, direction[0]) if direction else None,
                                        direction[1] if direction else None, item)
         return None
 
@@ -384,9 +399,9 @@ class Person:
             return Piece(said, path, value, [shown] if shown else [])
         return Piece(said, path, value, [shown] if shown else [], extra=[(dir_path, literal_dir)])
 
-    def count(self, root: g.Root) -> Piece | None:
+    def count(self, root: Root) -> Piece | None:
         for name, arg in root.field.args.items():
-            if g.arg_role(name, arg) == "page" and name not in g.OFFSET_ARGS:
+            if arg_role(name, arg) == "page" and name not in OFFSET_ARGS:
                 n = self.rng.choice([3, 5, 5, 10, 10, 20])
                 said = self.rng.choice([f"top {n}", f"just {n}", f"first {n}", f"only {n}", f"{n} of them",
                                         f"max {n}", f"no more than {n}", f"just {SMALL.get(n, n)}"])
@@ -395,9 +410,9 @@ class Person:
 
     def fields_asked(self, item, k: int) -> list[tuple[str, str]]:
         """(field, words) for up to k fields beyond id and the name field."""
-        label = g.name_field(item)
-        fields = [n for n, f in g.fields_of(item).items() if g.selectable(f) and n not in ("id", label)
-                  and (is_leaf_type(g.unwrap(f.type)) or g.name_field(g.container_path(g.unwrap(f.type))[1]))]
+        label = name_field(item)
+        fields = [n for n, f in fields_of(item).items() if selectable(f) and n not in ("id", label)
+                  and (is_leaf_type(unwrap(f.type)) or name_field(container_path(unwrap(f.type))[1]))]
         picked = self.rng.sample(fields, k=min(k, len(fields)))
         return [(n, self.field_words(n)) for n in picked]
 
@@ -411,25 +426,25 @@ class Person:
         return words
 
     # requests -----------------------------------------------------------------------------
-    def request(self, root: g.Root) -> tuple[str, str, set] | None:
+    def request(self, root: Root) -> tuple[str, str, set] | None:
         """(query, words, constructs) for one thing a person may want from `root`, or None when it
         is not something this module says (a leaf-returning root, an input it cannot make)."""
         if root.op == "mutation":
             return self.action(root)
-        ret = g.unwrap(root.field.type)
+        ret = unwrap(root.field.type)
         if is_leaf_type(ret):
             return None
-        required = [n for n, a in root.field.args.items() if g.is_required(a)]
-        ids = [n for n in required if g.unwrap(root.field.args[n].type).name == "ID"]
-        if required and len(required) == 1 and ids and not g.container_path(ret)[0] and not g.is_list(root.field.type):
+        required = [n for n, a in root.field.args.items() if is_required(a)]
+        ids = [n for n in required if unwrap(root.field.args[n].type).name == "ID"]
+        if required and len(required) == 1 and ids and not container_path(ret)[0] and not is_list(root.field.type):
             return self.lookup(root, ids[0])
         return self.listing(root, required)
 
-    def required_values(self, root: g.Root, skip: set) -> list[Piece]:
+    def required_values(self, root: Root, skip: set) -> list[Piece]:
         out = []
         for n, a in root.field.args.items():
-            if g.is_required(a) and n not in skip:
-                inner = g.unwrap(a.type)
+            if is_required(a) and n not in skip:
+                inner = unwrap(a.type)
                 if inner.name == "String" and humanize(n) in TEXT_ARGS:
                     word = any_word(self.rng)
                     out.append(Piece(self.rng.choice([f"for {word}", f"matching {word}", f"called {word}", f"'{word}'"]),
@@ -439,15 +454,15 @@ class Person:
                 out.append(Piece(v.words, (n,), v.literal))
         return out
 
-    def listing(self, root: g.Root, required: list[str]) -> tuple[str, str, set]:
+    def listing(self, root: Root, required: list[str]) -> tuple[str, str, set]:
         rng = self.rng
-        path, item = g.container_path(g.unwrap(root.field.type))
-        many = bool(path) or g.is_list(root.field.type)
+        path, item = container_path(unwrap(root.field.type))
+        many = bool(path) or is_list(root.field.type)
         self.values.owner = humanize(getattr(item, "name", "item"))
         pieces = self.required_values(root, set())
         conditions = self.conditions(root, item) if rng.random() < 0.75 else []
         pieces += conditions
-        total = "totalCount" in g.fields_of(g.unwrap(root.field.type)) and many and rng.random() < 0.12
+        total = "totalCount" in fields_of(unwrap(root.field.type)) and many and rng.random() < 0.12
         sort = self.order(root, item) if rng.random() < 0.45 and not total else None
         page = self.count(root) if rng.random() < 0.35 else None
         asked = self.fields_asked(item, rng.choice([0, 0, 1, 1, 2])) if not total else []
@@ -462,7 +477,7 @@ class Person:
         if total:
             sel = "{ totalCount }"
         else:
-            sel = g.wrap(path, item_selection(item, self.schema, shows))
+            sel = wrap(path, item_selection(item, self.schema, shows))
         arg_text = f"({render(args)})" if args else ""
         query = f"query {{ {root.name}{arg_text} {sel} }}"  # "query" written out, as every drafted query does
         words = self.say_listing(root, item, pieces, sort, page if not total else None, asked, total)
@@ -476,7 +491,7 @@ class Person:
         rng = self.rng
         noun = noun_of(root)
         if rng.random() < 0.25:
-            noun = g.subject_of(root.name, root.field)
+            noun = subject_of(root.name, root.field)
         kind = next((p for p in pieces if p.literal and re.fullmatch(r"[A-Z][A-Z0-9_]*", p.literal)
                      and p.path[-1] in ("kind", "type", "category", "format")), None)
         term = next((p for p in pieces if humanize(p.path[-1]) in TEXT_ARGS and len(p.path) == 1 and p.literal), None)
@@ -527,10 +542,10 @@ class Person:
             text += "?"
         return cased(text, rng)
 
-    def lookup(self, root: g.Root, id_arg: str) -> tuple[str, str, set]:
+    def lookup(self, root: Root, id_arg: str) -> tuple[str, str, set]:
         """One object by its id: "show f_42", "how big is f_42?", "which tags are on f_8"."""
         rng = self.rng
-        item = g.unwrap(root.field.type)
+        item = unwrap(root.field.type)
         owner = humanize(getattr(item, "name", "item"))
         value = f"{owner[:rng.choice([1, 3])]}_{rng.randint(1, 9999)}"
         asked = self.fields_asked(item, rng.choice([0, 1, 1, 1, 2]))
@@ -558,7 +573,7 @@ class Person:
         return query, cased(text + ("?" if text.startswith(("what", "how", "which", "when")) and rng.random() < 0.6 else ""),
                             rng), {"arguments"}
 
-    def action(self, root: g.Root) -> tuple[str, str, set] | None:
+    def action(self, root: Root) -> tuple[str, str, set] | None:
         """A mutation said as an instruction: its name's verb, its target's id, each other value
         where a person puts it ("rename f_77 to budget.xlsx", "tag f_3 as receipts", "move f_204
         to /Archive/2025", "share f_9, link should expire july 1")."""
@@ -566,15 +581,15 @@ class Person:
         words = humanize(root.name).split()
         verb, obj = (words[0], " ".join(words[1:])) if words else ("run", "")
         removing = verb.startswith("un") or verb in ("remove", "delete")
-        ret = g.unwrap(root.field.type)
-        item = g.container_path(ret)[1] if not is_leaf_type(ret) else None
+        ret = unwrap(root.field.type)
+        item = container_path(ret)[1] if not is_leaf_type(ret) else None
         args: dict = {}
         said: list[str] = []
         target = None
         shows: list[str] = []
         for name, arg in root.field.args.items():
-            inner = g.unwrap(arg.type)
-            optional = not g.is_required(arg)
+            inner = unwrap(arg.type)
+            optional = not is_required(arg)
             if optional and rng.random() < 0.6:
                 continue
             subject = humanize(name)
@@ -582,7 +597,7 @@ class Person:
                 owner = subject.removesuffix(" id").removesuffix("id").strip() or (obj.split() or ["x"])[-1]
                 value = f"{owner[:rng.choice([1, 3])]}_{rng.randint(1, 999)}"
                 args[name] = f'"{value}"'
-                target = value if name in ("id", f"{g.camel(obj)}Id") or owner in obj else None
+                target = value if name in ("id", f"{camel(obj)}Id") or owner in obj else None
                 if target is None:
                     prep = "in" if owner.split()[-1] in CONTAINERS else "for"
                     said.append(rng.choice([f"{prep} {owner} {value}", f"{prep} {value}"]))
@@ -613,10 +628,10 @@ class Person:
 
     def action_value(self, name: str, arg, item, removing: bool = False) -> Piece | None:
         rng = self.rng
-        inner = g.unwrap(arg.type)
+        inner = unwrap(arg.type)
         subject = humanize(name)
         shown = [f for f in [mentioned(subject, item)] if f] if item is not None else []
-        if isinstance(inner, GraphQLInputObjectType) or g.is_list(arg.type):
+        if isinstance(inner, GraphQLInputObjectType) or is_list(arg.type):
             v = self.values.value(name, arg.type, arg.description)
             return Piece(v.words, (name,), v.literal, shown)
         if is_date(inner, name):
@@ -656,13 +671,13 @@ def cased(text: str, rng: random.Random) -> str:
     return text[:1].upper() + text[1:] if rng.random() < 0.3 else text
 
 
-def weight(root: g.Root) -> int:
+def weight(root: Root) -> int:
     """How often a root is asked for, relative to the others: a list with conditions to state far
     more often than an action or a plain list, one more share per condition its filter can state
     (up to 6), so that the many ways of asking get their share."""
     if root.op == "mutation":
         return 1
-    args = len([a for a in root.field.args.values() if not g.is_required(a)])
-    filters = [g.unwrap(a.type) for n, a in root.field.args.items() if g.arg_role(n, a) == "filter"]
+    args = len([a for a in root.field.args.values() if not is_required(a)])
+    filters = [unwrap(a.type) for n, a in root.field.args.items() if arg_role(n, a) == "filter"]
     conditions = sum(len(t.fields) for t in filters if isinstance(t, GraphQLInputObjectType))
     return 1 + min(args, 3) + min(conditions, 6)  # each condition is more ways of asking to learn

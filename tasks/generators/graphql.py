@@ -17,18 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-import re
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
 
 from graphql import (
-    GraphQLEnumType,
-    GraphQLField,
-    GraphQLInputObjectType,
     GraphQLInterfaceType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLUnionType,
@@ -37,112 +30,47 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.pyutils import Undefined
 
 from tasks.core.config import GenerateParams
 from tasks.core.records import Example, chat, make_example
 from tasks.generators import asking
-from tasks.generators.words import (
-    COMMON_VERBS,
-    IRREGULAR,
-    any_word,
-    article,
-    base_form,
-    byte_words,
-    humanize,
-    join_and,
-    known_verb,
-    lower_first,
-    sentence_case,
-    split_comparison,
+from tasks.generators.drawing import distinct
+from tasks.generators.graphql_schema import (
+    Root,
+    arg_role,
+    container_path,
+    has_required_args,
+    is_required,
+    leaf_fields,
+    object_fields,
+    pascal,
+    roots_of,
+    unwrap,
+    wrap,
 )
+from tasks.generators.graphql_selections import (
+    Selection,
+    abstract_selection,
+    alias_for,
+    leaves_selection,
+    nested_selection,
+    pick_leaves,
+)
+from tasks.generators.graphql_values import NoFiniteValue, Value, ValueMaker
+from tasks.generators.graphql_wording import CONDITIONS, LEADS, SHOWING, mutation_lead, query_lead, subject_of
+from tasks.generators.words import humanize, join_and, sentence_case
 
 CATEGORY = "text-to-graphql"
+
+
 CONSTRUCTS = ("plain", "nested", "arguments", "filter", "sorting", "pagination", "alias",
               "named_fragment", "inline_fragment", "variables", "directives", "mutation")
+
+
 ARG_KINDS = ("string", "int", "float", "boolean", "id", "enum", "list", "input_object", "custom_scalar")
 
-PAGE_SIZE_ARGS = {"first", "last", "limit", "top", "take", "pageSize", "perPage", "page_size", "per_page"}
-OFFSET_ARGS = {"offset", "skip"}
-CURSOR_ARGS = {"after", "before", "cursor"}
-SORT_ARGS = {"sort", "sortBy", "orderBy", "order", "order_by", "sort_by"}
-CONTAINER_FIELDS = ("nodes", "items", "results", "data")  # list wrappers of offset/cursor styles
-SIZES = [1 << 20, 10 << 20, 100 << 20, 500 << 20, 1 << 30, 2 << 30, 5 << 30]
-INT_MAX = 2**31 - 1  # GraphQL's Int is 32-bit signed
+
 NATURAL_EVERY = 4  # of every 4 requests, 3 are said as a person says them (asking.py), 1 shows a construct
-MAX_INPUT_DEPTH = 4  # input objects nested deeper get only what they must have, and lists get []
-# First words of a field description that is a sentence about it ("Look up a user by login"), not
-# a name for what it returns ("Files in the library"): such a field is named by its name instead.
-VERBS = {"look", "lookup", "get", "gets", "fetch", "fetches", "find", "finds", "return", "returns", "list",
-         "lists", "retrieve", "retrieves", "query", "queries", "search", "searches", "show", "shows", "read",
-         "reads", "resolve", "resolves", "load", "loads", "check", "checks", "provide", "provides", "used",
-         "this", "a", "an", "if", "when", "deprecated", "note", "gives", "give", "returned"}
-COMPOSITE = (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)
-# What names an object, in this order (else its first String field): selected with `id` always.
-NAME_FIELDS = ("name", "title", "displayName", "fullName", "login", "username", "label", "handle", "slug",
-               "key", "subject", "summary", "headline", "email")
-
-LEADS = ["Show me {s}", "List {s}", "Find {s}", "Get {s}", "I want to see {s}", "Give me {s}", "Fetch {s}"]
-SHOWING = [", showing {f}", " with their {f}", ", include {f}", " and tell me {f}"]
-CONDITIONS = [" with {c}", " where {c}", " that have {c}"]
-
-
-def subject_of(name: str, f: GraphQLField) -> str:
-    """What a request calls a root field: its description when that is a short name for what it
-    returns ("Files in the library" -> "files in the library"), else the field's name in words
-    (a description such as "Look up a code of conduct by its key" is not a name), its case as
-    words.lower_first leaves it ("GitHub Security Advisories" stays).
-
-    >>> subject_of("codeOfConduct", GraphQLField(GraphQLEnumType("E", {"A": 1}), description="Look up a code of conduct."))
-    'code of conduct'
-    >>> subject_of("advisories", GraphQLField(GraphQLEnumType("E", {"A": 1}), description="GitHub Security Advisories"))
-    'GitHub Security Advisories'
-    """
-    text = (f.description or "").strip().split("\n")[0].strip().rstrip(".")
-    words = text.split()
-    if not words or len(words) > 8 or words[0].lower() in VERBS or not text.replace(" ", "").isprintable() \
-            or is_verb(words):
-        return humanize(name)
-    return lower_first(text)
-
-
-def is_verb(words: list[str]) -> bool:
-    """Whether a description starting with `words` says what to do: "Perform a search", "Look up
-    a user", "Fetches the viewer" do; "books in the catalogue" (a noun that is also a verb) does not.
-
-    >>> is_verb(["Perform", "a", "search"]), is_verb(["Fetches", "the", "viewer"]), is_verb(["books", "in", "the"])
-    (True, True, False)
-    """
-    first, after = words[0], (words[1:2] or [""])[0].lower()
-    if not first[:1].isupper() or not first[1:].islower():
-        return False
-    base = known_verb(first)
-    if base not in COMMON_VERBS | IRREGULAR.keys() | {"perform", "look", "lookup"}:
-        return False
-    return base == first.lower() or after in ("a", "an", "the", "all", "one", "up", "every", "this", "its")
-
-
-def query_lead(root, rng: random.Random) -> str:
-    """A query request's opening: the field's description when it is an instruction ("Perform a
-    search across resources", "Look up a code of conduct", cut before "by its key"), every other
-    time; else a lead and the field's subject ("List GitHub Security Advisories")."""
-    text = (root.field.description or "").strip().split("\n")[0].strip().rstrip(".")
-    text = re.split(r"\s(?:by|for|with|using|based on|that|which|if|when)\s|[,;(]", text)[0]
-    text = re.sub(r"^Lookup\b", "Look up", re.sub(r"\s(?:given|specified|particular)\b", "", text))
-    words = text.split()
-    if words and len(words) <= 10 and is_verb(words) and rng.random() < 0.5:
-        return imperative(text)
-    return rng.choice(LEADS).format(s=subject_of(root.name, root.field))
-
-
-def imperative(text: str) -> str:
-    """A mutation's description as an instruction: "Adds a comment" -> "Add a comment".
-
-    >>> imperative("Adds a star."), imperative("Dismisses a review"), imperative("Applies a patch")
-    ('Add a star.', 'Dismiss a review', 'Apply a patch')
-    """
-    first, _, rest = text.partition(" ")
-    return f"{base_form(first)} {rest}".strip()
 
 
 def system_prompt(product: str, today: dt.date) -> str:
@@ -150,358 +78,6 @@ def system_prompt(product: str, today: dt.date) -> str:
     from: without it the query's date literal cannot be known from the request."""
     return (f"Translate the request into a GraphQL query for the {product} API. Today is {today.isoformat()}. "
             "Reply with the query only.")
-
-
-# --- schema helpers ---------------------------------------------------------------------------
-
-def unwrap(t):
-    while isinstance(t, (GraphQLNonNull, GraphQLList)):
-        t = t.of_type
-    return t
-
-
-def is_required(arg) -> bool:
-    return isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
-
-
-def has_required_args(f: GraphQLField) -> bool:
-    return any(is_required(a) for a in f.args.values())
-
-
-def fields_of(t) -> dict:
-    """A type's own fields: an object's or an interface's; a union has none (its members are
-    selected through inline fragments), nor has a scalar or an enum."""
-    return t.fields if isinstance(t, (GraphQLObjectType, GraphQLInterfaceType)) else {}
-
-
-def selectable(f: GraphQLField) -> bool:
-    """A field a draft may select: not deprecated, and no argument it must be given."""
-    return f.deprecation_reason is None and not has_required_args(f)
-
-
-def leaf_fields(t) -> list[str]:
-    return [n for n, f in fields_of(t).items() if is_leaf_type(unwrap(f.type)) and selectable(f)]
-
-
-def object_fields(t, kinds: tuple = COMPOSITE) -> list[str]:
-    """Selectable fields of `t` leading to a type of `kinds` (object, interface or union)."""
-    return [n for n, f in fields_of(t).items() if isinstance(unwrap(f.type), kinds) and selectable(f)]
-
-
-class NoFiniteValue(ValueError):
-    """An argument no finite literal can give: a @oneOf input whose every field is itself, say. A
-    draft that needs one is skipped (a property of the schema, not a bug of ours)."""
-
-
-def finite(t, seen: set[str]) -> bool:
-    """Whether input type `t` has a finite literal: scalars, enums and lists ([]) do; an input object
-    does unless it is a @oneOf whose every field leads back to a type in `seen` (graphql-core
-    already rejects cycles of non-null fields)."""
-    if isinstance(t, GraphQLNonNull):
-        t = t.of_type
-    if isinstance(t, GraphQLList) or not isinstance(t, GraphQLInputObjectType):
-        return True
-    if not getattr(t, "is_one_of", False):
-        return True
-    if t.name in seen:
-        return False
-    return any(finite(f.type, seen | {t.name}) for f in t.fields.values())
-
-
-def container_path(t) -> tuple[list[str], object]:
-    """Connection and list-wrapper types: (path to the items, item type).
-    FileConnection -> (["edges", "node"], File); a plain object -> ([], itself)."""
-    edges = fields_of(t).get("edges")
-    if edges is not None and selectable(edges):
-        node = fields_of(unwrap(edges.type)).get("node")
-        if node is not None and selectable(node) and isinstance(unwrap(node.type), COMPOSITE):
-            return ["edges", "node"], unwrap(node.type)
-    for name in CONTAINER_FIELDS:
-        f = fields_of(t).get(name)
-        if f is not None and is_list(f.type) and selectable(f) and isinstance(unwrap(f.type), COMPOSITE):
-            return [name], unwrap(f.type)
-    return [], t
-
-
-def is_list(t) -> bool:
-    return isinstance(t.of_type if isinstance(t, GraphQLNonNull) else t, GraphQLList)
-
-
-def wrap(path: list[str], inner: str) -> str:
-    for name in reversed(path):
-        inner = f"{{ {name} {inner} }}"
-    return inner
-
-
-def is_sort_arg(name: str, t) -> bool:
-    named = unwrap(t)
-    return name in SORT_ARGS or bool(re.search(r"(Sort|Order)(By|Input|Field)?$", named.name))
-
-
-def arg_role(name: str, arg) -> str:
-    """page | cursor | sort | filter | argument (a page size must be an Int, a cursor a string-like
-    scalar; an argument of another type with one of those names is a plain argument)."""
-    named = unwrap(arg.type)
-    if (name in PAGE_SIZE_ARGS or name in OFFSET_ARGS) and named.name == "Int":
-        return "page"
-    if name in CURSOR_ARGS and is_leaf_type(named) and not isinstance(named, GraphQLEnumType) \
-            and named.name not in ("Int", "Float", "Boolean"):
-        return "cursor"
-    if is_sort_arg(name, arg.type):
-        return "sort"
-    if isinstance(unwrap(arg.type), GraphQLInputObjectType):
-        return "filter"
-    return "argument"
-
-
-def pascal(name: str) -> str:
-    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", humanize(name)) if w)
-
-
-def camel(words: str) -> str:
-    p = pascal(words)
-    return (p[:1].lower() + p[1:]) or "item"
-
-
-# --- values -----------------------------------------------------------------------------------
-
-@dataclass
-class Value:
-    """An argument value: its GraphQL literal, the words that ask for it, and its kinds."""
-    literal: str
-    words: str
-    kinds: set = field(default_factory=set)
-
-
-class ValueMaker:
-    """Draws argument values by type, with the words a person would use for them."""
-
-    def __init__(self, rng: random.Random, today: dt.date):
-        self.rng = rng
-        self.today = today
-        self.owner = "item"  # whose id a bare `id` argument names: set per root field
-        self.shown: Counter = Counter()  # (input type, field) -> drafts that set it
-
-    def scalar(self, name: str, t, description: str | None) -> Value:
-        rng = self.rng
-        subject, comparison = split_comparison(name)
-        if isinstance(t, GraphQLEnumType):
-            value = rng.choice([v for v, d in t.values.items() if d.deprecation_reason is None] or list(t.values))
-            if {"ASC", "DESC"} <= set(t.values):
-                return Value(value, rng.choice(["ascending", "in ascending order"] if value == "ASC"
-                                               else ["descending", "in descending order"]), {"enum"})
-            if subject == "field":  # the field of a sort input: "sorted by size"
-                return Value(value, f"by {humanize(value)}", {"enum"})
-            return Value(value, f"{subject} {comparison + ' ' if comparison else ''}{humanize(value)}", {"enum"})
-        kind = t.name
-        about = (description or "").lower() + " " + name.lower()
-        if kind in ("Int", "Float") and ("byte" in about or "size" in about):
-            n = rng.choice([s for s in SIZES if kind == "Float" or s <= INT_MAX])
-            more = {"greater than": ["larger than", "bigger than", "over"], "less than": ["smaller than", "under"],
-                    "at least": ["at least"], "at most": ["at most"]}.get(comparison or "", [""])
-            return Value(str(n), f"{subject} {rng.choice(more)} {byte_words(n)}".replace("  ", " "),
-                         {"int" if kind == "Int" else "float"})
-        if kind in ("Int", "Float"):
-            n = rng.choice([1, 2, 3, 5, 10, 20, 25, 50, 100]) if kind == "Int" else round(rng.uniform(1, 100), 1)
-            return Value(str(n), f"{subject} {comparison + ' ' if comparison else ''}{n}", {kind.lower()})
-        if kind == "Boolean":
-            b = rng.random() < 0.5
-            return Value("true" if b else "false", f"{subject} {'true' if b else 'false'}", {"boolean"})
-        if kind == "ID":
-            owner = self.owner if subject == "id" else subject.removesuffix(" id")
-            value = f"{owner.replace(' ', '')[:1] or 'x'}_{rng.randint(100, 9999)}"
-            return Value(f'"{value}"', f"{subject} {value}", {"id"})
-        if "date" in kind.lower() or "time" in kind.lower():
-            return self.date(subject, comparison, with_time="time" in kind.lower())
-        if kind == "String":
-            word = any_word(rng)
-            if comparison == "containing":
-                words = rng.choice([f"'{word}' in the {subject}", f"{subject} containing '{word}'"])
-            else:
-                words = f"{subject} {comparison + ' ' if comparison else ''}'{word}'"
-            return Value(f'"{word}"', words, {"string"})
-        word = any_word(rng)  # another custom scalar: a string literal is accepted as is
-        return Value(f'"{word}"', f"{subject} '{word}'", {"custom_scalar"})
-
-    def date(self, subject: str, comparison: str | None, with_time: bool) -> Value:
-        """Relative dates in words, computed from the reference date (never from the clock)."""
-        rng = self.rng
-        today = self.today
-        if comparison in ("after", "at least", "greater than"):
-            days, phrase = rng.choice([(1, "since yesterday"), (7, "in the last week"), (30, "in the last month"),
-                                       (90, "in the last 90 days"), (365, "in the last year")])
-            words = f"{subject} {phrase}"
-        elif comparison in ("before", "at most", "less than"):
-            days, phrase = rng.choice([(7, "more than a week ago"), (30, "more than a month ago"),
-                                       (365, "more than a year ago")])
-            words = f"{subject} {phrase}"
-        else:
-            days = rng.choice([0, 1, 2, 5, 10])
-            phrase = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-            words = f"{subject} {phrase}"
-        if rng.random() < 0.3:  # sometimes the explicit date
-            words = f"{subject} {comparison + ' ' if comparison else 'on '}{(today - dt.timedelta(days=days)).isoformat()}"
-        day = today - dt.timedelta(days=days)
-        text = f"{day.isoformat()}T00:00:00Z" if with_time else day.isoformat()
-        return Value(f'"{text}"', words, {"custom_scalar"})
-
-    def input_object(self, name: str, t: GraphQLInputObjectType, depth: int) -> Value:
-        fields = list(t.fields.items())
-        required = [(n, f) for n, f in fields if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined]
-        optional = [(n, f) for n, f in fields if (n, f) not in required and f.deprecation_reason is None]
-        if depth > 1:  # deep input objects: only what must be given
-            optional = [(n, f) for n, f in optional if not isinstance(unwrap(f.type), GraphQLInputObjectType)]
-        if getattr(t, "is_one_of", False):  # @oneOf: exactly one key, one that ends (see `finite`)
-            ends = [(n, f) for n, f in fields if finite(f.type, {t.name})]
-            if not ends:
-                raise NoFiniteValue(f"no finite value of @oneOf input {t.name} exists")
-            terminal = [(n, f) for n, f in ends if not isinstance(f.type, GraphQLInputObjectType)]
-            chosen = [self.rng.choice(terminal if depth >= MAX_INPUT_DEPTH - 1 and terminal else
-                                      [x for x in optional if x in ends] or ends)]
-        else:
-            k = 0 if depth > 1 else self.rng.randint(1, min(2, len(optional))) if optional else 0
-            # the least-shown optional fields first (ties at random), so that every one is shown
-            ranked = sorted(optional, key=lambda x: (self.shown[(t.name, x[0])], self.rng.random()))
-            chosen = required + ranked[:k]
-            self.shown.update((t.name, n) for n, _ in ranked[:k])
-            if not chosen and optional:
-                chosen = [optional[0]]
-        parts = [(n, self.value(n, f.type, f.description, depth + 1)) for n, f in chosen]
-        literal = "{ " + ", ".join(f"{n}: {v.literal}" for n, v in parts) + " }"
-        kinds = {"input_object"}.union(*(v.kinds for _, v in parts)) if parts else {"input_object"}
-        if is_sort_arg(name, t):
-            return Value(literal, "sorted " + " ".join(v.words for _, v in parts), kinds)
-        return Value(literal, " and ".join(v.words for _, v in parts), kinds)
-
-    def value(self, name: str, t, description: str | None, depth: int = 0) -> Value:
-        inner = t.of_type if isinstance(t, GraphQLNonNull) else t
-        if depth > 3 * MAX_INPUT_DEPTH:  # only a chain of @oneOf inputs gets here; `finite` ends it
-            raise NoFiniteValue(f"input {name} nests deeper than {3 * MAX_INPUT_DEPTH}")
-        if isinstance(inner, GraphQLList) and depth >= MAX_INPUT_DEPTH:
-            return Value("[]", "", {"list"})
-        if isinstance(inner, GraphQLList):
-            first = self.value(name, inner.of_type, description, depth)
-            second = self.value(name, inner.of_type, description, depth)
-            if second.literal == first.literal or isinstance(unwrap(inner), GraphQLInputObjectType):
-                return Value(f"[{first.literal}]", first.words, first.kinds | {"list"})
-            return Value(f"[{first.literal}, {second.literal}]", f"{first.words} or {second.words}",
-                         first.kinds | second.kinds | {"list"})
-        named = unwrap(t)
-        if isinstance(named, GraphQLInputObjectType):
-            return self.input_object(name, named, depth)
-        return self.scalar(name, named, description)
-
-    def page(self, name: str) -> Value:
-        if name in OFFSET_ARGS:
-            n = self.rng.choice([10, 20, 50])
-            return Value(str(n), self.rng.choice([f"skipping the first {n}", f"starting after the first {n}"]), {"int"})
-        n = self.rng.choice([3, 5, 10, 20, 50])
-        return Value(str(n), self.rng.choice([f"only the first {n}", f"at most {n} of them", f"the top {n}"]), {"int"})
-
-    def cursor(self, name: str) -> Value:
-        token = f"c{self.rng.randint(10, 9999)}"
-        return Value(f'"{token}"', f"{name} cursor {token}", {"string"})
-
-
-# --- selections -------------------------------------------------------------------------------
-
-@dataclass
-class Selection:
-    text: str
-    words: list[str]
-    constructs: set = field(default_factory=set)
-
-
-def name_field(t) -> str | None:
-    """The field that names an object: NAME_FIELDS in order, else the first String leaf."""
-    fields = {n: f for n, f in fields_of(t).items() if selectable(f) and is_leaf_type(unwrap(f.type))
-              and not is_list(f.type)}
-    for n in NAME_FIELDS:
-        if n in fields:
-            return n
-    return next((n for n, f in fields.items() if unwrap(f.type).name == "String"), None)
-
-
-def pick_leaves(t, rng: random.Random, k_max: int = 3) -> list[str]:
-    """id, the name field (the one selection rule: tasks/generators/asking.py), and 1 to k_max others."""
-    leaves = leaf_fields(t)
-    always = [n for n in ("id", name_field(t)) if n in leaves]
-    others = [n for n in leaves if n not in always]
-    return always + rng.sample(others, k=min(len(others), rng.randint(1, k_max)))
-
-
-def leaves_selection(t, rng: random.Random) -> Selection:
-    picked = pick_leaves(t, rng)
-    if not picked:
-        return Selection("{ __typename }", ["their type"])
-    shown = [humanize(n) for n in picked if n != "id"] or ["id"]
-    return Selection("{ " + " ".join(picked) + " }", shown)
-
-
-def abstract_selection(t, schema: GraphQLSchema, rng: random.Random) -> Selection:
-    """Inline fragments on two possible types of an interface or union."""
-    possible = list(schema.get_possible_types(t))
-    chosen = rng.sample(possible, k=min(2, len(possible)))
-    parts, words = ["__typename"], []
-    base = leaf_fields(t) if isinstance(t, GraphQLInterfaceType) else []
-    taken: dict[str, str] = {}  # response name -> type: the same name with two types is invalid
-    for p in chosen:
-        own = [n for n in leaf_fields(p) if n not in base and n != "id"] or [n for n in leaf_fields(p) if n != "id"]
-        own = [n for n in own if taken.get(n, str(p.fields[n].type)) == str(p.fields[n].type)]
-        picks = rng.sample(own, k=min(len(own), rng.randint(1, 2))) if own else []
-        taken.update({n: str(p.fields[n].type) for n in picks})
-        if picks:
-            parts.append(f"... on {p.name} {{ {' '.join(picks)} }}")
-            kind = humanize(p.name)
-            words.append(f"for {article(kind)} {kind} its {join_and([humanize(n) for n in picks])}")
-    return Selection("{ " + " ".join(parts) + " }", ["type"] + words, {"inline_fragment"})
-
-
-def possessive(noun: str) -> str:
-    """"location" -> "location's"; a plural takes the bare apostrophe: "repositories" -> "repositories'"."""
-    return noun + ("'" if noun.endswith("s") else "'s")
-
-
-def nested_selection(t, rng: random.Random, hops: int) -> Selection:
-    """Leaves of `t` plus one object field followed for up to `hops` hops."""
-    own = leaves_selection(t, rng)
-    candidates = object_fields(t, (GraphQLObjectType, GraphQLInterfaceType))
-    if not candidates or hops < 1:
-        return own
-    name = rng.choice(candidates)
-    path, inner_type = container_path(unwrap(t.fields[name].type))
-    inner = nested_selection(inner_type, rng, hops - 1) if hops > 1 and rng.random() < 0.5 else leaves_selection(inner_type, rng)
-    text = own.text[:-1] + f"{name} {wrap(path, inner.text)} }}"
-    owner = humanize(name)
-    words = own.words + [f"the {possessive(owner)} {join_and(inner.words)}"]
-    return Selection(text, words, {"nested"} | inner.constructs)
-
-
-def alias_for(literal: str, field_name: str) -> str:
-    """A readable alias from the first value in a literal: ("video", files) -> "videoFiles".
-
-    >>> alias_for('{ kind: VIDEO, sizeGt: 5 }', "files"), alias_for('"f_12"', "file")
-    ('videoFiles', 'f12File')
-    """
-    m = re.search(r'"([^"]*)"|:\s*([A-Z][A-Z0-9_]*)\b|^([A-Z][A-Z0-9_]*)$|(-?\d+(?:\.\d+)?)', literal)
-    token = next((g for g in m.groups() if g), "") if m else ""
-    head = camel(token.lower()) if token else "item"
-    if not head[:1].isalpha():
-        head = "n" + head
-    return head + pascal(field_name)
-
-
-# --- one request ------------------------------------------------------------------------------
-
-@dataclass
-class Root:
-    op: str  # query | mutation
-    name: str
-    field: GraphQLField
-
-    @property
-    def item_type(self):
-        return container_path(unwrap(self.field.type))[1]
 
 
 def applicable(root: Root, schema: GraphQLSchema) -> list[str]:
@@ -716,23 +292,6 @@ class Drafter:
         return query, words, {"directives"} | ({"arguments"} if args else set())
 
 
-def mutation_lead(root: Root) -> str:
-    """A mutation request's opening: its description as an instruction when it starts with a verb
-    ("Adds a star to a repository" -> "Add a star to a repository"), else its name in words."""
-    text = (root.field.description or "").strip().split("\n")[0].strip().rstrip(".")
-    words = text.split()
-    if words and len(words) <= 12 and words[0].lower().endswith("s") and words[0][1:].islower():
-        return imperative(text)
-    return sentence_case(humanize(root.name))
-
-
-def roots_of(schema: GraphQLSchema) -> list[Root]:
-    """The query and mutation fields that are not deprecated (subscriptions are not drafted)."""
-    roots = [Root(op, n, f) for op, t in (("query", schema.query_type), ("mutation", schema.mutation_type))
-             for n, f in fields_of(t).items()]
-    return [r for r in roots if r.field.deprecation_reason is None]
-
-
 def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: int) -> tuple[list[Example], dict]:
     """Up to `quota` distinct NL -> GraphQL examples, cycling through the constructs so each one
     the schema allows is covered, and through the root fields that allow it. Returns the examples
@@ -747,22 +306,21 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
     constructs: dict[str, int] = {}
     arg_kinds: dict[str, int] = {}
     bugs: Counter = Counter()
-    seen: set[str] = set()
-    examples: list[Example] = []
-    repeats = 0
     turns = itertools.count()
     person = asking.Person(schema, rng, p.reference_date)
     weighted = [r for r in roots for _ in range(asking.weight(r))]
     natural_turns, construct_turns = itertools.count(), itertools.count()
-    while len(examples) < quota and cycle and repeats < p.max_repeats:
+
+    def draw():
+        """One request, natural or showing a construct in turn: (its words, a function making the
+        example), or None when it cannot be drafted or is not valid (counted in `bugs`)."""
         natural = next(turns) % NATURAL_EVERY != NATURAL_EVERY - 1
         try:
             if natural:  # what a person asks, in a person's words (tasks/generators/asking.py)
                 root = weighted[next(natural_turns) % len(weighted)]
                 drafted = person.request(root)
                 if drafted is None:
-                    repeats += 1
-                    continue
+                    return None
                 query, words, used = drafted
                 drafter.kinds = set()
             else:
@@ -773,25 +331,27 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
             query = " ".join(query.split())
             errors = [e.message for e in validate(schema, parse(query))]
         except NoFiniteValue:  # the schema allows this root no literal: try the next
-            repeats += 1
-            continue
+            return None
         except Exception as e:  # a schema shape this module mishandles: counted below, never fatal
             errors = [f"{'natural' if natural else construct} on {root.op}.{root.name}: {type(e).__name__}: {e}"]
-        words = (" ".join(words.split()) if natural else sentence_case(" ".join(words.split()))) if not errors else ""
-        if errors or words in seen:
+        if errors:
             bugs.update(errors[:1])
-            repeats += 1
-            continue
-        repeats = 0
-        seen.add(words)
-        for c in used:
-            constructs[c] = constructs.get(c, 0) + 1
-        for k in drafter.kinds:
-            arg_kinds[k] = arg_kinds.get(k, 0) + 1
-        examples.append(make_example(CATEGORY, chat(system_prompt(p.product, p.reference_date), words, query),
-                                     source=f"schema:{root.op}.{root.name}",
-                                     meta={"graphql_valid": True, "constructs": sorted(used), "root_field": root.name,
-                                           "style": "natural" if natural else "construct"}))
+            return None
+        words = " ".join(words.split()) if natural else sentence_case(" ".join(words.split()))
+        kinds = set(drafter.kinds)
+
+        def example() -> Example:
+            for c in used:
+                constructs[c] = constructs.get(c, 0) + 1
+            for k in kinds:
+                arg_kinds[k] = arg_kinds.get(k, 0) + 1
+            return make_example(CATEGORY, chat(system_prompt(p.product, p.reference_date), words, query),
+                                source=f"schema:{root.op}.{root.name}",
+                                meta={"graphql_valid": True, "constructs": sorted(used), "root_field": root.name,
+                                      "style": "natural" if natural else "construct"})
+        return words, example
+
+    examples = list(distinct(draw, quota, p.max_repeats)) if cycle else []
     if bugs:
         print(f"tunesmith generate: warning: {sum(bugs.values())} NL->GraphQL drafts were not valid against the "
               f"schema and were left out (a tunesmith bug: please report it with your schema); first: "

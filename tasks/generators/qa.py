@@ -30,11 +30,13 @@ from typing import Iterator
 from tasks.core.config import GenerateParams
 from tasks.core.records import Example, chat, make_example
 from tasks.generators import facts
+from tasks.generators.qa_defects import FUNCTION_WORDS, GENERIC_HEADINGS, defects, names, prose_words
 from tasks.generators.words import base_form, first_person, lower_first, sentence_case
 from tasks.quality.redact import source_offset
 
 CATEGORY = "qa"
 KINDS = ("fact", "define", "how", "why", "list", "compare", "about")
+ADMONITIONS = {"note", "tip", "tips", "warning", "important", "info", "caution", "danger", "hint", "example"}  # not terms to define
 _SENTENCE = re.compile(r"(?:[^.!?]|\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|resp|Mr|Dr|No)\.(?!\s*$)|\.(?=\w))+[.!?]+(?=\s|$)")
 _DEFINITION = re.compile(r"^(?:A|An) ([A-Za-z][\w-]*(?: [\w-]+){0,2}) (?:is|are) (?:a|an|the|any|how|what) ")
 _NAMED_DEFINITION = re.compile(r"^(?:\*\*|`)?([A-Z][\w-]*(?: [\w-]+){0,2})(?:\*\*|`)? is (?:a|an) ")
@@ -401,104 +403,6 @@ def _noun(topic: str | None) -> str:
     if words[0].lower().endswith("ing") and len(words) > 1:
         words = words[1:]
     return " ".join(words).lower()
-
-
-# --- defects ----------------------------------------------------------------------------------
-
-# Section headings that name a kind of content, not a topic: a question about "Commands" alone is
-# not a question a person asks.
-GENERIC_HEADINGS = {
-    "commands", "command", "example", "examples", "usage", "overview", "introduction", "intro", "notes", "note",
-    "details", "summary", "contents", "table of contents", "more", "misc", "miscellaneous", "other", "faq",
-    "see also", "license", "changelog", "links", "resources", "reference", "references", "help", "about",
-    "description", "features", "requirements", "installation", "install", "setup", "getting started",
-    "quickstart", "quick start", "contributing", "credits", "acknowledgements", "acknowledgments", "options",
-    "arguments", "parameters", "returns", "output", "result", "results", "demo", "tutorial", "documentation",
-    "docs", "history", "release notes", "news", "support", "authors", "status", "todo", "roadmap", "sponsors",
-    "recap", "next steps", "what's next", "limitations", "known issues", "troubleshooting", "tips",
-}
-ADMONITIONS = {"note", "tip", "tips", "warning", "important", "info", "caution", "danger", "hint", "example"}
-FUNCTION_WORDS = {"from", "to", "with", "for", "of", "in", "on", "by", "at", "into", "via", "and", "or", "about",
-                  "use", "install", "run", "add", "create", "get", "set", "make", "list", "see", "check", "read"}
-DEFECTS = ("doubled_word", "article_after_article", "topic_not_a_noun", "product_twice", "generic_topic",
-           "answer_ends_with_colon", "answer_ends_mid_sentence", "flattened_table", "answer_without_text",
-           "casing_changed", "wrong_person", "vague_reference", "answer_off_topic", "capital_article")
-QUESTION_WORDS = {"what", "how", "why", "when", "where", "which", "who", "does", "do", "can", "is", "are", "the",
-                  "tell", "me", "about", "explain", "you", "documentation", "say", "says", "define", "list", "describe",
-                  "differ", "from", "between", "difference", "there", "any", "should", "would", "could", "with",
-                  "that", "this", "for", "and", "or", "not", "into", "of", "in", "on", "to", "an", "my", "i", "it",
-                  "listed", "under", "mean", "means", "used", "use", "work", "works", "happens", "kinds", "types",
-                  "i'd", "like", "know", "idea", "quick", "question", "whether", "if"}  # a question's frame (facts.py)
-
-
-def names(text: str, product: str) -> bool:
-    """Whether `text` names the product (as written: "rich output" does not name Rich)."""
-    return bool(product) and re.search(rf"(?<![\w-]){re.escape(product)}(?![\w-])", text) is not None
-
-
-def prose_words(text: str) -> int:
-    """Words of an answer outside links' targets, images, HTML tags and markup: a list of badges,
-    sponsor logos or bare links has none."""
-    plain = re.sub(r"!?\[[^\]]*\]\([^)]*\)|\[!\[.*?\]\]|<[^>]+>|https?://\S+|[`*_#>|\[\]-]", " ", text)
-    return len(re.findall(r"[A-Za-z]{2,}", plain))
-
-
-def defects(question: str, answer: str, source: str, product: str, topic: str | None = None) -> list[str]:
-    """The defects of one QA pair, by kind (DEFECTS); none for a pair a person would write.
-    `source` is the text the answer comes from (its chunk), `topic` the heading it is under.
-
-    >>> defects("List the list Models.", "The models are listed below.", "", "X")
-    ['doubled_word']
-    >>> defects("What is Filebox?", "Filebox keeps the library index:", "", "Filebox")
-    ['answer_ends_with_colon']
-    >>> defects("What are the hugging Face Datasets in X?", "Datasets are many.", "Data from the Hugging Face Hub", "X")
-    ['casing_changed']
-    >>> defects("How do I try this out yourself in X?", "Run the demo.", "", "X", "Demo")
-    ['wrong_person', 'vague_reference', 'answer_off_topic']
-    """
-    found = []
-    words = re.findall(r"[A-Za-z][\w'-]*", question)
-    low = [w.lower() for w in words]
-    if any(len(low[i]) > 2 and low[i] in low[i + 1:i + 3] for i in range(len(low) - 1)):
-        found.append("doubled_word")
-    if re.search(r"\b(?:the|a|an) (?:the|a|an)\b", question, re.I):
-        found.append("article_after_article")
-    if m := re.search(r"\b(?:about|explain|under|are the|is the) (\w+)", question):
-        if m.group(1).lower() in FUNCTION_WORDS:
-            found.append("topic_not_a_noun")
-    if product and len(re.findall(rf"(?<![\w-]){re.escape(product)}(?![\w-])", question)) > 1:
-        found.append("product_twice")
-    if topic and topic.strip().lower().rstrip(":") in GENERIC_HEADINGS and topic.lower() in question.lower():
-        found.append("generic_topic")
-    text = answer.rstrip()
-    if prose_words(text) < 3:
-        found.append("answer_without_text")
-    last_line = text.splitlines()[-1].strip() if text else ""
-    if text.endswith(":"):
-        found.append("answer_ends_with_colon")
-    elif not re.search(r"[.!?)\]`\"'*]$|^\s*(?:[-*+]|\d+[.)])\s|^\|.*\|$|^```|\S \| \S", last_line) and "```" not in text[-4:]:
-        found.append("answer_ends_mid_sentence")
-    if re.search(r"\|[^\n]*\|\s*-{3,}[^\n]*\|[^\n]*\|", text) and "\n" not in text.split("|", 1)[1][:200]:
-        found.append("flattened_table")
-    if re.search(r"\b(?:your|yours|yourself)\b", question, re.I) \
-            or re.match(r"How (?:do|can|should) I\b", question) and re.search(r"\byou\b", question, re.I):
-        found.append("wrong_person")  # "How do I try this out yourself?", "Does Filebox delete your files?"
-    if re.search(r"(?<=[a-z] )(?:The|A|An) [a-z]", question):
-        found.append("capital_article")  # "Define The activity log."
-    if re.match(r"How (?:do|can|should) I \w+ (?:this|that|these|those|them)\b", question):
-        found.append("vague_reference")  # "How do I try this out?": this what?
-    product_words = set(re.findall(r"[a-z][\w'-]*", product.lower()))
-    asked = {w[:5] for w in low if len(w) > 2 and w not in QUESTION_WORDS | product_words}
-    said = {w.lower()[:5] for w in re.findall(r"[A-Za-z][\w'-]*", f"{answer} {topic or ''}")}
-    if asked and not asked & said:
-        found.append("answer_off_topic")  # no word the question asks about is in the answer or its heading
-    for word in words:  # a name the source capitalizes mid-sentence, and never writes in lower case
-        name = word[:1].upper() + word[1:]
-        if word[:1].islower() and re.search(rf"[a-z,;] {re.escape(name)}\b", source) \
-                and not re.search(rf"\b{re.escape(word)}\b", source):
-            found.append("casing_changed")
-            break
-    return found
 
 
 def tidy(text: str) -> str:

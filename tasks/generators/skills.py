@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 
 from tasks.core.config import SkillParams
 from tasks.core.io import InputError
-from tasks.core.records import Example, make_example, tool_call
+from tasks.core.records import Example, call_problem, make_example, tool_call
 
 ANY_TOPIC = "(any)"  # the part of a skill's quota that no sub-topic claims
 
@@ -130,20 +130,8 @@ def problem(item: dict, tools: list[dict], validators: dict[str, Draft202012Vali
             if previous == "assistant":
                 return "two assistant turns in a row"
             for c in calls:
-                if c["name"] not in allowed:
-                    return f"calls a tool the skill may not use ({c['name']})" if c["name"] else "a call names no tool"
-                try:
-                    args = json.loads(c["arguments"] or "{}")
-                except ValueError:
-                    return "a call's arguments are not JSON"
-                if not isinstance(args, dict):
-                    return "a call's arguments are not a JSON object"
-                try:
-                    valid = validators[c["name"]].is_valid(args)
-                except Exception as e:  # a schema jsonschema cannot apply (a bad regex in a pattern, say)
-                    return f"{c['name']}'s parameters schema cannot be checked ({type(e).__name__})"
-                if not valid:
-                    return f"arguments do not match {c['name']}'s parameters"
+                if (why := call_problem(c["name"], c["arguments"] or "{}", allowed, validators.get(c["name"]))):
+                    return why
                 if c["id"] in seen_ids or not c["id"]:
                     return "a call id is missing or used twice"
                 seen_ids.add(c["id"])

@@ -13,6 +13,7 @@ never a crash.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -22,6 +23,7 @@ from jsonschema import Draft202012Validator
 from tasks.core.config import GenerateParams
 from tasks.core.records import Example, make_example, tool_call
 from tasks.generators import schema_values, tool_words
+from tasks.generators.drawing import SKIP, Exhausted, distinct
 
 CATEGORY = "tool_use"
 DRAWS = 20  # tries for an argument set that validates before a tool is called undraftable
@@ -191,21 +193,25 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
     pool = list(tools)
     undraftable: dict[str, str] = {}
     system = {"role": "system", "content": system_prompt(p.product)}
-    seen: set[tuple[str, ...]] = set()
-    examples: list[Example] = []
     shapes: dict[str, int] = {}
-    turn = repeats = 0
-    while len(examples) < quota and repeats < p.max_repeats and pool:
-        shape = SHAPES[turn % len(SHAPES)]
-        turn += 1
+    turns = itertools.count()
+
+    def draw():
+        """One dialogue of the next shape: (its requests, a function finishing it), SKIP when its
+        tool got no valid arguments (the tool is dropped), or None when it cannot be made."""
+        nonlocal pool
+        if not pool:
+            raise Exhausted
+        shape = SHAPES[next(turns) % len(SHAPES)]
         try:
             calls = draw_calls(pool, shape, rng, validators, p.reference_date)
         except Undraftable as e:
             name = str(e)
             pool = [t for t in pool if t["function"]["name"] != name]
             undraftable[name] = f"no argument set drawn in {DRAWS} tries validates against its parameters schema"
-            continue
+            return SKIP
         meta = {"shape": shape}
+        body = None
         twice = one_sentence(calls[0], rng, validators, p.reference_date) if shape == "parallel" and rng.random() < 0.5 else None
         if twice is not None:  # "tag /a.png and /b.png as pets": one tool, two values, one sentence
             calls, requests = twice
@@ -216,17 +222,17 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
             meta["recovery"] = made[2] if made else None
         else:
             requests = [tool_words.ask(fn, args, rng) for fn, args in calls]
-        if tuple(requests) in seen:
-            repeats += 1
-            continue
-        if twice is None and shape != "error_recovery":  # those two made their body with their request
-            body = (multi_turn if shape == "multi_turn" else single_or_parallel)(calls, requests, rng, p.reference_date)
-        if body is None:
-            repeats += 1
-            continue
-        seen.add(tuple(requests))
-        repeats = 0
-        shapes[shape] = shapes.get(shape, 0) + 1
-        examples.append(make_example(CATEGORY, [system] + body, tools=tools, meta=meta,
-                                     source=f"tools:{'+'.join(fn['name'] for fn, _ in calls)}"))
+
+        def example() -> Example | None:
+            nonlocal body
+            if twice is None and shape != "error_recovery":  # those two made their body with their request
+                body = (multi_turn if shape == "multi_turn" else single_or_parallel)(calls, requests, rng, p.reference_date)
+            if body is None:
+                return None
+            shapes[shape] = shapes.get(shape, 0) + 1
+            return make_example(CATEGORY, [system] + body, tools=tools, meta=meta,
+                                source=f"tools:{'+'.join(fn['name'] for fn, _ in calls)}")
+        return tuple(requests), example
+
+    examples = list(distinct(draw, quota, p.max_repeats))
     return examples, {"shapes": shapes, "undraftable": undraftable}

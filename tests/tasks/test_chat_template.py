@@ -5,9 +5,9 @@ the bfcl-eval wheel: tests/real_inputs.py) and on schemas with $refs, unions and
 import json
 
 import pytest
+
 from conftest import ROOT
 from real_inputs import bfcl_tools
-
 from tasks.core.config import load_params
 from tasks.formats import chat_format
 from tasks.tuner import smollm2

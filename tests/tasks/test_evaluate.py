@@ -1,9 +1,9 @@
 import json
 
 import pytest
-from conftest import EXAMPLE
 from graphql import build_schema
 
+from conftest import EXAMPLE
 from tasks import evaluate
 from tasks.core.records import tool_call
 from tasks.evaluation import scores

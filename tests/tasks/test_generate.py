@@ -1,8 +1,8 @@
 import datetime as dt
 
 import pytest
-from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
 
+from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
 from tasks import generate
 from tasks import parse as parse_stage
 from tasks.core.config import GenerateParams, ParseParams

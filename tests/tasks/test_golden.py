@@ -4,8 +4,8 @@ import json
 
 import pytest
 import yaml
-from conftest import EXAMPLE, ROOT, example_sources, tmp_paths
 
+from conftest import EXAMPLE, ROOT, example_sources, tmp_paths
 from tasks import evaluate, generate, parse, split
 from tasks.core.config import GenerateParams, load_params
 from tasks.core.io import InputError, read_json, read_jsonl, write_json

@@ -2,8 +2,8 @@ import json
 import sqlite3
 
 import pytest
-from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
 
+from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
 from tasks import parse
 from tasks.core.config import ParseParams
 from tasks.core.io import InputError, read_jsonl

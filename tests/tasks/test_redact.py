@@ -2,11 +2,11 @@ import re
 from collections import Counter
 
 import pytest
+
+from bench.synthetic import synthetic_docs
 from conftest import EXAMPLE
 from fixtures import pii_corpus
 from fixtures.secrets import in_a_sentence, must_not_survive, seeded_secrets
-
-from bench.synthetic import synthetic_docs
 from tasks.quality.redact import redact
 
 SECRETS = seeded_secrets()

@@ -1,9 +1,9 @@
 """The scorers a user's figures rest on: each shown passing the answers a person would accept and
 failing the ones a person would not."""
 import pytest
-from conftest import EXAMPLE
 from graphql import build_schema
 
+from conftest import EXAMPLE
 from tasks.evaluation.scores import fact_scores, graphql_scores, has_fact, key_facts, token_f1, tool_scores
 
 SCHEMA = build_schema((EXAMPLE / "schema.graphql").read_text())

@@ -6,8 +6,8 @@ from collections import Counter
 from types import SimpleNamespace
 
 import pytest
-from conftest import example_sources, tmp_paths
 
+from conftest import example_sources, tmp_paths
 from tasks import generate, parse, split
 from tasks.core.config import GenerateParams, ParseParams, SplitParams
 from tasks.core.io import read_jsonl
@@ -178,7 +178,6 @@ def test_qa_tests_trained_facts_in_phrasings_training_never_saw(split_project):
 def test_no_prompt_leaks_between_train_and_held_out_on_the_bundled_example(tmp_path):
     """Exact and near-duplicate prompts, checked pair by pair (not by LSH) on the default params."""
     from conftest import ROOT
-
     from tasks import validate
     from tasks.core.config import load_params
 
@@ -222,6 +221,7 @@ def test_an_interrupted_split_leaves_the_last_set_whole(split_project, tmp_path)
     import time
 
     import yaml
+
     from conftest import ROOT, project_env
 
     paths, _ = split_project

@@ -2,8 +2,8 @@ import json
 import shutil
 
 import pytest
-from conftest import ROOT, project_paths
 
+from conftest import ROOT, project_paths
 from tasks.reports import summary
 
 METRICS = {"base": {"qa": {"n": 2, "loss": 3.0, "perplexity": 20.1, "token_f1": 0.1, "rouge_l": 0.1},

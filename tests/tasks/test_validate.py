@@ -2,8 +2,8 @@ import json
 import shutil
 
 import pytest
-from conftest import ROOT, tmp_paths
 
+from conftest import ROOT, tmp_paths
 from tasks import validate
 from tasks.core.config import ValidateParams
 from tasks.core.io import InputError, read_jsonl, write_jsonl

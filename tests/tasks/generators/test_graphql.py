@@ -4,12 +4,12 @@ import random
 import re
 
 import pytest
-from conftest import EXAMPLE, ROOT
 from graphql import build_schema, introspection_from_schema, parse, validate
 
 from bench.synthetic import synthetic_schema
+from conftest import EXAMPLE, ROOT
 from tasks.core.config import GenerateParams
-from tasks.generators import graphql
+from tasks.generators import graphql, graphql_schema, graphql_wording
 from tasks.parse import parse_schema
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox", quotas={"text-to-graphql": 1})
@@ -137,7 +137,7 @@ def test_a_request_that_names_no_fields_selects_by_the_one_rule():
             if "modifiedAfter" in q or "modifiedBefore" in q or "MODIFIED_AT" in q:
                 assert "modifiedAt" in q.split("node", 1)[1], (w, q)
     asked = [(m.group(1), q) for w, q in natural for m in [re.match(r"(?:whats|what is|get me) the (\w+(?: \w+)?) of ", w.lower())] if m]
-    assert asked and all(graphql.camel(field) in q for field, q in asked), asked
+    assert asked and all(graphql_schema.camel(field) in q for field, q in asked), asked
 
 
 def test_schema_docstrings_become_the_words():
@@ -192,5 +192,5 @@ def test_an_invalid_draft_is_counted_and_left_out_not_fatal(monkeypatch, capsys)
 
 
 def test_words_from_real_descriptions():
-    assert graphql.imperative("Removes a label") == "Remove a label"
-    assert graphql.subject_of("viewer", build_schema('type Query {\n  "The currently authenticated user."\n  viewer: String\n}').query_type.fields["viewer"]) == "the currently authenticated user"
+    assert graphql_wording.imperative("Removes a label") == "Remove a label"
+    assert graphql_wording.subject_of("viewer", build_schema('type Query {\n  "The currently authenticated user."\n  viewer: String\n}').query_type.fields["viewer"]) == "the currently authenticated user"

@@ -5,9 +5,9 @@ import random
 
 import pytest
 from graphql import build_schema, validate_schema
-from real_inputs import graphql_schemas
 from test_graphql import P, check_all_valid_and_distinct
 
+from real_inputs import graphql_schemas
 from tasks.core.io import InputError
 from tasks.generators import graphql
 from tasks.parse import parse_schema

@@ -2,13 +2,12 @@ import datetime as dt
 import random
 import re
 
-from conftest import EXAMPLE, only_sources, tmp_paths
-
 from bench.synthetic import synthetic_docs
+from conftest import EXAMPLE, only_sources, tmp_paths
 from tasks import parse
 from tasks.core.config import GenerateParams, ParseParams
 from tasks.core.io import read_jsonl
-from tasks.generators import qa
+from tasks.generators import qa, qa_defects
 from tasks.quality.redact import redact
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox", quotas={"qa": 1})
@@ -136,5 +135,5 @@ def test_the_reader_asks_about_their_own_things_and_headings_keep_their_grammar(
     assert "What is the Size filter?" in questions
     assert not any(re.search(r"\byour\b|(?<=[a-z] )The [a-z]|about search misses|about Size", q) for q in questions), questions
     assert coverage["defects"] == {}
-    assert qa.defects("Does Filebox delete your files?", "Filebox never deletes your files.", "", "Filebox") == ["wrong_person"]
-    assert qa.defects("Define The activity log.", "The activity log is a record.", "", "Filebox") == ["capital_article"]
+    assert qa_defects.defects("Does Filebox delete your files?", "Filebox never deletes your files.", "", "Filebox") == ["wrong_person"]
+    assert qa_defects.defects("Define The activity log.", "The activity log is a record.", "", "Filebox") == ["capital_article"]

@@ -1,5 +1,5 @@
 """QA from documentation this project did not write: the long descriptions (PyPI pages) that
-installed packages ship. The defect checker (`qa.defects`, also used by the generate report) finds
+installed packages ship. The defect checker (`qa_defects.defects`, also used by the generate report) finds
 what makes a pair unusable; the generator leaves such pairs out and counts them."""
 import random
 import re
@@ -45,7 +45,7 @@ def test_real_docs_are_drafted_with_at_most_two_percent_defects(package, product
 
 @pytest.mark.parametrize("package, product", DOC_SETS)
 def test_what_is_kept_reads_as_a_person_would_write_it(package, product):
-    """Checked apart from `qa.defects`: a question ends as a question or an instruction, names the
+    """Checked apart from `qa_defects.defects`: a question ends as a question or an instruction, names the
     product once at most, keeps the source's case of the first word of a title-case name; an
     answer has words, keeps a list's or a code block's lines, and never ends on a colon."""
     examples, coverage = pairs(package, product)

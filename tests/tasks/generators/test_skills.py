@@ -2,10 +2,10 @@
 import json
 
 import pytest
-from conftest import EXAMPLE
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
+from conftest import EXAMPLE
 from tasks.core.config import SkillParams
 from tasks.core.io import InputError
 from tasks.generators import skills
@@ -32,7 +32,7 @@ RIGHT = [m("user", "Make /Projects/New."), m("assistant", None, [call()]),
     (RIGHT[1:], "does not start with the user"),
     (RIGHT[:3], "does not end with the assistant's reply"),
     (RIGHT[:2] + RIGHT[3:], "a tool call is not answered by a tool result"),
-    ([RIGHT[0], m("assistant", None, [call("delete_all")])] + RIGHT[2:], "calls a tool the skill may not use (delete_all)"),
+    ([RIGHT[0], m("assistant", None, [call("delete_all")])] + RIGHT[2:], "calls a tool it was not given (delete_all)"),
     ([RIGHT[0], m("assistant", None, [call(arguments='{"path": 3}')])] + RIGHT[2:],
      "arguments do not match create_folder's parameters"),
     ([RIGHT[0], m("assistant", None, [call(arguments="path=/x")])] + RIGHT[2:], "a call's arguments are not JSON"),

@@ -3,9 +3,9 @@ import json
 import random
 import re
 
-from conftest import EXAMPLE
 from jsonschema import Draft202012Validator
 
+from conftest import EXAMPLE
 from tasks.core.config import GenerateParams
 from tasks.generators import tool_words, tools
 from tasks.validate import roles_ok

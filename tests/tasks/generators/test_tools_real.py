@@ -5,9 +5,9 @@ import json
 import random
 
 from jsonschema import Draft202012Validator
-from real_inputs import bfcl_tools
 from test_tools import P
 
+from real_inputs import bfcl_tools
 from tasks.generators import tools
 from tasks.parse import parse_tools
 
