@@ -4,14 +4,11 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Stage commands run by DVC must find this environment's python; keep everything offline.
+# Stage commands run by DVC must find this environment's python; keep everything offline (the one
+# list of those settings is tasks/core/offline.env: the tests and benchmarks read it too).
 export PATH := $(BIN):$(PATH)
-export DO_NOT_TRACK := 1
-export DVC_NO_ANALYTICS := 1
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export HF_HUB_OFFLINE := 1
-export HF_DATASETS_OFFLINE := 1
-export TOKENIZERS_PARALLELISM := false
+include tasks/core/offline.env
+export $(shell sed -n 's/=.*//p' tasks/core/offline.env)
 
 REAL := .cache/real-inputs/.downloaded
 

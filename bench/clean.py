@@ -19,13 +19,13 @@ from pathlib import Path
 
 
 def one_size(n: int) -> dict:
-    from bench.synthetic import synthetic_examples
     from tasks import split, validate
-    from tasks.core.config import load_params
+    from tasks.core.config import CATEGORIES, load_params
     from tasks.core.io import read_jsonl, write_jsonl
+    from tasks.testing.synthetic import synthetic_examples
 
     params = load_params(Path(__file__).resolve().parents[1] / "params.yaml")
-    quotas = {c: n // 4 for c in ("qa", "text-to-graphql", "tool_use", "conversation")}
+    quotas = {c: n // 4 for c in CATEGORIES}
     with tempfile.TemporaryDirectory() as tmp:
         paths = params.paths.under(tmp)  # the layout of params.yaml, in a scratch folder
         write_jsonl(paths.generated, synthetic_examples(n))

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from graphql import GraphQLError, build_schema, parse, validate
 
-from bench.synthetic import synthetic_docs, synthetic_log, synthetic_schema, synthetic_tools
 from tasks.core.config import GenerateParams, ParseParams
 from tasks.generators import conversations, graphql, qa, tools
 from tasks.parse import parse_docs, parse_schema
+from tasks.testing.synthetic import synthetic_docs, synthetic_log, synthetic_schema, synthetic_tools
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Acme", quotas={"qa": 1})
 
@@ -92,7 +92,7 @@ def autographql(sdl: str, n: int) -> tuple[int, float, dict, int, int]:
 
 def github_schema() -> str:
     """GitHub's public schema out of datamodel-code-generator's source archive, as parse hands it on."""
-    from tests.real_inputs import files
+    from tasks.testing.real_inputs import files
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "github-api.graphql"

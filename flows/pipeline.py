@@ -13,11 +13,11 @@ category, validation, base vs tuned on the generated test split and on the golde
 without retrieval, against the previous run), the coverage table and the loss curve as an image.
 A run that finds every stage Cached publishes the same from the workspace's reports when no run
 on the server has published these results yet (a `make run` made them, say), and nothing when one
-has. No stage logic lives here: what the artifacts say is tasks/reports/summary.py's.
+has. No stage logic lives here: what the artifacts say and their keys are tasks/reports/dashboard.py's
+and tasks/reports/summary.py's.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -42,6 +42,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed
 
 from tasks.core.config import ParamsError, load_params
+from tasks.reports import dashboard
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 BAR = re.compile(r"(?:(?P<desc>[^\r\n:|]+): *)?(?P<pct>\d{1,3})%\|[^|]*\| *(?P<n>\d+)/(?P<total>\d+) "
@@ -151,7 +152,7 @@ class StageProgress:
 
     def __init__(self, stage: str):
         self.stage, self.logger = stage, get_run_logger()
-        self.id = create_progress_artifact(progress=0.0, key=f"{stage}-progress", description=f"{stage}: starting")
+        self.id = create_progress_artifact(progress=0.0, key=dashboard.progress_key(stage), description=f"{stage}: starting")
         self.last = (-1.0, 0.0)
 
     def line(self, text: str) -> None:
@@ -175,7 +176,7 @@ class StageProgress:
 def last_published(stage: str) -> str:
     """Which run published a stage's report last, in words."""
     try:
-        artifact = Artifact.get(f"{stage}-report")
+        artifact = Artifact.get(dashboard.report_key(stage))
         if artifact is None or artifact.flow_run_id is None:
             return "no run has published its report yet"
         from prefect import get_client
@@ -186,16 +187,11 @@ def last_published(stage: str) -> str:
         return "its artifacts are those of an earlier run"
 
 
-def report_markdown(stage: str, report: dict) -> str:
-    """A stage report's top-level figures as a small table (the whole report is in reports/)."""
-    rows = [f"| {k} | {v} |" for k, v in report.items() if isinstance(v, (int, float, str, bool)) or v is None]
-    return f"# {stage}\n\n| | |\n| --- | --- |\n" + "\n".join(rows) + "\n"
-
-
 def publish_report(root: Path, stage: str) -> None:
     report = root / load_params(root / "params.yaml").paths.report(stage)
     if report.exists():
-        create_markdown_artifact(key=f"{stage}-report", markdown=report_markdown(stage, json.loads(report.read_text())),
+        create_markdown_artifact(key=dashboard.report_key(stage),
+                                 markdown=dashboard.stage_markdown(stage, json.loads(report.read_text())),
                                  description=f"{stage}: reports/{stage}.json")
 
 
@@ -212,7 +208,7 @@ def run_stage(project: str, stage: str, stale: bool, unpublished: bool = False):
     has published them, so an up-to-date stage publishes its report from the workspace."""
     root = Path(project)
     if not stale:
-        if unpublished or never_published(f"{stage}-report"):
+        if unpublished or never_published(dashboard.report_key(stage)):
             publish_report(root, stage)
             return Completed(name="Cached", message=f"{stage} is up to date in dvc.lock; its report, made outside "
                                                     "Prefect, is published with this run")
@@ -228,13 +224,10 @@ def run_stage(project: str, stage: str, stale: bool, unpublished: bool = False):
     return f"{stage} ran"
 
 
-PUBLISHED = "published-results"  # the artifact that says which results (dvc.lock's hash) a run published last
-
-
 def already_published(results: str) -> bool:
     """Whether a run on the server published the results with this dvc.lock hash last."""
     try:
-        artifact = Artifact.get(PUBLISHED)
+        artifact = Artifact.get(dashboard.PUBLISHED)
         return artifact is not None and artifact.data == results
     except Exception:  # unknown: publish (once more) rather than show nothing
         return False
@@ -253,24 +246,21 @@ def publish_run(root: Path, ran: list[str], results: str) -> None:
     except summary.MissingReports as missing:  # a report the summary needs is not there: say so, fail nothing
         get_run_logger().warning(f"no run summary: {missing}")
         return
-    previous = Artifact.get("run-metrics")
+    previous = Artifact.get(dashboard.RUN_METRICS)
     before = json.loads(previous.data) if previous is not None and isinstance(previous.data, str) else None
     how = f"stages run: {', '.join(ran)}" if ran else \
         "every stage was up to date: the workspace's results, made outside Prefect, which no run had published"
-    create_markdown_artifact(key="run-summary", markdown=summary.run_markdown(reports, before), description=how)
-    create_markdown_artifact(key="run-metrics", markdown=json.dumps(reports["metrics"]),
+    create_markdown_artifact(key=dashboard.RUN_SUMMARY, markdown=summary.run_markdown(reports, before), description=how)
+    create_markdown_artifact(key=dashboard.RUN_METRICS, markdown=json.dumps(reports["metrics"]),
                              description="metrics.json of this run (the next run compares against it)")
     if paths.coverage.exists():
-        create_markdown_artifact(key="coverage", markdown=paths.coverage.read_text(), description=str(paths.coverage.name))
-    create_table_artifact(key="validation", table=[
-        {k: str(e[k]) for k in ("suite", "expectation", "success", "unexpected_count")}
-        for e in reports["validate"].get("expectations", [])],
-        description=f"every expectation's verdict (the full page: {paths.validation_page.name})")
+        create_markdown_artifact(key=dashboard.COVERAGE, markdown=paths.coverage.read_text(), description=str(paths.coverage.name))
+    create_table_artifact(key=dashboard.VALIDATION, table=dashboard.validation_rows(reports["validate"]),
+                          description=f"every expectation's verdict (the full page: {paths.validation_page.name})")
     if paths.loss_plot.exists():
-        data = base64.b64encode(paths.loss_plot.read_bytes()).decode()
-        create_image_artifact(image_url=f"data:image/svg+xml;base64,{data}", key="loss-curve",
+        create_image_artifact(image_url=dashboard.svg_data_url(paths.loss_plot), key=dashboard.LOSS_CURVE,
                               description="train and validation loss (reports/plots/loss.svg)")
-    create_markdown_artifact(key=PUBLISHED, markdown=results, description="the dvc.lock hash of the results published")
+    create_markdown_artifact(key=dashboard.PUBLISHED, markdown=results, description="the dvc.lock hash of the results published")
 
 
 @flow(name="tunesmith", flow_run_name=run_name, log_prints=True)

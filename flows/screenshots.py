@@ -20,6 +20,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from tasks.reports import dashboard
+
 
 def api(base: str, path: str, body: dict | None = None):
     data = json.dumps(body).encode() if body is not None else None
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     shoot(browser, f"{ui}/runs/flow-run/{runs[0]['id']}", out / "run.png")
-    for key, name in (("run-summary", "summary.png"), ("loss-curve", "loss.png")):
+    for key, name in ((dashboard.RUN_SUMMARY, "summary.png"), (dashboard.LOSS_CURVE, "loss.png")):
         found = api(api_url, "/artifacts/filter", {"artifacts": {"key": {"any_": [key]}}, "sort": "UPDATED_DESC", "limit": 1})
         if found:
             shoot(browser, f"{ui}/artifacts/artifact/{found[0]['id']}", out / name)

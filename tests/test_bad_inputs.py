@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import BIN, project_paths, run
+from tasks.testing.projects import BIN, project_paths, run
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +81,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """One good run of the pipeline up to the dataset; each case starts from it."""
-    from conftest import TINY_PARAMS, copy_project, edit_params
+    from tasks.testing.projects import TINY_PARAMS, copy_project, edit_params
 
     project = copy_project(tmp_path_factory.mktemp("bad") / "project")
     edit_params(project, TINY_PARAMS)

@@ -1,8 +1,8 @@
 """The flow's questions to DVC, asked of a real project copy in its own git repo: which params
 changed since the commit (`dvc params diff --json`), which stages are out of date
 (`dvc status --json`), never by reading DVC's English."""
-from conftest import copy_project, edit_params
 from flows.pipeline import changed_params, out_of_date
+from tasks.testing.projects import copy_project, edit_params
 
 
 def test_changed_params_and_stale_stages_come_from_dvc_json(tmp_path):

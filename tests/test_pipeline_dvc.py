@@ -5,11 +5,10 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, edit_params, project_paths, run
+from tasks.testing.projects import BIN, STAGES, edit_params, project_paths, run
 
 pytestmark = pytest.mark.slow
 
-STAGES = ["parse", "generate", "validate", "split", "train", "evaluate"]
 
 
 def _no_network_prefix() -> list[str]:

@@ -9,11 +9,11 @@ import urllib.request
 
 import pytest
 
-from conftest import BIN, ROOT, free_port, project_env, run
+from tasks.reports import dashboard as d
+from tasks.testing.projects import BIN, ROOT, STAGES, free_port, project_env, run
 
 pytestmark = pytest.mark.slow
 
-STAGES = ["parse", "generate", "validate", "split", "train", "evaluate"]
 
 
 TRANSIENT = {429, 502, 503, 504}
@@ -98,7 +98,7 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
     and its progress artifact are already readable through the server's REST API. The first run
     is named from its commit and dvc.lock and publishes the run summary, the coverage table and the
     loss curve as an image. A bad param fails a third run at its start, naming the key."""
-    from conftest import edit_params
+    from tasks.testing.projects import edit_params
 
     edit_params(tiny_project, {"train": {"stages": [{"name": "all", "iters": 300, "learning_rate": 5.0e-4}],
                                          "checkpoint_every": 100, "steps_per_eval": 100}})
@@ -130,7 +130,7 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
                 train = task_runs(url, run_id).get("train")
                 if train and train["state"]["type"] == "RUNNING":
                     logs = api(url, "/logs/filter", {"logs": {"task_run_id": {"any_": [train["id"]]}}})
-                    progress = artifacts(url, run_id).get("train-progress", {}).get("data")
+                    progress = artifacts(url, run_id).get(d.progress_key("train"), {}).get("data")
                     again = task_runs(url, run_id).get("train") or {}
                     if again.get("state", {}).get("type") == "RUNNING":  # still, after reading
                         seen.append((len(logs), progress, [entry["message"] for entry in logs]))
@@ -151,9 +151,9 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
         print(f"no-op run: {two['total_run_time']:.1f} s")
 
         mine = artifacts(url, first)
-        assert {f"{s}-report" for s in STAGES} | {"run-summary", "coverage", "validation", "loss-curve", "train-progress"} <= set(mine)
-        assert "## Base vs tuned" in mine["run-summary"]["data"] and "| qa |" in mine["run-summary"]["data"]
-        assert mine["loss-curve"]["type"] == "image" and mine["loss-curve"]["data"].startswith("data:image/svg+xml;base64,")
+        assert {d.report_key(s) for s in STAGES} | {d.RUN_SUMMARY, d.COVERAGE, d.VALIDATION, d.LOSS_CURVE, d.progress_key("train")} <= set(mine)
+        assert "## Base vs tuned" in mine[d.RUN_SUMMARY]["data"] and "| qa |" in mine[d.RUN_SUMMARY]["data"]
+        assert mine[d.LOSS_CURVE]["type"] == "image" and mine[d.LOSS_CURVE]["data"].startswith("data:image/svg+xml;base64,")
         assert not artifacts(url, second)  # a run that changed nothing republishes nothing
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tiny_project, capture_output=True,
                                 text=True).stdout.strip()
@@ -170,10 +170,10 @@ def test_deployment_runs_watched_queued_summarised_and_cached(tiny_project, tmp_
             assert flow_run(url, outside[-1])["state"]["type"] == "COMPLETED", serve_log.read_text()[-4000:]
             assert {t["state"]["name"] for t in task_runs(url, outside[-1]).values()} == {"Cached"}
         shown = artifacts(url, outside[0])
-        assert {"run-summary", "loss-curve", "coverage", "validation", "evaluate-report"} <= set(shown)
+        assert {d.RUN_SUMMARY, d.LOSS_CURVE, d.COVERAGE, d.VALIDATION, d.report_key("evaluate")} <= set(shown)
         assert "made outside Prefect" in task_runs(url, outside[0])["evaluate"]["state"]["message"]
-        assert "Generated test split vs golden set" in shown["run-summary"]["data"]
-        assert "QA four ways" in shown["run-summary"]["data"] and "recall@1" in shown["run-summary"]["data"]
+        assert "Generated test split vs golden set" in shown[d.RUN_SUMMARY]["data"]
+        assert "QA four ways" in shown[d.RUN_SUMMARY]["data"] and "recall@1" in shown[d.RUN_SUMMARY]["data"]
         assert not artifacts(url, outside[1])
 
         edit_params(tiny_project, {"split": {"valid_fraction": 2}})

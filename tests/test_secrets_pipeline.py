@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from conftest import BIN, project_paths, run
 from fixtures.secrets import in_a_sentence, must_not_survive, seeded_secrets
+from tasks.testing.projects import BIN, project_paths, run
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,11 @@ import shutil
 
 import pytest
 
-from conftest import BIN, ROOT, TINY_PARAMS, edit_params, project_paths, run
 from tasks.core.config import load_params
 from tasks.core.io import read_jsonl
 from tasks.core.records import prompt_and_reference
 from tasks.formats import chat_format
+from tasks.testing.projects import BIN, ROOT, TINY_PARAMS, edit_params, project_paths, run
 from tasks.tuner import smollm2
 
 CACHE = load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache  # where `make` put the wheel

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT, edit_params, free_port, project_env, project_paths, run
 from tasks.core.config import TeacherParams, load_params
 from tasks.core.io import read_jsonl
 from tasks.teacher import jobs
 from tasks.teacher.backfill import NO_ANSWER
 from tasks.teacher.client import Client, NoAnswer
+from tasks.testing.projects import BIN, ROOT, edit_params, free_port, project_env, project_paths, run
 from tasks.tuner import smollm2
 
 SKILL = {"name": "folders", "description": "The user asks for a folder; the assistant makes it.", "quota": 2,
@@ -61,7 +61,7 @@ def test_an_interrupted_generate_resumes_and_the_checks_reject_bad_answers(tiny_
     model_dir = smollm2.converted(load_params(ROOT / "params.yaml").paths.under(ROOT).model_cache)
     (tmp_path / "hf").mkdir()
     port = free_port()
-    env = {**project_env(), "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hf")}
+    env = {**project_env(), "HF_HUB_CACHE": str(tmp_path / "hf")}
     log = tmp_path / "server.log"
     server = subprocess.Popen([str(BIN / "mlx_lm.server"), "--model", str(model_dir), "--host", "127.0.0.1",
                                "--port", str(port)], env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,

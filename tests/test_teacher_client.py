@@ -230,7 +230,7 @@ def test_estimate_then_a_run_the_budget_stops_then_a_rerun_that_finishes(tiny_pr
     """`python -m tasks.generate --estimate` sends and writes nothing; a run whose budget ends
     early exits 0 with what finished cached and the report saying the budget ended it; a rerun
     with more budget asks only what is left."""
-    from conftest import BIN, edit_params, project_paths, run
+    from tasks.testing.projects import BIN, edit_params, project_paths, run
 
     teacher = {"base_url": server.url, "model": "m", "paraphrases": 12, "qa_chunks": 0, "max_tokens": 16,
                "concurrency": 2, "price": {"input": 1000.0, "output": 1000.0}, "max_budget_usd": 0.2,
@@ -287,10 +287,10 @@ def test_tool_dialogues_are_reworded_with_calls_and_values_kept(server, tmp_path
     same objects, so they still validate; a rewrite that loses a path is rejected with its reason."""
     from jsonschema import Draft202012Validator
 
-    from conftest import EXAMPLE
     from tasks.core.config import GenerateParams
     from tasks.generators import tools
     from tasks.teacher import jobs
+    from tasks.testing.projects import EXAMPLE
 
     p = GenerateParams(reference_date="2026-06-01", product="Filebox", quotas={"tool_use": 1})
     defs = json.loads((EXAMPLE / "tools.json").read_text())
@@ -338,7 +338,7 @@ def test_skills_are_written_checked_backfilled_and_covered(tiny_project, server)
     each wrong dialogue is rejected by its reason and asked for again from the next request until
     the quota is met; a sub-topic that is never right stops at the attempt cap; the kept dialogues
     pass validation as tool_use examples, and the coverage table has a row per skill and sub-topic."""
-    from conftest import BIN, edit_params, project_paths, run
+    from tasks.testing.projects import BIN, edit_params, project_paths, run
 
     teacher = {"base_url": server.url, "model": "m", "paraphrases": 0, "qa_chunks": 0, "max_attempts": 3}
     skill = {"name": "folders", "description": "The user asks for folders; the assistant makes them.", "quota": 6,
@@ -375,7 +375,7 @@ def test_an_interrupted_generate_waits_for_what_is_in_flight_and_pays_for_nothin
     """SIGTERM (a cancelled run) or Ctrl-C mid-way: generate exits 130 with a message, not a
     traceback; the requests in flight are waited for and cached, so every request the server
     answered is in the cache; the rerun asks only for the rest (each request served once)."""
-    from conftest import BIN, edit_params, project_env, project_paths, run
+    from tasks.testing.projects import BIN, edit_params, project_env, project_paths, run
 
     server.delay = 0.5
     edit_params(tiny_project, {"generate": {"teacher": {"base_url": server.url, "model": "m", "paraphrases": 24,

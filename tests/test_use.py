@@ -12,7 +12,17 @@ import time
 import numpy as np
 import pytest
 
-from conftest import BIN, ROOT, TINY_PARAMS, copy_project, edit_params, free_port, project_env, project_paths, run
+from tasks.testing.projects import (
+    BIN,
+    ROOT,
+    TINY_PARAMS,
+    copy_project,
+    edit_params,
+    free_port,
+    project_env,
+    project_paths,
+    run,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tasks.core.layout import Paths
 
-CATEGORIES = ("qa", "text-to-graphql", "tool_use", "conversation")
 Category = Literal["qa", "text-to-graphql", "tool_use", "conversation"]
+CATEGORIES: tuple[str, ...] = get_args(Category)  # the four categories, in the order reports list them
 
 
 class _Frozen(BaseModel):

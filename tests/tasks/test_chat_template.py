@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from conftest import ROOT
-from real_inputs import bfcl_tools
 from tasks.core.config import load_params
 from tasks.formats import chat_format
+from tasks.testing.projects import ROOT
+from tasks.testing.real_inputs import bfcl_tools
 from tasks.tuner import smollm2
 
 

@@ -3,11 +3,11 @@ import json
 import pytest
 from graphql import build_schema
 
-from conftest import EXAMPLE
 from tasks import evaluate
 from tasks.core.records import tool_call
 from tasks.evaluation import scores
 from tasks.formats import chat_format
+from tasks.testing.projects import EXAMPLE
 
 SCHEMA = build_schema((EXAMPLE / "schema.graphql").read_text())
 REF = 'query { files(filter: { kind: VIDEO }, first: 10) { edges { node { id name } } } }'

@@ -2,11 +2,11 @@ import datetime as dt
 
 import pytest
 
-from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
 from tasks import generate
 from tasks import parse as parse_stage
-from tasks.core.config import GenerateParams, ParseParams
+from tasks.core.config import CATEGORIES, GenerateParams, ParseParams
 from tasks.core.io import read_jsonl
+from tasks.testing.projects import EXAMPLE, example_sources, only_sources, tmp_paths
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox",
                    quotas={"qa": 50, "text-to-graphql": 200, "tool_use": 100, "conversation": 50})
@@ -24,7 +24,7 @@ def test_generate_stage_is_deterministic_and_reports_shortfalls(tmp_path):
     assert cats["text-to-graphql"]["produced"] >= 200 and "shortfall" not in cats["text-to-graphql"]
     assert cats["conversation"]["shortfall"] > 0 and "rated below 4" in cats["conversation"]["why"]
     seeds = [ex for ex in read_jsonl(paths.generated) if ex["meta"].get("seed")]
-    assert {ex["category"] for ex in seeds} == {"qa", "text-to-graphql", "tool_use", "conversation"}
+    assert {ex["category"] for ex in seeds} == set(CATEGORIES)
     assert all(ex["meta"]["graphql_valid"] for ex in seeds if ex["category"] == "text-to-graphql")
 
 

@@ -5,12 +5,12 @@ import json
 import pytest
 import yaml
 
-from conftest import EXAMPLE, ROOT, example_sources, tmp_paths
 from tasks import evaluate, generate, parse, split
 from tasks.core.config import GenerateParams, load_params
 from tasks.core.io import InputError, read_json, read_jsonl, write_json
 from tasks.evaluation import golden
 from tasks.quality.dedup import jaccard, normalize, shingles
+from tasks.testing.projects import EXAMPLE, ROOT, example_sources, tmp_paths
 
 GOLDEN = EXAMPLE / "golden.jsonl"
 # The bundled golden set was written by hand before any generator work on it (README: "The golden

@@ -3,10 +3,10 @@ import sqlite3
 
 import pytest
 
-from conftest import EXAMPLE, example_sources, only_sources, tmp_paths
 from tasks import parse
 from tasks.core.config import ParseParams
 from tasks.core.io import InputError, read_jsonl
+from tasks.testing.projects import EXAMPLE, example_sources, only_sources, tmp_paths
 
 P = ParseParams()
 

@@ -3,11 +3,11 @@ from collections import Counter
 
 import pytest
 
-from bench.synthetic import synthetic_docs
-from conftest import EXAMPLE
 from fixtures import pii_corpus
 from fixtures.secrets import in_a_sentence, must_not_survive, seeded_secrets
 from tasks.quality.redact import redact
+from tasks.testing.projects import EXAMPLE
+from tasks.testing.synthetic import synthetic_docs
 
 SECRETS = seeded_secrets()
 

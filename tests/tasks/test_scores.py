@@ -3,8 +3,8 @@ failing the ones a person would not."""
 import pytest
 from graphql import build_schema
 
-from conftest import EXAMPLE
 from tasks.evaluation.scores import fact_scores, graphql_scores, has_fact, key_facts, token_f1, tool_scores
+from tasks.testing.projects import EXAMPLE
 
 SCHEMA = build_schema((EXAMPLE / "schema.graphql").read_text())
 PDFS = '{ files(filter: {nameContains: ".pdf", sizeGt: 20971520}) { edges { node { id name size } } } }'

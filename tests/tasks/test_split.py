@@ -7,12 +7,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import example_sources, tmp_paths
 from tasks import generate, parse, split
-from tasks.core.config import GenerateParams, ParseParams, SplitParams
+from tasks.core.config import CATEGORIES, GenerateParams, ParseParams, SplitParams
 from tasks.core.io import read_jsonl
 from tasks.core.layout import SPLITS
 from tasks.formats import export
+from tasks.testing.projects import example_sources, tmp_paths
 from tasks.tuner import tiny_model
 
 GEN = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox",
@@ -80,7 +80,7 @@ def test_typed_export_has_the_documented_lines(split_project):
     paths, _ = split_project
     lines = read_jsonl(paths.typed_export())
     by_type = {line["type"]: line for line in lines}
-    assert set(by_type) == {"qa", "text-to-graphql", "tool_use", "conversation"}
+    assert set(by_type) == set(CATEGORIES)
     assert {"question", "answer", "id", "split", "category"} <= set(by_type["qa"])
     assert {"natural_language_query", "graphql_query"} <= set(by_type["text-to-graphql"])
     assert {"messages", "tools"} <= set(by_type["tool_use"])
@@ -177,9 +177,9 @@ def test_qa_tests_trained_facts_in_phrasings_training_never_saw(split_project):
 @pytest.mark.slow
 def test_no_prompt_leaks_between_train_and_held_out_on_the_bundled_example(tmp_path):
     """Exact and near-duplicate prompts, checked pair by pair (not by LSH) on the default params."""
-    from conftest import ROOT
     from tasks import validate
     from tasks.core.config import load_params
+    from tasks.testing.projects import ROOT
 
     params = load_params(ROOT / "params.yaml")
     paths = tmp_paths(tmp_path)  # the default params on the bundled example, as `make run` has them
@@ -222,7 +222,7 @@ def test_an_interrupted_split_leaves_the_last_set_whole(split_project, tmp_path)
 
     import yaml
 
-    from conftest import ROOT, project_env
+    from tasks.testing.projects import ROOT, project_env
 
     paths, _ = split_project
     project = tmp_path / "project"

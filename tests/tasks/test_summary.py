@@ -3,8 +3,8 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, project_paths
 from tasks.reports import summary
+from tasks.testing.projects import ROOT, project_paths
 
 METRICS = {"base": {"qa": {"n": 2, "loss": 3.0, "perplexity": 20.1, "token_f1": 0.1, "rouge_l": 0.1},
                     "tool_use": {"n": 1, "loss": 5.0, "perplexity": 148.4, "tool_name_match": 0.0,

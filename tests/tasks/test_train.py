@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from conftest import BIN, ROOT, edit_params, project_env, project_paths, run
 from tasks.core.config import load_params
 from tasks.core.io import InputError
+from tasks.testing.projects import BIN, ROOT, edit_params, project_env, project_paths, run
 from tasks.tuner.training import base_model_path
 
 

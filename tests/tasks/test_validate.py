@@ -3,12 +3,12 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, tmp_paths
 from tasks import validate
-from tasks.core.config import ValidateParams
+from tasks.core.config import CATEGORIES, ValidateParams
 from tasks.core.io import InputError, read_jsonl, write_jsonl
 from tasks.core.records import chat, make_example, tool_call
 from tasks.core.stage import StageFailed
+from tasks.testing.projects import ROOT, tmp_paths
 
 SUITES = ROOT / "expectations"
 SUITE = SUITES / "examples.json"
@@ -97,7 +97,7 @@ def test_a_misspelt_expectation_is_an_error_not_a_silent_drop(tmp_path):
         validate.load_suite(params.suites / "examples.json")
 
 
-@pytest.mark.parametrize("name", ["examples", "qa", "text-to-graphql", "tool_use", "conversation", "mix"])
+@pytest.mark.parametrize("name", ["examples", *CATEGORIES, "mix"])
 def test_each_bundled_suite_loads_whole(name):
     spec = json.loads((SUITES / f"{name}.json").read_text())
     assert len(validate.load_suite(SUITES / f"{name}.json").expectations) == len(spec["expectations"]) > 0

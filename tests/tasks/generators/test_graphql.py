@@ -6,11 +6,11 @@ import re
 import pytest
 from graphql import build_schema, introspection_from_schema, parse, validate
 
-from bench.synthetic import synthetic_schema
-from conftest import EXAMPLE, ROOT
 from tasks.core.config import GenerateParams
 from tasks.generators import graphql, graphql_schema, graphql_wording
 from tasks.parse import parse_schema
+from tasks.testing.projects import EXAMPLE, ROOT
+from tasks.testing.synthetic import synthetic_schema
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox", quotas={"text-to-graphql": 1})
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -7,10 +7,10 @@ import pytest
 from graphql import build_schema, validate_schema
 from test_graphql import P, check_all_valid_and_distinct
 
-from real_inputs import graphql_schemas
 from tasks.core.io import InputError
 from tasks.generators import graphql
 from tasks.parse import parse_schema
+from tasks.testing.real_inputs import graphql_schemas
 
 SCHEMAS = graphql_schemas()
 

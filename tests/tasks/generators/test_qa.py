@@ -2,13 +2,13 @@ import datetime as dt
 import random
 import re
 
-from bench.synthetic import synthetic_docs
-from conftest import EXAMPLE, only_sources, tmp_paths
 from tasks import parse
 from tasks.core.config import GenerateParams, ParseParams
 from tasks.core.io import read_jsonl
 from tasks.generators import qa, qa_defects
 from tasks.quality.redact import redact
+from tasks.testing.projects import EXAMPLE, only_sources, tmp_paths
+from tasks.testing.synthetic import synthetic_docs
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox", quotas={"qa": 1})
 

@@ -5,10 +5,10 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from conftest import EXAMPLE
 from tasks.core.config import SkillParams
 from tasks.core.io import InputError
 from tasks.generators import skills
+from tasks.testing.projects import EXAMPLE
 
 TOOLS = json.loads((EXAMPLE / "tools.json").read_text())
 FOLDER = [t for t in TOOLS if t["function"]["name"] == "create_folder"]

@@ -5,9 +5,9 @@ import re
 
 from jsonschema import Draft202012Validator
 
-from conftest import EXAMPLE
 from tasks.core.config import GenerateParams
 from tasks.generators import tool_words, tools
+from tasks.testing.projects import EXAMPLE
 from tasks.validate import roles_ok
 
 P = GenerateParams(reference_date=dt.date(2026, 6, 1), product="Filebox", quotas={"tool_use": 1})

@@ -7,9 +7,9 @@ import random
 from jsonschema import Draft202012Validator
 from test_tools import P
 
-from real_inputs import bfcl_tools
 from tasks.generators import tools
 from tasks.parse import parse_tools
+from tasks.testing.real_inputs import bfcl_tools
 
 TOOLS = bfcl_tools()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import random
 
+from tasks.core.config import CATEGORIES
+
 SCALARS = ["String", "Int", "Float", "Boolean", "ID", "DateTime"]
 NOUNS = ["account", "order", "invoice", "product", "review", "shipment", "ticket", "project", "task", "team",
          "comment", "report", "asset", "device", "sensor", "reading", "policy", "claim", "lesson", "course"]
@@ -141,7 +143,7 @@ def synthetic_examples(n: int, seed: int = 0) -> list[dict]:
     for i in range(n):
         words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14)))
         answer = " ".join(rng.choice(WORDS) for _ in range(rng.randint(10, 40)))
-        cat = ("qa", "text-to-graphql", "tool_use", "conversation")[i % 4]
+        cat = CATEGORIES[i % 4]
         system = {"role": "system", "content": "You are the assistant."}
         if cat == "tool_use":
             fn = tools[i % len(tools)]["function"]

@@ -21,7 +21,7 @@ import zipfile
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / ".cache" / "real-inputs"
 SDISTS = {  # package -> its archive, as tests/real_inputs.txt pins it
     "graphql-core": "graphql_core-3.2.6.tar.gz",
