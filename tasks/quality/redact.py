@@ -12,8 +12,10 @@ calls valid, numbers written with a + and a country code that it calls possible,
 numbers in the usual notations ((384) 593-2314, 384-593-2314, +1 384 593 2314) by their shape, so
 that a number whose area code is not assigned today is taken all the same. E-mail and IP
 addresses, IBANs (mod-97 checked), US social security numbers, MAC addresses, street addresses
-with a house number, numbers labelled as a passport, ID card or licence, and card numbers (issuer
-prefix and Luhn checked) are found by the patterns below.
+with a house number, numbers labelled as a passport, ID card or licence, and card numbers are found
+by the patterns below. A card number is a Luhn-valid run of 12-19 digits that either has a card
+network's prefix and length, or has a card word near it ("paid with card", "Visa", "credit"): as
+Presidio's card recognizer does, the context word counts for what the issuer tables do not know.
 
 A bare run of digits is never taken for a phone number: GraphQL values such as 5368709120 (5 GB)
 would be. A phone number needs a leading + or separators, as people write them.
@@ -43,6 +45,11 @@ CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 # Issuer prefixes and lengths of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay)
 CARD_ISSUERS = re.compile(r"4\d{12}(?:\d{3}){0,2}|(?:5[1-5]\d{2}|2(?:2[2-9]\d|[3-6]\d\d|7[01]\d|720))\d{12}|3[47]\d{13}"
                           r"|(?:6011|65\d\d|64[4-9]\d)\d{12,15}|35\d{14,17}|3(?:0[0-5]|[689]\d)\d{11,16}|62\d{14,17}")
+# Words that make a Luhn-valid digit run a card number whatever its prefix: within CARD_WINDOW
+# characters before it (about five words, Presidio's context window) or on the rest of its line.
+CARD_CONTEXT = re.compile(r"(?i)\b(?:cards?|visa|amex|american express|master ?card|credit|debit|cc|"
+                          r"discover|diners|jcb|maestro|cardholder|pan)\b")
+CARD_WINDOW = 40
 # North American numbers by their shape, separators required: (384) 593-2314, +1 384.593.2314
 NANP = re.compile(r"(?<![\w.+-])(?:\+?1[ .-]?)?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w-]|\.\d)")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
@@ -152,7 +159,7 @@ def find_pii(text: str) -> list[tuple[int, int, str]]:
                 spans.append((m.start(), m.end(), "IP_ADDRESS"))
     for m in CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
-        if CARD_ISSUERS.fullmatch(digits) and luhn_ok(digits):
+        if luhn_ok(digits) and (CARD_ISSUERS.fullmatch(digits) or card_context(text, m.start(), m.end())):
             spans.append((m.start(), m.end(), "CREDIT_CARD"))
     for m in IBAN.finditer(text):
         if iban_ok(m.group()):
@@ -164,6 +171,19 @@ def find_pii(text: str) -> list[tuple[int, int, str]]:
     if PHONE_HINT.search(text):
         spans += _phones(text)
     return spans
+
+
+def card_context(text: str, start: int, end: int) -> bool:
+    """Whether a card word is near text[start:end]: in the CARD_WINDOW characters before it, or
+    after it on its line.
+
+    >>> t = "paid with card 3712 3456 7890 1237 on Monday"
+    >>> card_context(t, 15, 34), card_context("order 3712345678901237 shipped", 6, 22)
+    (True, False)
+    """
+    after = text[end:end + CARD_WINDOW].split("\n", 1)[0]
+    return CARD_CONTEXT.search(text[max(0, start - CARD_WINDOW):start]) is not None \
+        or CARD_CONTEXT.search(after) is not None
 
 
 def iban_ok(s: str) -> bool:
