@@ -13,14 +13,15 @@ from __future__ import annotations
 from typing import Callable, Hashable, Iterator, TypeVar
 
 T = TypeVar("T")
-SKIP = object()
+SKIP = object()  # what a draw returns when it changed what can be drawn and made nothing
 
 
 class Exhausted(Exception):
     """Nothing is left to draw from."""
 
 
-Draw = Callable[[], "tuple[Hashable, Callable[[], T | None]] | None | object"]
+# A draw: (key, finish) where finish() makes the item or None; None (made nothing); or SKIP.
+Draw = Callable[[], "tuple[Hashable, Callable[[], T | None]] | None"]
 
 
 def distinct(draw: Draw, quota: int, max_repeats: int) -> Iterator[T]:
