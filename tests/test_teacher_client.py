@@ -45,10 +45,19 @@ class FaultServer:
                     n = server.calls[text]
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                self.counted = True
                 try:
                     time.sleep(server.delay)
                     self.answer(word, n, text)
                 finally:
+                    self.release()
+
+            def release(self):
+                """The request is no longer in flight. Called before its answer is sent: once a client
+                has the answer it may send its next request, which must not find this one counted
+                (on a busy machine this thread can be descheduled between its write and a later count)."""
+                if getattr(self, "counted", False):
+                    self.counted = False
                     with server.lock:
                         server.in_flight -= 1
 
@@ -87,6 +96,7 @@ class FaultServer:
                 self.reply(200, json.dumps(answer).encode())
 
             def reply(self, code, data, headers=None):
+                self.release()
                 self.send_response(code)
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
