@@ -6,7 +6,8 @@ that differ from the commit's: `dvc params diff --json`), and asks DVC which sta
 date (`dvc status --json`; once a stage has run, again for each later one, since the same outputs
 leave the next up to date). Each stage is a Prefect task named after it: an up-to-date stage
 finishes as Cached and says which run published its artifacts; any other runs `dvc repro
---single-item <stage>`, so dvc.lock ends up exactly as after a plain `dvc repro`. While a stage runs, its stdout and stderr go to the run's logs line by
+--single-item <stage>`, so dvc.lock ends up exactly as after a plain `dvc repro`. While a stage
+runs, its stdout and stderr go to the run's logs line by
 line (colour codes stripped), and its progress bars (tqdm's) drive a progress artifact: percent,
 count and ETA. When a stage ran, the run gets its report; at the end, a run summary (examples per
 category, validation, base vs tuned on the generated test split and on the golden set, QA with and

@@ -31,9 +31,14 @@ QUESTION_WORDS = {"what", "how", "why", "when", "where", "which", "who", "does",
                   "i'd", "like", "know", "idea", "quick", "question", "whether", "if"}  # a question's frame (facts.py)
 
 
+def mentions(text: str, product: str) -> int:
+    """How often `text` names the product, as written ("rich output" does not name Rich)."""
+    return len(re.findall(rf"(?<![\w-]){re.escape(product)}(?![\w-])", text)) if product else 0
+
+
 def names(text: str, product: str) -> bool:
-    """Whether `text` names the product (as written: "rich output" does not name Rich)."""
-    return bool(product) and re.search(rf"(?<![\w-]){re.escape(product)}(?![\w-])", text) is not None
+    """Whether `text` names the product at all."""
+    return mentions(text, product) > 0
 
 
 def prose_words(text: str) -> int:
@@ -74,7 +79,7 @@ def topic_not_a_noun(q: Pair) -> bool:  # "Tell me about from the shell."
 
 
 def product_twice(q: Pair) -> bool:  # "How do I use Filebox in Filebox?"
-    return bool(q.product) and len(re.findall(rf"(?<![\w-]){re.escape(q.product)}(?![\w-])", q.question)) > 1
+    return mentions(q.question, q.product) > 1
 
 
 def generic_topic(q: Pair) -> bool:  # "What does the documentation say about Examples?"

@@ -223,14 +223,15 @@ def dialogues(tools: list[dict], p: GenerateParams, rng: random.Random, quota: i
         else:
             requests = [tool_words.ask(fn, args, rng) for fn, args in calls]
 
+        made_with_request = twice is not None or shape == "error_recovery"  # those two made their body already
+
         def example() -> Example | None:
-            nonlocal body
-            if twice is None and shape != "error_recovery":  # those two made their body with their request
-                body = (multi_turn if shape == "multi_turn" else single_or_parallel)(calls, requests, rng, p.reference_date)
-            if body is None:
+            dialogue = body if made_with_request else \
+                (multi_turn if shape == "multi_turn" else single_or_parallel)(calls, requests, rng, p.reference_date)
+            if dialogue is None:
                 return None
             shapes[shape] = shapes.get(shape, 0) + 1
-            return make_example(CATEGORY, [system] + body, tools=tools, meta=meta,
+            return make_example(CATEGORY, [system] + dialogue, tools=tools, meta=meta,
                                 source=f"tools:{'+'.join(fn['name'] for fn, _ in calls)}")
         return tuple(requests), example
 
