@@ -19,14 +19,47 @@ tasks/generators/qa.py) goes to valid or test; every other QA example goes to tr
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import orjson
 
 from tasks.core.config import CATEGORIES, SplitParams
-from tasks.core.io import atomic_paths, read_jsonl
+from tasks.core.io import atomic_paths, dump_line, no_cycle_collection, read_jsonl_chunks
 from tasks.core.layout import SPLITS, Paths
 from tasks.core.records import Example
 from tasks.core.stage import StageFailed, stage_main
 from tasks.formats import export
 from tasks.quality import dedup
+
+CHUNK = 20_000  # examples read at a time
+
+
+@dataclass
+class Validated:
+    """What split keeps of each validated example, by row: its line, and what the assignment reads."""
+    lines: list[bytes] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    sections: list[str | None] = field(default_factory=list)  # section_key()
+    testable: list[bool] = field(default_factory=list)  # held_out([example])
+    prompts: list[str] = field(default_factory=list)  # dedup.prompt_text()
+
+    def example(self, row: int) -> Example:
+        return orjson.loads(self.lines[row])
+
+
+def read_validated(path) -> Validated:
+    out = Validated()
+    for chunk in read_jsonl_chunks(path, CHUNK):
+        for ex in chunk:
+            out.lines.append(dump_line(ex))
+            out.ids.append(ex["id"])
+            out.categories.append(ex["category"])
+            out.sections.append(section_key(ex))
+            out.testable.append(held_out([ex]))
+            out.prompts.append(dedup.prompt_text(ex))
+    return out
 
 
 def section_key(ex: Example) -> str | None:
@@ -42,29 +75,30 @@ def held_out(group: list[Example]) -> bool:
     return not any(ex["category"] == "qa" and not ex.get("meta", {}).get("knowledge_test") for ex in group)
 
 
-def groups_of(examples: list[Example], p: SplitParams) -> dict[str, str]:
-    """id -> group: same source section, or near-duplicate prompts (transitively), share a group."""
+def groups_of(rows: Validated, links: list[tuple[int, int]]) -> list[str]:
+    """Row -> group: same source section, or identical or near-duplicate prompts (`links`,
+    transitively), share a group; a group is named by the smallest id in it."""
     sets = dedup.UnionFind()
-    dedup.link_near(sets, [ex["id"] for ex in examples], [dedup.prompt_text(ex) for ex in examples],
-                    p.near_dup_threshold, p.num_perm)
-    for ex in examples:
-        if (key := section_key(ex)) is not None:
-            sets.union(ex["id"], "section:" + key)
-    return {ex["id"]: sets.root(ex["id"]) for ex in examples}
+    for a, b in links:
+        sets.union(rows.ids[a], rows.ids[b])
+    for i, key in enumerate(rows.sections):
+        if key is not None:
+            sets.union(rows.ids[i], "section:" + key)
+    return [sets.root(i) for i in rows.ids]
 
 
-def assign_splits(examples: list[Example], p: SplitParams, rng: random.Random) -> dict[str, list[Example]]:
-    """Seeded, stratified by category, group-aware: whole groups, in the seed's order, go to test
-    or valid while they fit in that split's share of the category; the rest is train. A category
-    with fewer than 3 groups goes to train whole (one group cannot be both learned and tested)."""
-    group = groups_of(examples, p)
-    members: dict[str, list[Example]] = {}
-    for ex in sorted(examples, key=lambda ex: ex["id"]):
-        members.setdefault(group[ex["id"]], []).append(ex)
-    by_cat: dict[str, list[list[Example]]] = {}
+def assign_splits(rows: Validated, links: list[tuple[int, int]], p: SplitParams, rng: random.Random) -> dict[str, list[int]]:
+    """Split -> rows. Seeded, stratified by category, group-aware: whole groups, in the seed's order,
+    go to test or valid while they fit in that split's share of the category; the rest is train. A
+    category with fewer than 3 groups goes to train whole (one group cannot be both learned and tested)."""
+    group = groups_of(rows, links)
+    members: dict[str, list[int]] = {}
+    for i in sorted(range(len(rows.ids)), key=rows.ids.__getitem__):
+        members.setdefault(group[i], []).append(i)
+    by_cat: dict[str, list[list[int]]] = {}
     for g in sorted(members):
-        by_cat.setdefault(members[g][0]["category"], []).append(members[g])
-    splits: dict[str, list[Example]] = {s: [] for s in SPLITS}
+        by_cat.setdefault(rows.categories[members[g][0]], []).append(members[g])
+    splits: dict[str, list[int]] = {s: [] for s in SPLITS}
     for cat in sorted(by_cat):
         groups = by_cat[cat]
         rng.shuffle(groups)
@@ -72,14 +106,15 @@ def assign_splits(examples: list[Example], p: SplitParams, rng: random.Random) -
         wanted = {"test": round(n * p.test_fraction), "valid": round(n * p.valid_fraction)}
         if len(groups) < 3:
             wanted = {"test": 0, "valid": 0}
+        testable = {id(g): all(rows.testable[i] for i in g) for g in groups}
         if cat == "qa":  # trained phrasings to train; held-out ones fill valid's share, and test takes the rest
             wanted = {"valid": wanted["valid"], "test": n}
-            groups = [g for g in groups if held_out(g)] + [g for g in groups if not held_out(g)]
+            groups = [g for g in groups if testable[id(g)]] + [g for g in groups if not testable[id(g)]]
         have = {"test": 0, "valid": 0}
         order = ("valid", "test") if cat == "qa" else ("test", "valid")
         for g in groups:  # a group goes where it fits without overshooting; big ones end in train
             target = next((s for s in order if have[s] + len(g) <= wanted[s]), "train")
-            if not held_out(g):
+            if not testable[id(g)]:
                 target = "train"
             if target != "train":
                 have[target] += len(g)
@@ -89,35 +124,41 @@ def assign_splits(examples: list[Example], p: SplitParams, rng: random.Random) -
     return splits
 
 
-def check_no_leaks(splits: dict[str, list[Example]], p: SplitParams) -> dict:
-    """Exact and near-duplicate prompts between train and valid/test: must be none."""
-    leaks = dedup.cross_leaks(splits["train"], splits["valid"] + splits["test"], p.near_dup_threshold, p.num_perm)
-    if leaks["exact"] or leaks["near"]:
-        pairs = (leaks["exact"] + leaks["near"])[:5]
-        raise StageFailed(f"train shares prompts with valid/test (a bug in the split): {pairs}")
+def check_no_leaks(splits: dict[str, list[int]], rows: Validated, links: list[tuple[int, int]], p: SplitParams) -> dict:
+    """Identical and near-duplicate prompts (`links`) between train and valid/test: must be none."""
+    trained = set(splits["train"])
+    leaks = [(rows.ids[b], rows.ids[a]) if a in trained else (rows.ids[a], rows.ids[b])
+             for a, b in links if (a in trained) != (b in trained)]
+    if leaks:
+        raise StageFailed(f"train shares prompts with valid/test (a bug in the split): {leaks[:5]}")
     return {"exact": 0, "near": 0, "threshold": p.near_dup_threshold}
 
 
-def check_openai(splits: dict[str, list[Example]]) -> None:
-    for s, rows in splits.items():
-        for ex in rows:
-            errors = export.openai_errors(export.to_openai(ex))
-            if errors:
-                raise StageFailed(f"example {ex['id']} ({s}) breaks OpenAI's chat fine-tuning format: {errors}")
-
-
 def run(p: SplitParams, paths: Paths) -> dict:
-    examples = read_jsonl(paths.validated)
-    if not examples:
+    with no_cycle_collection():
+        return _run(p, paths)
+
+
+def _run(p: SplitParams, paths: Paths) -> dict:
+    rows = read_validated(paths.validated)
+    if not rows.lines:
         raise StageFailed(f"{paths.validated}: no examples passed validation; see reports/validate.json")
-    splits = assign_splits(examples, p, random.Random(p.seed))
-    contamination = check_no_leaks(splits, p)
-    check_openai(splits)
-    counts = {s: {c: sum(1 for ex in rows if ex["category"] == c) for c in CATEGORIES} for s, rows in splits.items()}
+    links = dedup.near_groups(rows.prompts, p.near_dup_threshold, p.num_perm)
+    del rows.prompts
+    splits = assign_splits(rows, links, p, random.Random(p.seed))
+    contamination = check_no_leaks(splits, rows, links, p)
+    counts = {s: {c: sum(1 for i in members if rows.categories[i] == c) for c in CATEGORIES} for s, members in splits.items()}
+
+    def examples(members: list[int]) -> Iterator[Example]:
+        return (rows.example(i) for i in members)
 
     with atomic_paths(paths.dataset, paths.export) as (dataset, exports):
-        export.write_all(splits, counts, paths.model_copy(update={"dataset": dataset, "export": exports}))
-    return {"n_in": len(examples), "n_out": sum(len(r) for r in splits.values()),
+        try:
+            export.write_all({s: examples(members) for s, members in splits.items()}, counts,
+                             paths.model_copy(update={"dataset": dataset, "export": exports}))
+        except export.BadExample as e:
+            raise StageFailed(str(e)) from None
+    return {"n_in": len(rows.lines), "n_out": sum(len(r) for r in splits.values()),
             "splits": {s: len(r) for s, r in splits.items()}, "by_category": counts,
             "contamination": contamination}
 

@@ -18,15 +18,27 @@ written outside the stage's outputs so that they survive.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 from tasks.core.config import CATEGORIES, ValidateParams
-from tasks.core.io import InputError, read_json, read_jsonl, write_json, write_jsonl, write_text
+from tasks.core.io import (
+    InputError,
+    dump_line,
+    no_cycle_collection,
+    read_json,
+    read_jsonl_chunks,
+    write_json,
+    write_lines,
+    write_text,
+)
 from tasks.core.layout import Paths
 from tasks.core.records import Example, call_problem
 from tasks.core.stage import StageFailed, stage_main
 from tasks.quality import dedup
-from tasks.quality.redact import redact_messages
+from tasks.quality.redact import sweep
 from tasks.reports.validation_page import validation_html
 
 SAMPLE_IDS = 10
@@ -65,34 +77,44 @@ def tool_calls_ok(ex: Example) -> bool | None:
                for c in calls)
 
 
-def facts(examples: list[Example]):
-    """One row of facts per example, as a polars DataFrame."""
+FACTS_SCHEMA = {"row": "Int64", "id": "String", "category": "String", "n_messages": "Int64", "roles_ok": "Boolean",
+                "no_empty_turns": "Boolean", "total_chars": "Int64", "prompt_chars": "Int64", "reply_chars": "Int64",
+                "has_tools": "Boolean", "graphql_valid": "Boolean", "tool_calls_ok": "Boolean"}
+
+
+def fact_row(ex: Example) -> tuple:
+    """An example's facts, in FACTS_SCHEMA's order after `row`."""
+    messages = ex.get("messages") or []
+    first_user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
+    first_reply = next((m for m in messages if m.get("role") == "assistant"), {})
+    return (
+        ex.get("id"),
+        ex.get("category"),
+        len(messages),
+        roles_ok(messages),
+        all((m.get("content") or "").strip() or m.get("tool_calls") for m in messages),
+        sum(len(m.get("content") or "") for m in messages),
+        len(first_user),
+        len(first_reply.get("content") or ""),
+        bool(ex.get("tools")),
+        ex.get("meta", {}).get("graphql_valid") if ex.get("category") == "text-to-graphql" else None,
+        tool_calls_ok(ex),
+    )
+
+
+def facts_frame(rows: list[tuple]):
+    """fact_row()s as a polars DataFrame, numbered by `row` in order."""
     import polars as pl
 
-    rows = []
-    for i, ex in enumerate(examples):
-        messages = ex.get("messages") or []
-        first_user = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
-        first_reply = next((m for m in messages if m.get("role") == "assistant"), {})
-        rows.append({
-            "row": i,
-            "id": ex.get("id"),
-            "category": ex.get("category"),
-            "n_messages": len(messages),
-            "roles_ok": roles_ok(messages),
-            "no_empty_turns": all((m.get("content") or "").strip() or m.get("tool_calls") for m in messages),
-            "total_chars": sum(len(m.get("content") or "") for m in messages),
-            "prompt_chars": len(first_user),
-            "reply_chars": len(first_reply.get("content") or ""),
-            "has_tools": bool(ex.get("tools")),
-            "graphql_valid": ex.get("meta", {}).get("graphql_valid") if ex.get("category") == "text-to-graphql" else None,
-            "tool_calls_ok": tool_calls_ok(ex),
-        })
-    schema = {"row": pl.Int64, "id": pl.String, "category": pl.String, "n_messages": pl.Int64,
-              "roles_ok": pl.Boolean, "no_empty_turns": pl.Boolean, "total_chars": pl.Int64,
-              "prompt_chars": pl.Int64, "reply_chars": pl.Int64, "has_tools": pl.Boolean,
-              "graphql_valid": pl.Boolean, "tool_calls_ok": pl.Boolean}
-    return pl.DataFrame(rows, schema=schema)
+    schema = {name: getattr(pl, kind) for name, kind in FACTS_SCHEMA.items()}
+    columns = list(zip(*rows)) if rows else [[] for _ in range(len(schema) - 1)]
+    return pl.DataFrame([pl.Series("row", range(len(rows)), dtype=pl.Int64)]
+                        + [pl.Series(name, values, dtype=kind) for (name, kind), values in zip(list(schema.items())[1:], columns)])
+
+
+def facts(examples: list[Example]):
+    """One row of facts per example, as a polars DataFrame."""
+    return facts_frame([fact_row(ex) for ex in examples])
 
 
 def mix_facts(frame, targets: dict[str, int]):
@@ -192,41 +214,45 @@ def run_suites(frame, mix, suites_dir: Path) -> list[dict]:
     return verdicts
 
 
-def coverage_table(generate_report: dict | None, examples: list[Example], kept: list[Example],
-                   rejected_file: str) -> str:
+def tally_key(ex: Example) -> tuple:
+    """What the coverage table counts an example by: (category, meta.teacher, meta.skill, meta.topic)."""
+    meta = ex.get("meta") or {}
+    return ex["category"], meta.get("teacher"), meta.get("skill"), meta.get("topic")
+
+
+def coverage_table(generate_report: dict | None, produced: Counter, kept: Counter, rejected_file: str) -> str:
     """Markdown: per category the quota, what was produced, what validation kept, and why a quota was
-    missed; then the finer coverage each generator reported (constructs, question kinds, shapes)."""
+    missed; then the finer coverage each generator reported (constructs, question kinds, shapes).
+    `produced` and `kept` count the examples by tally_key()."""
+    def count(tally: Counter, category=None, teacher=None, skill=None, topic=None) -> int:
+        wanted = (category, teacher, skill, topic)
+        return sum(n for key, n in tally.items() if all(w is None or w == k for w, k in zip(wanted, key)))
+
     cats = (generate_report or {}).get("categories", {})
     lines = ["# Coverage", "", "| category | target | produced | kept after validation | note |",
              "| --- | ---: | ---: | ---: | --- |"]
     for c in CATEGORIES:
-        produced = sum(1 for ex in examples if ex["category"] == c)
-        n_kept = sum(1 for ex in kept if ex["category"] == c)
+        n_produced, n_kept = count(produced, c), count(kept, c)
         row = cats.get(c, {})
         notes = [row["why"]] if row.get("why") else []
-        if n_kept < produced:
-            notes.append(f"{produced - n_kept} rejected: duplicates or failed expectations (see {rejected_file})")
-        lines.append(f"| {c} | {row.get('target', '')} | {produced} | {n_kept} | {'; '.join(notes)} |")
+        if n_kept < n_produced:
+            notes.append(f"{n_produced - n_kept} rejected: duplicates or failed expectations (see {rejected_file})")
+        lines.append(f"| {c} | {row.get('target', '')} | {n_produced} | {n_kept} | {'; '.join(notes)} |")
     jobs = ((generate_report or {}).get("generators", {}).get("teacher") or {}).get("jobs", {})
     for job, (kind, category) in TEACHER_JOBS.items():
         row = jobs.get(job)
         if row and row["target"]:
-            def made_by(rows):
-                return sum(1 for ex in rows if ex.get("meta", {}).get("teacher") == kind)
             lines.append(skill_line(f"teacher {job} ({category})", row["target"], row["ended_by"] and
-                                    f"ended by {row['ended_by']}", row, made_by(examples), made_by(kept)))
+                                    f"ended by {row['ended_by']}", row, count(produced, teacher=kind),
+                                    count(kept, teacher=kind)))
     for name, skill in (generate_report or {}).get("skills", {}).items():
-        def count(rows, topic=None):
-            return sum(1 for ex in rows if ex.get("meta", {}).get("skill") == name
-                       and topic in (None, ex["meta"].get("topic")))
-
         topics = skill.get("topics") or {}
         only = next(iter(topics.values())) if len(topics) == 1 else None
         lines.append(skill_line(f"skill {name} ({skill['category']})", skill["target"], skill.get("why"), only,
-                                count(examples), count(kept)))
+                                count(produced, skill=name), count(kept, skill=name)))
         for topic, job in topics.items() if len(topics) > 1 else ():
             lines.append(skill_line(f"skill {name} / {topic}", job["target"], job["ended_by"] and f"ended by {job['ended_by']}",
-                                    job, count(examples, topic), count(kept, topic)))
+                                    job, count(produced, skill=name, topic=topic), count(kept, skill=name, topic=topic)))
     for name, gen in (generate_report or {}).get("generators", {}).items():
         for key in ("constructs", "arg_kinds", "kinds", "shapes"):
             if gen.get(key):
@@ -251,10 +277,36 @@ def skill_line(label: str, target: int, why: str | None, job: dict | None, produ
     return f"| {label} | {target} | {produced} | {kept} | {'; '.join(notes)} |"
 
 
-def late_sweep(examples: list[Example]) -> tuple[list[Example], Counter]:
-    """Sources were redacted in parse, but generators and a teacher write text too: one more pass."""
-    counts: Counter = Counter()
-    return [{**ex, "messages": redact_messages(ex["messages"], counts)} for ex in examples], counts
+CHUNK = 20_000  # examples parsed at a time: a million never sit in memory as Python objects at once
+
+
+@dataclass
+class Scanned:
+    """What validate keeps of each generated example (redacted by the late sweep), by row."""
+    lines: list[bytes] = field(default_factory=list)  # the example as dump_line() renders it: what the outputs hold
+    ids: list = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # dedup.example_text()
+    facts: list[tuple] = field(default_factory=list)  # fact_row()
+    tally: list[tuple] = field(default_factory=list)  # tally_key()
+    late: Counter = field(default_factory=Counter)  # what the late sweep redacted, by kind
+
+    def example(self, row: int) -> Example:
+        return orjson.loads(self.lines[row])
+
+
+def scan(path: Path) -> Scanned:
+    """Read the generated examples a chunk at a time; sweep each chunk for PII and secrets once more
+    (sources were redacted in parse, but generators and a teacher write text too) and keep per row
+    only what the stage needs."""
+    out = Scanned()
+    for chunk in read_jsonl_chunks(path, CHUNK):
+        for ex in sweep(chunk, out.late):
+            out.lines.append(dump_line(ex))
+            out.ids.append(ex["id"])
+            out.texts.append(dedup.example_text(ex))
+            out.facts.append(fact_row(ex))
+            out.tally.append(tally_key(ex))
+    return out
 
 
 def rejections(verdicts: list[dict]) -> dict[int, list[str]]:
@@ -266,15 +318,16 @@ def rejections(verdicts: list[dict]) -> dict[int, list[str]]:
     return reasons
 
 
-def build_report(p: ValidateParams, generated, examples, duplicates, reasons, verdicts, late: Counter) -> dict:
+def build_report(p: ValidateParams, n_in: int, n_examples: int, duplicates: dict[int, str], reasons, verdicts,
+                 late: Counter) -> dict:
     return {
         "suites": str(p.suites),
         "n_expectations": len(verdicts),
-        "n_in": len(generated),
-        "n_out": len(examples) - len(reasons),
+        "n_in": n_in,
+        "n_out": n_examples - len(reasons),
         "n_rejected": len(reasons) + len(duplicates),
-        "duplicates": {"exact": sum(1 for _, r in duplicates if r.startswith("exact")),
-                       "near": sum(1 for _, r in duplicates if r.startswith("near"))},
+        "duplicates": {"exact": sum(1 for r in duplicates.values() if r.startswith("exact")),
+                       "near": sum(1 for r in duplicates.values() if r.startswith("near"))},
         "success": all(v["success"] for v in verdicts),
         "redacted_late": dict(sorted(late.items())),
         "expectations": [{k: v[k] for k in ("suite", "expectation", "success", "unexpected_count", "sample_ids")}
@@ -296,29 +349,47 @@ def fail(report: dict, verdicts: list[dict], page: str, p: ValidateParams, paths
     raise StageFailed("\n".join(lines))
 
 
+def rejected_line(line: bytes, reasons: list[str]) -> bytes:
+    """{"example": ..., "reasons": [...]} as dump_line() renders it, from the example's own line."""
+    return b'{"example":' + line + b',"reasons":' + dump_line(reasons) + b"}"
+
+
 def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
-    generated, late = late_sweep(read_jsonl(paths.generated))
-    examples, duplicates = dedup.dedup(generated, p.near_dup_threshold, p.num_perm)
+    with no_cycle_collection():
+        return _run(p, quotas, paths)
+
+
+def _run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
+    generated = scan(paths.generated)
+    duplicates = dedup.duplicates(generated.texts, lambda i: dedup.prompt_text(generated.example(i)),
+                                  generated.ids.__getitem__, p.near_dup_threshold, p.num_perm)
+    del generated.texts
+    rows = [i for i in range(len(generated.lines)) if i not in duplicates]  # the examples left: row k is generated row rows[k]
     generate_report = read_json(paths.report("generate")) if paths.report("generate").exists() else None
-    frame = facts(examples)
+    frame = facts_frame([generated.facts[i] for i in rows])
+    del generated.facts
     verdicts = run_suites(frame, mix_facts(frame, mix_targets(quotas, generate_report)), p.suites)
     reasons = rejections(verdicts)
-    report = build_report(p, generated, examples, duplicates, reasons, verdicts, late)
-    rejected = ([{"reasons": [why], "example": ex} for ex, why in duplicates]
-                + [{"reasons": reasons[i], "example": examples[i]} for i in sorted(reasons)])
-    page = validation_html(report, verdicts, {ex["id"]: ex for ex in generated}, rejected, paths.rejected.name)
+    report = build_report(p, len(generated.lines), len(rows), duplicates, reasons, verdicts, generated.late)
+    rejected = [(i, [why]) for i, why in sorted(duplicates.items())] + [(rows[k], reasons[k]) for k in sorted(reasons)]
+    shown = {i for v in verdicts for i in v["sample_ids"]}
+    by_id = {generated.ids[i]: generated.example(i) for i in range(len(generated.ids))
+             if generated.ids[i] in shown}  # the last example of an id, as a dict of all would hold
+    page = validation_html(report, verdicts, by_id, [{"reasons": why, "example": generated.example(i)}
+                                                     for i, why in rejected[:50]], paths.rejected.name, len(rejected))
     if not report["success"]:
         fail(report, verdicts, page, p, paths)
     paths.failure_report("validate").unlink(missing_ok=True)  # a stale failure from an earlier run no longer applies
     paths.failure_page("validate").unlink(missing_ok=True)
 
-    kept = [ex for i, ex in enumerate(examples) if i not in reasons]
-    write_jsonl(paths.validated, kept)
-    write_jsonl(paths.rejected, rejected)
-    write_text(paths.coverage, coverage_table(generate_report, generated, kept, paths.rejected.name))
+    kept = [rows[k] for k in range(len(rows)) if k not in reasons]
+    write_lines(paths.validated, (generated.lines[i] for i in kept))
+    write_lines(paths.rejected, (rejected_line(generated.lines[i], why) for i, why in rejected))
+    write_text(paths.coverage, coverage_table(generate_report, Counter(generated.tally),
+                                              Counter(generated.tally[i] for i in kept), paths.rejected.name))
     write_text(paths.validation_page, page)
-    report["kept_by_category"] = dict(sorted(Counter(ex["category"] for ex in kept).items()))
-    report["rejected_by_reason"] = dict(Counter(r for row in rejected for r in row["reasons"]
+    report["kept_by_category"] = dict(sorted(Counter(generated.tally[i][0] for i in kept).items()))
+    report["rejected_by_reason"] = dict(Counter(r for _, why in rejected for r in why
                                                 if not r.startswith(("exact duplicate", "near duplicate"))))
     return report
 

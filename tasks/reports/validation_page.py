@@ -24,7 +24,9 @@ def _prompt(ex: dict | None) -> str:
 
 
 def validation_html(report: dict, verdicts: list[dict], by_id: dict[str, dict], rejected: list[dict],
-                    rejected_file: str) -> str:
+                    rejected_file: str, n_rejected: int | None = None) -> str:
+    """The page. `by_id` holds at least the examples that verdicts name in sample_ids; `rejected` at
+    least the first 50 rejected rows, of `n_rejected` in all (len(rejected) if not given)."""
     verdict = '<span class="ok">passed</span>' if report["success"] else '<span class="fail">FAILED</span>'
     counts = _table(["", "examples"], [
         ["generated", str(report["n_in"])],
@@ -50,6 +52,6 @@ def validation_html(report: dict, verdicts: list[dict], by_id: dict[str, dict], 
 Redacted in this last sweep: {escape(redacted)}.</p>
 <h2>Counts</h2>{counts}
 <h2>Expectations</h2>{expectations}
-<h2>Rejected rows (first 50 of {len(rejected)}; all in {escape(rejected_file)})</h2>{quarantine}
+<h2>Rejected rows (first 50 of {len(rejected) if n_rejected is None else n_rejected}; all in {escape(rejected_file)})</h2>{quarantine}
 </body></html>
 """

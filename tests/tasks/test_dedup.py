@@ -33,7 +33,7 @@ def test_lsh_finds_every_pair_that_brute_force_finds():
     for threshold in (0.7, 0.9):
         truth = brute_force(texts, threshold)
         assert len(truth) >= 25, threshold  # the corpus holds pairs at and above the threshold
-        found = set(dedup.similar_pairs([dedup.shingles(t) for t in texts], threshold, num_perm=128))
+        found = set(dedup.similar_pairs(texts, threshold, num_perm=128))
         assert found == truth, (threshold, sorted(truth - found)[:5], sorted(found - truth)[:5])
 
 

@@ -124,3 +124,34 @@ def test_card_words_flag_no_number_in_real_documentation():
             flagged += "[CREDIT_CARD]" in redact(text[max(0, m.start() - 60):m.end() + 60])[0]
     print(f"card-length digit runs in real docs: {runs}, redacted as cards: {flagged}")
     assert runs >= 20 and flagged == 0
+
+
+# --- the batch prefilter ---------------------------------------------------------------------------
+
+def test_the_polars_prefilter_passes_every_text_python_would_search():
+    """might_hold() runs ANYTHING in Rust's dialect: on every corpus sentence, every planted secret,
+    real documentation and clean prose, it must flag each text Python's ANYTHING matches (the
+    sweep skips the others), and it flags no ASCII text Python does not."""
+    from tasks.quality.redact import ANYTHING, might_hold
+
+    texts = [in_a_sentence(k, v, i) for i, (k, v) in enumerate(SECRETS)] + [s.sentence for s in CORPUS]
+    texts += clean_sentences() + real_doc_sentences()
+    texts += ["tab\x1cseparated 12\x1d34\x1e5678 9", "12 rue de la Paix", "PASSPORT no. X1", "a" * 16, "café 1234567"]
+    flags = might_hold(texts)
+    python = [ANYTHING.search(t) is not None for t in texts]
+    assert sum(python) >= 300 and len(texts) - sum(python) >= 1000  # both kinds are well represented
+    assert [t for t, f, p in zip(texts, flags, python) if p and not f] == []
+    assert [t for t, f, p in zip(texts, flags, python) if f and not p and t.isascii()] == []
+
+
+def test_the_sweep_changes_only_examples_with_something_to_redact():
+    from tasks.quality.redact import redact_messages, sweep
+
+    examples = [{"id": str(i), "messages": [{"role": "user", "content": in_a_sentence(k, v, i)},
+                                            {"role": "assistant", "content": "Noted."}]}
+                for i, (k, v) in enumerate(SECRETS)]
+    examples += [{"id": f"clean{i}", "messages": [{"role": "user", "content": s}]} for i, s in enumerate(clean_sentences())]
+    one, other = Counter(), Counter()
+    swept = sweep(examples, one)
+    assert swept == [{**ex, "messages": redact_messages(ex["messages"], other)} for ex in examples]
+    assert one == other and sum(one.values()) >= len(SECRETS)
