@@ -25,41 +25,49 @@ from typing import Iterator
 import orjson
 
 from tasks.core.config import CATEGORIES, SplitParams
-from tasks.core.io import atomic_paths, dump_line, no_cycle_collection, read_jsonl_chunks
+from tasks.core.io import Spool, atomic_paths, no_cycle_collection, parsed_lines, raw_chunks
 from tasks.core.layout import SPLITS, Paths
 from tasks.core.records import Example
 from tasks.core.stage import StageFailed, stage_main
 from tasks.formats import export
 from tasks.quality import dedup
 
-CHUNK = 20_000  # examples read at a time
+CHUNK = 10_000  # examples per piece of work
 
 
 @dataclass
 class Validated:
     """What split keeps of each validated example, by row: its line, and what the assignment reads."""
-    lines: list[bytes] = field(default_factory=list)
+    lines: list[bytes] | Spool = field(default_factory=list)  # as read: render_chunk() parses each once more
     ids: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     sections: list[str | None] = field(default_factory=list)  # section_key()
     testable: list[bool] = field(default_factory=list)  # held_out([example])
     prompts: list[str] = field(default_factory=list)  # dedup.prompt_text()
 
-    def example(self, row: int) -> Example:
-        return orjson.loads(self.lines[row])
+    def extend(self, other: Validated) -> None:
+        for line in other.lines:
+            self.lines.append(line)
+        for name in ("ids", "categories", "sections", "testable", "prompts"):
+            getattr(self, name).extend(getattr(other, name))
 
 
-def read_validated(path) -> Validated:
+def read_chunk(job: tuple) -> Validated:
+    path, first, lines = job
     out = Validated()
-    for chunk in read_jsonl_chunks(path, CHUNK):
-        for ex in chunk:
-            out.lines.append(dump_line(ex))
-            out.ids.append(ex["id"])
-            out.categories.append(ex["category"])
-            out.sections.append(section_key(ex))
-            out.testable.append(held_out([ex]))
-            out.prompts.append(dedup.prompt_text(ex))
+    for line, ex in parsed_lines(path, first, lines):
+        out.lines.append(line.encode())
+        out.ids.append(ex["id"])
+        out.categories.append(ex["category"])
+        out.sections.append(section_key(ex))
+        out.testable.append(held_out([ex]))
+        out.prompts.append(dedup.prompt_text(ex))
     return out
+
+
+def render_chunk(job: tuple) -> export.Rendered:
+    split, lines = job
+    return export.render(split, [orjson.loads(line) for line in lines])
 
 
 def section_key(ex: Example) -> str | None:
@@ -135,12 +143,14 @@ def check_no_leaks(splits: dict[str, list[int]], rows: Validated, links: list[tu
 
 
 def run(p: SplitParams, paths: Paths) -> dict:
-    with no_cycle_collection():
-        return _run(p, paths)
+    with no_cycle_collection(), Spool(paths.dataset.parent) as spool:
+        return _run(p, paths, spool)
 
 
-def _run(p: SplitParams, paths: Paths) -> dict:
-    rows = read_validated(paths.validated)
+def _run(p: SplitParams, paths: Paths, spool: Spool) -> dict:
+    rows = Validated(lines=spool)
+    for first, lines in raw_chunks(paths.validated, CHUNK):
+        rows.extend(read_chunk((paths.validated, first, lines)))
     if not rows.lines:
         raise StageFailed(f"{paths.validated}: no examples passed validation; see reports/validate.json")
     links = dedup.near_groups(rows.prompts, p.near_dup_threshold, p.num_perm)
@@ -149,12 +159,12 @@ def _run(p: SplitParams, paths: Paths) -> dict:
     contamination = check_no_leaks(splits, rows, links, p)
     counts = {s: {c: sum(1 for i in members if rows.categories[i] == c) for c in CATEGORIES} for s, members in splits.items()}
 
-    def examples(members: list[int]) -> Iterator[Example]:
-        return (rows.example(i) for i in members)
-
     with atomic_paths(paths.dataset, paths.export) as (dataset, exports):
+        def rendered(s: str, members: list[int]) -> Iterator[export.Rendered]:
+            return (render_chunk((s, [rows.lines[i] for i in members[k:k + CHUNK]])) for k in range(0, len(members), CHUNK))
+
         try:
-            export.write_all({s: examples(members) for s, members in splits.items()}, counts,
+            export.write_all({s: rendered(s, members) for s, members in splits.items()}, counts,
                              paths.model_copy(update={"dataset": dataset, "export": exports}))
         except export.BadExample as e:
             raise StageFailed(str(e)) from None

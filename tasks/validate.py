@@ -23,13 +23,16 @@ from pathlib import Path
 
 import orjson
 
+from tasks.core import workers
 from tasks.core.config import CATEGORIES, ValidateParams
 from tasks.core.io import (
     InputError,
+    Spool,
     dump_line,
     no_cycle_collection,
+    parse_lines,
+    raw_chunks,
     read_json,
-    read_jsonl_chunks,
     write_json,
     write_lines,
     write_text,
@@ -214,6 +217,22 @@ def run_suites(frame, mix, suites_dir: Path) -> list[dict]:
     return verdicts
 
 
+def _import_gx() -> None:
+    import great_expectations  # noqa: F401
+
+
+class Checker:
+    """run_suites() in a process of its own, started with the stage: importing Great Expectations
+    takes about 2.5 s here, which this overlaps with reading and deduplicating the examples."""
+
+    def __init__(self, executor) -> None:
+        self.executor = executor
+        executor.submit(_import_gx)
+
+    def verdicts(self, frame, mix, suites_dir: Path) -> list[dict]:
+        return self.executor.submit(run_suites, frame, mix, suites_dir).result()
+
+
 def tally_key(ex: Example) -> tuple:
     """What the coverage table counts an example by: (category, meta.teacher, meta.skill, meta.topic)."""
     meta = ex.get("meta") or {}
@@ -277,35 +296,55 @@ def skill_line(label: str, target: int, why: str | None, job: dict | None, produ
     return f"| {label} | {target} | {produced} | {kept} | {'; '.join(notes)} |"
 
 
-CHUNK = 20_000  # examples parsed at a time: a million never sit in memory as Python objects at once
+CHUNK = 10_000  # examples per piece of work: a million never sit in memory as Python objects at once
 
 
 @dataclass
 class Scanned:
     """What validate keeps of each generated example (redacted by the late sweep), by row."""
-    lines: list[bytes] = field(default_factory=list)  # the example as dump_line() renders it: what the outputs hold
+    lines: list[bytes] | Spool = field(default_factory=list)  # the example as dump_line() renders it: what the outputs hold
     ids: list = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)  # dedup.example_text()
+    digests: list[bytes] = field(default_factory=list)  # dedup.digest(dedup.example_text())
     facts: list[tuple] = field(default_factory=list)  # fact_row()
     tally: list[tuple] = field(default_factory=list)  # tally_key()
     late: Counter = field(default_factory=Counter)  # what the late sweep redacted, by kind
+    sketches: list[tuple[int, dict]] = field(default_factory=list)  # (first row, dedup.sketches()) by chunk
 
     def example(self, row: int) -> Example:
         return orjson.loads(self.lines[row])
 
 
-def scan(path: Path) -> Scanned:
-    """Read the generated examples a chunk at a time; sweep each chunk for PII and secrets once more
-    (sources were redacted in parse, but generators and a teacher write text too) and keep per row
-    only what the stage needs."""
+def scan_chunk(job: tuple) -> Scanned:
+    """One chunk of scan(): parse, sweep, and keep what the stage needs of each row."""
+    path, first, lines, threshold, num_perm = job
     out = Scanned()
-    for chunk in read_jsonl_chunks(path, CHUNK):
-        for ex in sweep(chunk, out.late):
-            out.lines.append(dump_line(ex))
-            out.ids.append(ex["id"])
-            out.texts.append(dedup.example_text(ex))
-            out.facts.append(fact_row(ex))
-            out.tally.append(tally_key(ex))
+    texts = []
+    for ex in sweep(parse_lines(path, first, lines), out.late):
+        out.lines.append(dump_line(ex))
+        out.ids.append(ex["id"])
+        texts.append(dedup.example_text(ex))
+        out.facts.append(fact_row(ex))
+        out.tally.append(tally_key(ex))
+    out.digests = [dedup.digest(t) for t in texts]
+    out.sketches = [(0, dedup.sketches(texts, threshold, num_perm))]
+    return out
+
+
+def scan(path: Path, p: ValidateParams, spool: Spool) -> Scanned:
+    """Read the generated examples a chunk at a time; sweep each chunk for PII
+    and secrets once more (sources were redacted in parse, but generators and a teacher write text
+    too) and keep per row only what the stage needs, with the rows' near-duplicate sketches; the
+    rows themselves go to `spool`."""
+    out = Scanned(lines=spool)
+    for first, lines in raw_chunks(path, CHUNK):
+        part = scan_chunk((path, first, lines, p.near_dup_threshold, p.num_perm))
+        out.sketches.append((len(out.lines), part.sketches[0][1]))
+        for line in part.lines:
+            out.lines.append(line)
+        for mine, theirs in ((out.ids, part.ids), (out.digests, part.digests), (out.facts, part.facts),
+                             (out.tally, part.tally)):
+            mine += theirs
+        out.late.update(part.late)
     return out
 
 
@@ -355,20 +394,22 @@ def rejected_line(line: bytes, reasons: list[str]) -> bytes:
 
 
 def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
-    with no_cycle_collection():
-        return _run(p, quotas, paths)
+    with no_cycle_collection(), workers.pool(1) as executor, Spool(paths.validated.parent) as spool:
+        return _run(p, quotas, paths, Checker(executor), spool)
 
 
-def _run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
-    generated = scan(paths.generated)
-    duplicates = dedup.duplicates(generated.texts, lambda i: dedup.prompt_text(generated.example(i)),
-                                  generated.ids.__getitem__, p.near_dup_threshold, p.num_perm)
-    del generated.texts
+def _run(p: ValidateParams, quotas: dict[str, int], paths: Paths, checker: Checker, spool: Spool) -> dict:
+    generated = scan(paths.generated, p, spool)
+    duplicates = dedup.duplicates(generated.digests, dedup.join_sketches(generated.sketches),
+                                  lambda i: dedup.example_text(generated.example(i)),
+                                  lambda i: dedup.prompt_text(generated.example(i)),
+                                  generated.ids.__getitem__, p.near_dup_threshold)
+    del generated.digests, generated.sketches
     rows = [i for i in range(len(generated.lines)) if i not in duplicates]  # the examples left: row k is generated row rows[k]
     generate_report = read_json(paths.report("generate")) if paths.report("generate").exists() else None
     frame = facts_frame([generated.facts[i] for i in rows])
     del generated.facts
-    verdicts = run_suites(frame, mix_facts(frame, mix_targets(quotas, generate_report)), p.suites)
+    verdicts = checker.verdicts(frame, mix_facts(frame, mix_targets(quotas, generate_report)), p.suites)
     reasons = rejections(verdicts)
     report = build_report(p, len(generated.lines), len(rows), duplicates, reasons, verdicts, generated.late)
     rejected = [(i, [why]) for i, why in sorted(duplicates.items())] + [(rows[k], reasons[k]) for k in sorted(reasons)]

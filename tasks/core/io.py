@@ -119,25 +119,47 @@ def write_lines(path: Path, lines: Iterable[bytes]) -> int:
     return n
 
 
-def read_jsonl_chunks(path: Path, size: int) -> Iterator[list[dict]]:
-    """Read a JSONL file `size` rows at a time; a malformed line raises InputError naming file and line."""
-    rows = []
+def raw_chunks(path: Path, size: int) -> Iterator[tuple[int, list[str]]]:
+    """A JSONL file's lines, `size` at a time, unparsed: (the first one's line number, the lines)."""
+    lines: list[str] = []
+    first = 1
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = orjson.loads(line)
-            except orjson.JSONDecodeError as e:
-                raise InputError(f"{path}:{lineno}: not valid JSON ({e.msg}, column {e.colno})") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-            rows.append(row)
-            if len(rows) == size:
-                yield rows
-                rows = []
-    if rows:
-        yield rows
+            if not lines:
+                first = lineno
+            lines.append(line)
+            if len(lines) == size:
+                yield first, lines
+                lines = []
+    if lines:
+        yield first, lines
+
+
+def parsed_lines(path: Path, first: int, lines: list[str]) -> Iterator[tuple[str, dict]]:
+    """(line, its JSON object) for lines numbered from `first`, blank lines skipped; a malformed
+    line raises InputError naming file and line."""
+    for lineno, line in enumerate(lines, first):
+        if not line.strip():
+            continue
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            raise InputError(f"{path}:{lineno}: not valid JSON ({e.msg}, column {e.colno})") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+        yield line, row
+
+
+def parse_lines(path: Path, first: int, lines: list[str]) -> list[dict]:
+    """The JSON objects of lines numbered from `first` (blank lines skipped)."""
+    return [row for _, row in parsed_lines(path, first, lines)]
+
+
+def read_jsonl_chunks(path: Path, size: int) -> Iterator[list[dict]]:
+    """Read a JSONL file about `size` rows at a time; a malformed line raises InputError naming file and line."""
+    for first, lines in raw_chunks(path, size):
+        if rows := parse_lines(path, first, lines):
+            yield rows
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -167,3 +189,36 @@ def no_cycle_collection() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+class Spool:
+    """Rows kept in an unnamed temporary file instead of memory, read back by number: a stage that
+    must hold every row of a million-row file until it knows their order keeps 8 bytes each here."""
+
+    def __init__(self, folder: Path) -> None:
+        from array import array
+
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        self.file = tempfile.TemporaryFile(dir=folder)  # beside the outputs: /tmp may be memory
+        self.ends = array("q", [0])
+        self.flushed = True
+
+    def append(self, row: bytes) -> None:
+        self.file.write(row)
+        self.ends.append(self.ends[-1] + len(row))
+        self.flushed = False
+
+    def __len__(self) -> int:
+        return len(self.ends) - 1
+
+    def __getitem__(self, i: int) -> bytes:
+        if not self.flushed:
+            self.file.flush()
+            self.flushed = True
+        return os.pread(self.file.fileno(), self.ends[i + 1] - self.ends[i], self.ends[i])
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
@@ -209,44 +210,27 @@ def _mistral_tools(tools: bytes) -> str:
                       ensure_ascii=False)
 
 
-class HFColumns:
-    """A split's rows for the Hugging Face export, gathered as Arrow arrays a batch at a time (a
-    million rows of nested Python dicts would not fit), into the same single-chunk columns that
-    datasets.Dataset.from_list() builds from the whole list, so the files are the same bytes."""
+def hf_arrays(rows: list[dict]) -> dict:
+    """to_hf_row()s as one pyarrow Array per column, types inferred as datasets.Dataset.from_list()
+    infers them (a batch with no tool call, or no tools, gets a null type inside: see joined())."""
+    import pyarrow as pa
 
-    BATCH = 20_000
+    return {column: pa.array([row[column] for row in rows]) for column in ("id", "category", "messages", "tools")}
 
-    def __init__(self) -> None:
-        self.batches: dict[str, list] = {"id": [], "category": [], "messages": [], "tools": []}
-        self.pending: list[dict] = []
-        self.any_tools = self.any_calls = False
 
-    def add(self, ex: Example) -> None:
-        row = to_hf_row(ex)
-        self.any_tools = self.any_tools or row["tools"] is not None
-        self.any_calls = self.any_calls or any(m["tool_calls"] for m in row["messages"])
-        self.pending.append(row)
-        if len(self.pending) == self.BATCH:
-            self.flush()
+def joined(batches: list[dict]) -> dict:
+    """hf_arrays() of consecutive batches as single-chunk columns, the types those of the batches
+    that saw tool calls and tools (what inference over the whole list makes): so that
+    Dataset.from_dict() builds what Dataset.from_list() would have built from every row at once, and
+    the files are the same bytes, without a million rows of nested Python dicts in memory."""
+    import pyarrow as pa
 
-    def flush(self) -> None:
-        import pyarrow as pa
-
-        for column in self.batches:
-            self.batches[column].append(pa.array([row[column] for row in self.pending]))
-        self.pending = []
-
-    def columns(self) -> dict:
-        """Column -> one pyarrow Array; a batch that saw no tool call (or no tools) is cast to the type
-        the others have, as inference over the whole list would have made it."""
-        import pyarrow as pa
-
-        self.flush()
-        out = {}
-        for column, arrays in self.batches.items():
-            widest = next((a.type for a in arrays if _known(a.type)), arrays[0].type)
-            out[column] = pa.concat_arrays([a if a.type == widest else a.cast(widest) for a in arrays])
-        return out
+    out = {}
+    for column in batches[0]:
+        arrays = [b[column] for b in batches]
+        widest = next((a.type for a in arrays if _known(a.type)), arrays[0].type)
+        out[column] = pa.concat_arrays([a if a.type == widest else a.cast(widest) for a in arrays])
+    return out
 
 
 def _known(kind) -> bool:
@@ -279,32 +263,55 @@ class BadExample(ValueError):
     """An example an export cannot hold; the message names it."""
 
 
-def write_all(splits: dict[str, Iterable[Example]], counts: dict, paths: Paths) -> None:
-    """Every file of a split, in one pass over each split's examples: mlx-lm's split files in
-    paths.dataset; the OpenAI, Mistral, typed and Hugging Face exports in paths.export. An example
-    that breaks OpenAI's format raises BadExample (the caller writes into folders it swaps in only
-    when this returns)."""
+@dataclass
+class Rendered:
+    """A chunk of a split's examples in every export's form, ready to be written."""
+    mlx: bytes
+    openai: bytes
+    mistral: bytes
+    typed: bytes
+    hf: dict  # hf_arrays()
+    n: int
+
+
+def render(split: str, examples: list[Example]) -> Rendered:
+    """A chunk of a split, rendered for every export. An example that breaks OpenAI's format raises
+    BadExample."""
+    mlx, openai, mistral, typed, hf = [], [], [], [], []
+    for ex in examples:
+        row = to_openai(ex)
+        if errors := openai_errors(row):
+            raise BadExample(f"example {ex['id']} ({split}) breaks OpenAI's chat fine-tuning format: {errors}")
+        mlx.append(dump_line(to_mlx(ex)))
+        openai.append(dump_line(row))
+        mistral.append(dump_line(to_mistral(ex)))
+        typed.append(dump_line(to_typed(ex, split)))
+        hf.append(to_hf_row(ex))
+    return Rendered(*(b"".join(line + b"\n" for line in lines) for lines in (mlx, openai, mistral, typed)),
+                    hf=hf_arrays(hf) if hf else {}, n=len(hf))
+
+
+def write_all(splits: dict[str, Iterable[Rendered]], counts: dict, paths: Paths) -> None:
+    """Every file of a split from its rendered chunks, in order: mlx-lm's split files in
+    paths.dataset; the OpenAI, Mistral, typed and Hugging Face exports in paths.export (the caller
+    writes into folders it swaps in only when this returns)."""
     hf = {}
     typed_path = paths.typed_export()
     typed_path.parent.mkdir(parents=True, exist_ok=True)
     with open(typed_path, "wb") as typed:
-        for s, rows in splits.items():
+        for s, parts in splits.items():
             files = [paths.split_file(s), paths.openai_file(s), paths.mistral_file(s)]
             for f in files:
                 f.parent.mkdir(parents=True, exist_ok=True)
-            columns = HFColumns()
-            n = 0
+            batches = []
             with open(files[0], "wb") as mlx, open(files[1], "wb") as openai, open(files[2], "wb") as mistral:
-                for ex in rows:
-                    row = to_openai(ex)
-                    if errors := openai_errors(row):
-                        raise BadExample(f"example {ex['id']} ({s}) breaks OpenAI's chat fine-tuning format: {errors}")
-                    mlx.write(dump_line(to_mlx(ex)) + b"\n")
-                    openai.write(dump_line(row) + b"\n")
-                    mistral.write(dump_line(to_mistral(ex)) + b"\n")
-                    typed.write(dump_line(to_typed(ex, s)) + b"\n")
-                    columns.add(ex)
-                    n += 1
-            if n:
-                hf[s] = columns.columns()
+                for part in parts:
+                    mlx.write(part.mlx)
+                    openai.write(part.openai)
+                    mistral.write(part.mistral)
+                    typed.write(part.typed)
+                    if part.n:
+                        batches.append(part.hf)
+            if batches:
+                hf[s] = joined(batches)
     write_hf(hf, counts, paths.hf_dir())

@@ -79,32 +79,49 @@ def _mix(x):
 
 def shingle_hashes(texts: list[str]):
     """The 64-bit hashes of each text's word 3-grams (a text of one or two words is one shingle, an
-    empty text the empty shingle, as shingles() has it), flattened: (hashes, the text each belongs to).
+    empty text the empty shingle, as shingles() has it), flattened and in text order: (hashes, the
+    text each belongs to).
 
-    Words are split and hashed by polars, in Rust, across cores; `[\\p{L}\\p{N}_]+` is Python's `\\w+`
-    (letters, digits, underscore). The hashes only choose candidate pairs: every pair is then
-    confirmed on the Python shingle sets, so a word split differently can cost recall, never precision.
+    Words are split and hashed by polars, in Rust; `[\\p{L}\\p{N}_]+` is Python's `\\w+` (letters,
+    digits, underscore). The hashes only choose candidate pairs: every pair is then confirmed on the
+    Python shingle sets, so a word split differently can cost recall, never precision.
     """
     import polars as pl
 
     words = pl.Series(texts, dtype=pl.String).str.extract_all(r"[\p{L}\p{N}_]+")
     lengths = words.list.len().to_numpy().astype(np.int64)
-    h = _mix(words.explode().drop_nulls().hash(seed=1).to_numpy().astype(np.uint64))
-    doc = np.repeat(np.arange(len(texts)), lengths)
-    start = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    position, length = np.arange(len(h)) - start, lengths[doc]
-    nxt = np.r_[h[1:], np.uint64(0)]
-    after = np.r_[h[2:], np.zeros(2, np.uint64)]
+    h = words.explode().drop_nulls().hash(seed=1).to_numpy()
+    ends = np.cumsum(lengths)
     k1, k2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
-    trigram = (h * k1) ^ _mix(nxt * k2 + after)
-    whole = np.where(length == 2, (h * k1) ^ _mix(nxt * k2 + np.uint64(2)), h * k1 + np.uint64(1))  # one or two words
-    keep = (position <= length - 3) | ((length < 3) & (position == 0))
-    values = np.where(length >= 3, trigram, whole)[keep]
-    empty = np.flatnonzero(lengths == 0)  # no words: the empty shingle, one value shared by all such texts
-    values = np.r_[values, np.full(len(empty), np.uint64(0x5BD1E995))]
-    docs = np.r_[doc[keep], empty]
-    order = np.argsort(docs, kind="stable")
-    return values[order], docs[order]
+    long = lengths >= 3
+    trigram = np.empty(max(0, len(h) - 2), dtype=np.uint64)
+    np.multiply(h[:-2], k1, out=trigram)
+    trigram ^= h[1:-1] * k2
+    trigram ^= _mix(h[2:])
+    keep = np.zeros(len(trigram), dtype=bool)  # a 3-gram that starts and ends inside one text
+    starts = ends - lengths
+    keep[np.repeat(starts[long], lengths[long] - 2) + _ranges(lengths[long] - 2)] = True
+    values, docs = [trigram[keep]], [np.repeat(np.flatnonzero(long), lengths[long] - 2)]
+    short = np.flatnonzero(~long)  # no words, one or two: one shingle each
+    if len(short):
+        first = np.where(lengths[short] > 0, h[np.minimum(starts[short], len(h) - 1)] if len(h) else 0, 0)
+        second = np.where(lengths[short] == 2, h[np.minimum(starts[short] + 1, len(h) - 1)] if len(h) else 0, 0)
+        values.append(_mix(first * k1 ^ second * k2 ^ lengths[short].astype(np.uint64)))
+        docs.append(short)
+        values, docs = np.concatenate(values), np.concatenate(docs)
+        order = np.argsort(docs, kind="stable")
+        return values[order], docs[order]
+    return values[0], docs[0]
+
+
+def _ranges(counts):
+    """0..c-1 for each count c, concatenated.
+
+    >>> _ranges(np.array([3, 1, 2])).tolist()
+    [0, 1, 2, 0, 0, 1]
+    """
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def _densify(sig, rank, order):
@@ -137,35 +154,104 @@ def _densify(sig, rank, order):
     return np.take_along_axis(sig, source, axis=1)
 
 
-def signatures(texts: list[str], num_perm: int, seed: int = 1):
-    """One-permutation MinHash signatures, one row per text: an (n, num_perm) uint64 array of values < 2**32.
-
-    Each shingle hash is mixed once and falls in one of num_perm bins, keeping the least value per
-    bin (one pass over the shingles, where classic MinHash computes num_perm hashes of each: 100x the
-    work at the defaults). A bin no shingle fell in borrows the value of a filled bin chosen by a
-    random order of the bins that depends on the bin alone (optimal densification, Shrivastava 2017),
-    so two texts agree in a bin with probability their Jaccard similarity, as MinHash promises.
-    """
-    values, docs = shingle_hashes(texts)
+def _one_permutation(values, docs, n: int, num_perm: int, seed: int):
+    """One-permutation MinHash: each shingle hash, mixed once, falls in one of num_perm bins, and
+    each bin keeps its least value: one pass over the shingles. A bin no shingle fell in borrows the
+    value of a filled bin chosen by a random order of the bins that depends on the bin alone (optimal
+    densification, Shrivastava 2017). For texts of many shingles; (n, num_perm) values < 2**32."""
     rng = np.random.default_rng(seed)
     salt = rng.integers(0, 2**63, dtype=np.uint64)
     rank = rng.random((num_perm, num_perm)).astype(np.float32)
     np.fill_diagonal(rank, -1.0)
-    order = np.argsort(rank, axis=1)
     mixed = _mix(values ^ salt)
-    bins = (mixed % np.uint64(num_perm)).astype(np.int64)
-    low = mixed >> np.uint64(32)
-    out = np.empty((len(texts), num_perm), dtype=np.uint64)
-    bounds = np.searchsorted(docs, np.arange(0, len(texts) + _CHUNK, _CHUNK))
-    for block, (a, z) in enumerate(zip(bounds[:-1], bounds[1:])):
-        first = block * _CHUNK
-        n = min(_CHUNK, len(texts) - first)
-        if n <= 0:
-            break
-        sig = np.full(n * num_perm, _EMPTY, dtype=np.uint64)
-        np.minimum.at(sig, (docs[a:z] - first) * num_perm + bins[a:z], low[a:z])
-        out[first:first + n] = _densify(sig.reshape(n, num_perm), rank, order)
+    sig = np.full(n * num_perm, _EMPTY, dtype=np.uint64)
+    np.minimum.at(sig, docs * num_perm + (mixed % np.uint64(num_perm)).astype(np.int64), mixed >> np.uint64(32))
+    return _densify(sig.reshape(n, num_perm), rank, np.argsort(rank, axis=1))
+
+
+def _classic(values, docs, n: int, num_perm: int, seed: int):
+    """Classic MinHash: num_perm multiply-shift hashes ((a*x + b) mod 2^64) >> 32 of every shingle,
+    the least of each kept. num_perm times the work of one permutation, and independent values in
+    every bin: for texts of few shingles, where one permutation would leave most bins borrowed."""
+    rng = np.random.default_rng(seed + 1)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    out = np.empty((n, num_perm), dtype=np.uint64)
+    starts = np.r_[np.searchsorted(docs, np.arange(n)), len(values)]
+    block = max(1, 2**16 // max(1, len(values) // max(1, n)))  # texts per block: about 65k shingles
+    buffer = np.empty(num_perm * 2**17, dtype=np.uint64)  # reused: a fresh 64 MB array per block costs page faults
+    for first in range(0, n, block):
+        last = min(n, first + block)
+        a0, z0 = starts[first], starts[last]
+        hashed = buffer[:num_perm * (z0 - a0)].reshape(num_perm, z0 - a0) if z0 - a0 <= 2**17 else \
+            np.empty((num_perm, z0 - a0), dtype=np.uint64)
+        np.multiply(a[:, None], values[None, a0:z0], out=hashed)  # one row per hash function: reduceat runs along rows
+        hashed += b[:, None]  # uint64 arithmetic wraps modulo 2^64
+        hashed >>= np.uint64(32)
+        out[first:last] = np.minimum.reduceat(hashed, starts[first:last] - a0, axis=1).T
     return out
+
+
+def sketches(texts: list[str], threshold: float, num_perm: int, seed: int = 1):
+    """LSH band keys of every text, in two schemes: [(rows, keys)] where keys is a (len(rows), bands)
+    uint64 array; two texts sharing a key in some band of one scheme are a candidate pair.
+
+    Texts of fewer than num_perm/4 distinct shingles divided by `threshold` get classic MinHash, texts
+    of at least num_perm/4 one-permutation MinHash; those between get both. A pair at or above
+    `threshold` has sizes within that ratio (Jaccard <= smaller / larger), so both its texts share a
+    scheme. One permutation is 100x less work on long texts; on short ones most of its bins would be
+    borrowed from a few, and unrelated texts sharing one common shingle would collide in whole bands.
+    Computed a block of texts at a time, so that a million texts hold their band keys, not signatures.
+    """
+    bands, rows = band_shape(num_perm, threshold)
+    mix = np.random.default_rng(0).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+    cut = num_perm // 4
+    found: dict[str, tuple[list, list]] = {"classic": ([], []), "one permutation": ([], [])}
+    if not texts:
+        return {}
+    for start in range(0, len(texts), _CHUNK * 4):
+        block = texts[start:start + _CHUNK * 4]
+        values, docs = shingle_hashes(block)
+        key = np.sort((docs.astype(np.uint64) << np.uint64(40)) | (values >> np.uint64(24)))
+        distinct = np.r_[True, key[1:] != key[:-1]]
+        sizes = np.bincount((key[distinct] >> np.uint64(40)).astype(np.int64), minlength=len(block))  # distinct shingles
+        for scheme, wanted, sign in (("classic", sizes * threshold < cut, _classic),
+                                     ("one permutation", sizes >= cut, _one_permutation)):
+            members = np.flatnonzero(wanted)
+            if not len(members):
+                continue
+            local = np.full(len(block), -1)
+            local[members] = np.arange(len(members))
+            keep = wanted[docs]
+            sig = sign(values[keep], local[docs[keep]], len(members), num_perm, seed)
+            keys = np.stack([(sig[:, b * rows:(b + 1) * rows] * mix).sum(axis=1) for b in range(bands)], axis=1)
+            found[scheme][0].append(members + start)
+            found[scheme][1].append(keys)  # a band's key: its values mixed, modulo 2**64
+    return {scheme: (np.concatenate(r), np.concatenate(k)) for scheme, (r, k) in found.items() if r}
+
+
+def join_sketches(parts: list[tuple[int, dict]]) -> dict:
+    """The sketches() of consecutive blocks of texts, each given with its first text's row, as one."""
+    joined: dict[str, tuple[list, list]] = {}
+    for offset, sketch in parts:
+        for scheme, (rows, keys) in sketch.items():
+            joined.setdefault(scheme, ([], []))
+            joined[scheme][0].append(rows + offset)
+            joined[scheme][1].append(keys)
+    return {scheme: (np.concatenate(r), np.concatenate(k)) for scheme, (r, k) in joined.items()}
+
+
+def candidates(sketch: dict, n: int, keep=None):
+    """Candidate pairs (i < j) of rows 0..n-1, in order, as a (k, 2) int64 array: rows that share a
+    band key in a scheme of `sketch`. Only rows where the boolean array `keep` is True take part."""
+    found = []
+    for rows, keys in sketch.values():
+        if keep is not None:
+            rows, keys = rows[keep[rows]], keys[keep[rows]]
+        pairs = rows[candidate_pairs(keys)]
+        found.append(pairs[:, 0] * n + pairs[:, 1])
+    flat = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    return np.stack([flat // max(n, 1), flat % max(n, 1)], axis=1)
 
 
 def band_shape(num_perm: int, threshold: float) -> tuple[int, int]:
@@ -194,20 +280,6 @@ def miss_probability(bands: int, rows: int, similarity: float) -> float:
     return (1 - similarity ** rows) ** bands
 
 
-def band_keys(texts: list[str], threshold: float, num_perm: int):
-    """One 64-bit key per LSH band of each text's signature: an (n, bands) uint64 array. Two texts
-    that share a key in some band are a candidate pair. Computed block by block, so that a million
-    texts hold 8 bytes per band each, not their whole signatures."""
-    bands, rows = band_shape(num_perm, threshold)
-    mix = np.random.default_rng(0).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
-    out = np.empty((len(texts), bands), dtype=np.uint64)
-    for start in range(0, len(texts), _CHUNK * 4):
-        sig = signatures(texts[start:start + _CHUNK * 4], num_perm)
-        for b in range(bands):
-            out[start:start + len(sig), b] = (sig[:, b * rows:(b + 1) * rows] * mix).sum(axis=1)  # wraps modulo 2**64
-    return out
-
-
 def candidate_pairs(keys) -> np.ndarray:
     """Pairs (i < j), as a (k, 2) int64 array in order, of rows that share a key in some band."""
     n = len(keys)
@@ -215,12 +287,12 @@ def candidate_pairs(keys) -> np.ndarray:
     for b in range(keys.shape[1]):
         order = np.argsort(keys[:, b], kind="stable")
         sorted_keys = keys[order, b]
-        same = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])  # neighbours in a bucket
-        if not len(same):
-            continue
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        for a, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+        two = starts[sizes == 2]  # most buckets that pair anything pair two rows: in one step
+        i, j = np.minimum(order[two], order[two + 1]), np.maximum(order[two], order[two + 1])
+        found.append(i * n + j)
+        for a, size in zip(starts[sizes > 2], sizes[sizes > 2]):
             members = np.sort(order[a:a + size])
             i, j = np.triu_indices(size, 1)
             found.append(members[i] * n + members[j])
@@ -230,46 +302,56 @@ def candidate_pairs(keys) -> np.ndarray:
     return np.stack([flat // n, flat % n], axis=1)
 
 
-def confirmed(pairs, texts: list[str], threshold: float) -> list[tuple[int, int]]:
-    """The candidate pairs whose exact Jaccard similarity (word 3-gram sets) is at least `threshold`."""
-    sets: dict[int, set[str]] = {}
-
-    def of(i: int) -> set[str]:
-        if i not in sets:
-            sets[i] = shingles(texts[i])
-        return sets[i]
-
-    return [(i, j) for i, j in pairs.tolist() if jaccard(of(i), of(j)) >= threshold]
+def confirmed(pairs, text_of: Callable[[int], str], threshold: float) -> list[tuple[int, int]]:
+    """The candidate pairs (in order of their first row) whose exact Jaccard similarity (word 3-gram
+    sets) is at least `threshold`. The shingle sets of a first row are kept while its pairs are
+    checked, of a second row only in a bounded cache: candidates can be most of a million rows."""
+    out = []
+    last, first_set = -1, set()
+    cache: dict[int, set[str]] = {}
+    for i, j in pairs.tolist():
+        if i != last:
+            last, first_set = i, shingles(text_of(i))
+        if j not in cache:
+            if len(cache) >= 65536:
+                cache.clear()
+            cache[j] = shingles(text_of(j))
+        if jaccard(first_set, cache[j]) >= threshold:
+            out.append((i, j))
+    return out
 
 
 def similar_pairs(texts: list[str], threshold: float, num_perm: int) -> list[tuple[int, int]]:
     """Pairs (i < j), in order, whose exact Jaccard similarity is at least `threshold`, found via LSH."""
-    return confirmed(candidate_pairs(band_keys(texts, threshold, num_perm)), texts, threshold)
+    return confirmed(candidates(sketches(texts, threshold, num_perm), len(texts)), texts.__getitem__, threshold)
 
 
-def duplicates(texts: list[str], prompt_of: Callable[[int], str], id_of: Callable[[int], str],
-               threshold: float, num_perm: int) -> dict[int, str]:
+def digest(text: str) -> bytes:
+    return hashlib.sha1(text.encode()).digest()
+
+
+def duplicates(digests: list[bytes], sketch: dict, text_of: Callable[[int], str], prompt_of: Callable[[int], str],
+               id_of: Callable[[int], str], threshold: float) -> dict[int, str]:
     """Row -> why it goes, for every exact or near duplicate of an earlier row (the first of each is
-    kept). `texts` are the rows' example_text(); near means the whole example is at least `threshold`
-    alike and what the user asked (prompt_of(row), read only for candidate pairs) at least
-    SAME_QUESTION, so a question asked in another form with the same answer
-    (tasks/generators/facts.py) is not a duplicate."""
+    kept). `digests` are digest(example_text()) of every row, `sketch` their sketches() at `threshold`;
+    text_of(row) and prompt_of(row) are read only for candidate pairs. Near means the whole example
+    is at least `threshold` alike and what the user asked at least SAME_QUESTION, so a question asked
+    in another form with the same answer (tasks/generators/facts.py) is not a duplicate."""
     first_of: dict[bytes, int] = {}
     removed: dict[int, str] = {}
-    distinct = []
-    for i, text in enumerate(texts):
-        key = hashlib.sha1(text.encode()).digest()
+    for i, key in enumerate(digests):
         if key in first_of:
             removed[i] = f"exact duplicate of {id_of(first_of[key])}"
         else:
             first_of[key] = i
-            distinct.append(i)
     del first_of
+    distinct = np.ones(len(digests), dtype=bool)
+    distinct[list(removed)] = False
     earlier: dict[int, list[int]] = {}
-    for a, b in similar_pairs([texts[i] for i in distinct], threshold, num_perm):
-        if jaccard(shingles(prompt_of(distinct[a])), shingles(prompt_of(distinct[b]))) < SAME_QUESTION:
+    for a, b in confirmed(candidates(sketch, len(digests), distinct), text_of, threshold):
+        if jaccard(shingles(prompt_of(a)), shingles(prompt_of(b))) < SAME_QUESTION:
             continue  # one answer to two questions asked differently: a paraphrase, kept (knowledge augmentation)
-        earlier.setdefault(distinct[b], []).append(distinct[a])
+        earlier.setdefault(b, []).append(a)
     for i in sorted(earlier):  # in order: an example goes if it is near one kept before it
         kept_before = [j for j in earlier[i] if j not in removed]
         if kept_before:
@@ -279,8 +361,9 @@ def duplicates(texts: list[str], prompt_of: Callable[[int], str], id_of: Callabl
 
 def dedup(examples: list[Example], threshold: float, num_perm: int) -> tuple[list[Example], list[tuple[Example, str]]]:
     """duplicates() on a list of examples: (kept, [(removed, reason), ...])."""
-    removed = duplicates([example_text(ex) for ex in examples], lambda i: prompt_text(examples[i]),
-                         lambda i: examples[i]["id"], threshold, num_perm)
+    texts = [example_text(ex) for ex in examples]
+    removed = duplicates([digest(t) for t in texts], sketches(texts, threshold, num_perm), texts.__getitem__,
+                         lambda i: prompt_text(examples[i]), lambda i: examples[i]["id"], threshold)
     kept = [ex for i, ex in enumerate(examples) if i not in removed]
     return kept, [(examples[i], removed[i]) for i in sorted(removed)]
 

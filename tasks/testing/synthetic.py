@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Iterator
 
 from tasks.core.config import CATEGORIES
 
@@ -135,11 +136,17 @@ WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo li
 def synthetic_examples(n: int, seed: int = 0) -> list[dict]:
     """`n` examples in the shape generate writes, across the four categories, with varied text
     (and a few exact and near duplicates, as real generators make)."""
+    return list(iter_synthetic_examples(n, seed))
+
+
+def iter_synthetic_examples(n: int, seed: int = 0) -> Iterator[dict]:
+    """synthetic_examples() one at a time: a million need not sit in memory to be written."""
     import hashlib
+    from collections import deque
 
     rng = random.Random(seed)
     tools = synthetic_tools(5, seed)
-    out = []
+    out: deque = deque(maxlen=49)  # the last 49: a duplicate repeats the example 48 before it
     for i in range(n):
         words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14)))
         answer = " ".join(rng.choice(WORDS) for _ in range(rng.randint(10, 40)))
@@ -161,13 +168,14 @@ def synthetic_examples(n: int, seed: int = 0) -> list[dict]:
             messages = [system, {"role": "user", "content": f"What is {words}?"},
                         {"role": "assistant", "content": answer.capitalize() + "."}]
             extra = {}
-        if i % 50 == 49:  # an exact duplicate of an earlier example
-            messages = out[i - 48]["messages"]
-            cat = out[i - 48]["category"]
-            extra = {"tools": out[i - 48]["tools"]} if "tools" in out[i - 48] else {}
+        if i % 50 == 49:  # an exact duplicate of an earlier example: the one 48 before it
+            earlier = out[-48]
+            messages = earlier["messages"]
+            cat = earlier["category"]
+            extra = {"tools": earlier["tools"]} if "tools" in earlier else {}
         body = json.dumps({"m": messages, "i": i})
         ex = {"id": f"{cat}-{hashlib.sha1(body.encode()).hexdigest()[:16]}", "category": cat,
               "source": f"bench:{i % 997}", "messages": messages, **extra,
               "meta": {"graphql_valid": True} if cat == "text-to-graphql" else {}}
         out.append(ex)
-    return out
+        yield ex
