@@ -196,7 +196,7 @@ def check(frame, suite, name: str) -> list[dict]:
             "success": bool(r.success),
             "unexpected_count": r.result.get("unexpected_count", 0),
             "rows": sorted({f["row"] for f in failing if "row" in f}),
-            "sample_ids": [f["id"] for f in failing[:SAMPLE_IDS]],
+            "sample_ids": [f["id"] if isinstance(f["id"], str) else None for f in failing[:SAMPLE_IDS]],  # a missing id: None, not pandas NA
             "observed": r.result.get("observed_value"),
         })
     return verdicts
@@ -236,7 +236,7 @@ class Checker:
 def tally_key(ex: Example) -> tuple:
     """What the coverage table counts an example by: (category, meta.teacher, meta.skill, meta.topic)."""
     meta = ex.get("meta") or {}
-    return ex["category"], meta.get("teacher"), meta.get("skill"), meta.get("topic")
+    return ex.get("category"), meta.get("teacher"), meta.get("skill"), meta.get("topic")
 
 
 def coverage_table(generate_report: dict | None, produced: Counter, kept: Counter, rejected_file: str) -> str:
@@ -321,7 +321,7 @@ def scan_chunk(job: tuple) -> Scanned:
     texts = []
     for ex in sweep(parse_lines(path, first, lines), out.late):
         out.lines.append(dump_line(ex))
-        out.ids.append(ex["id"])
+        out.ids.append(ex.get("id"))  # a row without one is the expectations' to reject, not a crash
         texts.append(dedup.example_text(ex))
         out.facts.append(fact_row(ex))
         out.tally.append(tally_key(ex))
@@ -381,7 +381,7 @@ def fail(report: dict, verdicts: list[dict], page: str, p: ValidateParams, paths
     write_text(paths.failure_page("validate"), page)
     lines = [f"{len(failed)} of {len(verdicts)} expectations failed (suites in {p.suites}):"]
     for v in failed:
-        ids = ", ".join(v["sample_ids"]) or "(table-level)"
+        ids = ", ".join(str(i) for i in v["sample_ids"]) or "(table-level)"
         lines.append(f"  {v['suite']}: {v['expectation']}: {v['unexpected_count']} rows, e.g. {ids}")
     lines.append(f"Full report: {paths.failure_report('validate')} (and {paths.failure_page('validate').name} "
                  "beside it). Fix the data or the suite, then rerun.")

@@ -179,7 +179,8 @@ def no_cycle_collection() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for a bulk pass over parsed JSON. Parsed rows are
     trees (no reference cycles: reference counting frees them), but each collection walks every live
     container, so while a chunk of parsed rows is alive the collector costs more than the parsing:
-    keeping 100k parsed examples took 3.0 s with it and 0.8 s without (bench/clean.py's examples)."""
+    keeping 100k parsed examples took 3.0 s with it and 0.8 s without (bench.clean's synthetic
+    examples, timed by a throwaway script during issue 24: an indication)."""
     import gc
 
     was = gc.isenabled()

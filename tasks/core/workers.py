@@ -2,9 +2,10 @@
 
 Validate checks its facts with Great Expectations in a process started with the stage, so that
 importing GX overlaps reading the examples. Spreading the per-row work itself (parsing, rendering)
-over processes was measured and left out: on this 2-core machine, handing a chunk's rows to a
-worker and its results back cost more than the second core gave (bench.clean at 100k: validate
-9.2 s and split 13.3 s with a pool of 2, 7.2 s and 10.1 s inline).
+over processes was tried and left out: on this 2-core machine, handing a chunk's rows to a worker
+and its results back cost more than the second core gave (bench.clean at 100k, during issue 24,
+with a pool of 2 in validate's scan and split's export, code not kept: validate 9.2 s and split
+13.3 s, against 7.2 s and 10.1 s inline; an indication).
 Workers are started with `spawn`, not `fork`: polars and numpy keep thread pools that a forked
 child would inherit half-locked. On a machine with one core everything runs inline.
 """

@@ -5,8 +5,9 @@
   MinHash LSH, each confirmed exactly)
 
 Used by `validate` to drop duplicates and by `split` to keep near-duplicate prompts in one split.
-MinHash signatures and LSH banding are vectorised with numpy here (see signatures()); every
-candidate pair is confirmed by the exact Jaccard similarity of its shingle sets.
+Words are split and hashed by polars, MinHash signatures and LSH banding computed with numpy, a
+block of texts at a time (see sketches()); every candidate pair is confirmed by the exact Jaccard
+similarity of its shingle sets.
 """
 from __future__ import annotations
 
@@ -193,14 +194,15 @@ def _classic(values, docs, n: int, num_perm: int, seed: int):
 
 
 def sketches(texts: list[str], threshold: float, num_perm: int, seed: int = 1):
-    """LSH band keys of every text, in two schemes: [(rows, keys)] where keys is a (len(rows), bands)
-    uint64 array; two texts sharing a key in some band of one scheme are a candidate pair.
+    """LSH band keys of every text, in two schemes: {scheme: (rows, keys)} where keys is a (len(rows),
+    bands) uint64 array; two texts sharing a key in some band of one scheme are a candidate pair.
 
     Texts of fewer than num_perm/4 distinct shingles divided by `threshold` get classic MinHash, texts
     of at least num_perm/4 one-permutation MinHash; those between get both. A pair at or above
     `threshold` has sizes within that ratio (Jaccard <= smaller / larger), so both its texts share a
-    scheme. One permutation is 100x less work on long texts; on short ones most of its bins would be
-    borrowed from a few, and unrelated texts sharing one common shingle would collide in whole bands.
+    scheme. One permutation hashes each shingle once where classic hashes it num_perm times; on short
+    texts, though, most of its bins would be borrowed from a few, and unrelated texts sharing one
+    common shingle would collide in whole bands.
     Computed a block of texts at a time, so that a million texts hold their band keys, not signatures.
     """
     bands, rows = band_shape(num_perm, threshold)

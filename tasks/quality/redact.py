@@ -354,8 +354,8 @@ def _for_polars(pattern: str) -> str:
 
 def might_hold(texts: list[str]) -> list[bool]:
     """For each text, whether redaction_spans() has anything to look at: ANYTHING matches it. Run by
-    polars over the whole list at once (50x faster than Python's re one text at a time, measured on
-    100k examples' texts), on ASCII text, where the two dialects agree once \\s is translated; a text
+    polars over the whole list at once (0.11 s against Python's 5.0 s on the 375,000 texts of
+    bench.clean's 100k examples, a throwaway timing during issue 24), on ASCII text, where the two dialects agree once \\s is translated; a text
     with any other character is always True, so that Python's own ANYTHING decides it.
 
     >>> might_hold(["show me the files", "mail ana@example.org", "café"])

@@ -42,7 +42,7 @@ def validation_html(report: dict, verdicts: list[dict], by_id: dict[str, dict], 
         rows.append([escape(v["suite"]), escape(v["expectation"]), mark, str(v["unexpected_count"]), samples])
     expectations = _table(["suite", "expectation", "verdict", "failing rows", "sample failing rows"], rows)
     quarantine = _table(["id", "reasons", "request"], [
-        [f"<code>{escape(r['example']['id'])}</code>", escape("; ".join(r["reasons"])), _prompt(r["example"])]
+        [f"<code>{escape(str(r['example'].get('id')))}</code>", escape("; ".join(r["reasons"])), _prompt(r["example"])]
         for r in rejected[:50]])
     redacted = ", ".join(f"{k}: {v}" for k, v in report.get("redacted_late", {}).items()) or "none"
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>tunesmith validation</title>

@@ -149,3 +149,13 @@ def test_exact_and_near_duplicates_are_removed_with_the_id_they_repeat(tmp_path)
     assert rejected[exact["id"]] == f"exact duplicate of {base['id']}"
     assert rejected[near["id"]].startswith(f"near duplicate of {base['id']}")
     assert len(read_jsonl(paths.validated)) == 41
+
+
+def test_a_row_without_id_or_category_is_judged_by_the_expectations_not_a_crash(tmp_path):
+    paths = tmp_paths(tmp_path)
+    rows = [good(i) for i in range(60)]
+    rows.append({k: v for k, v in good(60).items() if k not in ("id", "category")})
+    write_jsonl(paths.generated, rows)
+    with pytest.raises(StageFailed) as failed:  # id and category are required of every row (examples.json)
+        validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
+    assert "expect_column_values_to_not_be_null(id)" in str(failed.value)
