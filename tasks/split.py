@@ -32,7 +32,7 @@ from tasks.core.stage import StageFailed, stage_main
 from tasks.formats import export
 from tasks.quality import dedup
 
-CHUNK = 10_000  # examples per piece of work
+CHUNK = 10_000  # examples read, and rendered, at a time
 
 
 @dataclass
@@ -52,8 +52,8 @@ class Validated:
             getattr(self, name).extend(getattr(other, name))
 
 
-def read_chunk(job: tuple) -> Validated:
-    path, first, lines = job
+def read_chunk(path, first: int, lines: list[str]) -> Validated:
+    """What split keeps of a chunk of validated.jsonl's lines, the first numbered `first`."""
     out = Validated()
     for line, ex in parsed_lines(path, first, lines):
         out.lines.append(line.encode())
@@ -65,8 +65,7 @@ def read_chunk(job: tuple) -> Validated:
     return out
 
 
-def render_chunk(job: tuple) -> export.Rendered:
-    split, lines = job
+def render_chunk(split: str, lines: list[bytes]) -> export.Rendered:
     return export.render(split, [orjson.loads(line) for line in lines])
 
 
@@ -150,7 +149,7 @@ def run(p: SplitParams, paths: Paths) -> dict:
 def _run(p: SplitParams, paths: Paths, spool: Spool) -> dict:
     rows = Validated(lines=spool)
     for first, lines in raw_chunks(paths.validated, CHUNK):
-        rows.extend(read_chunk((paths.validated, first, lines)))
+        rows.extend(read_chunk(paths.validated, first, lines))
     if not rows.lines:
         raise StageFailed(f"{paths.validated}: no examples passed validation; see reports/validate.json")
     links = dedup.near_groups(rows.prompts, p.near_dup_threshold, p.num_perm)
@@ -161,7 +160,7 @@ def _run(p: SplitParams, paths: Paths, spool: Spool) -> dict:
 
     with atomic_paths(paths.dataset, paths.export) as (dataset, exports):
         def rendered(s: str, members: list[int]) -> Iterator[export.Rendered]:
-            return (render_chunk((s, [rows.lines[i] for i in members[k:k + CHUNK]])) for k in range(0, len(members), CHUNK))
+            return (render_chunk(s, [rows.lines[i] for i in members[k:k + CHUNK]]) for k in range(0, len(members), CHUNK))
 
         try:
             export.write_all({s: rendered(s, members) for s, members in splits.items()}, counts,

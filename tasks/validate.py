@@ -296,7 +296,7 @@ def skill_line(label: str, target: int, why: str | None, job: dict | None, produ
     return f"| {label} | {target} | {produced} | {kept} | {'; '.join(notes)} |"
 
 
-CHUNK = 10_000  # examples per piece of work: a million never sit in memory as Python objects at once
+CHUNK = 10_000  # examples parsed at a time: a million never sit in memory as Python objects at once
 
 
 @dataclass
@@ -314,9 +314,9 @@ class Scanned:
         return orjson.loads(self.lines[row])
 
 
-def scan_chunk(job: tuple) -> Scanned:
-    """One chunk of scan(): parse, sweep, and keep what the stage needs of each row."""
-    path, first, lines, threshold, num_perm = job
+def scan_chunk(path: Path, first: int, lines: list[str], threshold: float, num_perm: int) -> Scanned:
+    """One chunk of scan() (lines numbered from `first`): parse, sweep, and keep what the stage
+    needs of each row, with the chunk's near-duplicate sketches."""
     out = Scanned()
     texts = []
     for ex in sweep(parse_lines(path, first, lines), out.late):
@@ -337,7 +337,7 @@ def scan(path: Path, p: ValidateParams, spool: Spool) -> Scanned:
     rows themselves go to `spool`."""
     out = Scanned(lines=spool)
     for first, lines in raw_chunks(path, CHUNK):
-        part = scan_chunk((path, first, lines, p.near_dup_threshold, p.num_perm))
+        part = scan_chunk(path, first, lines, p.near_dup_threshold, p.num_perm)
         out.sketches.append((len(out.lines), part.sketches[0][1]))
         for line in part.lines:
             out.lines.append(line)
