@@ -155,16 +155,9 @@ def parse_lines(path: Path, first: int, lines: list[str]) -> list[dict]:
     return [row for _, row in parsed_lines(path, first, lines)]
 
 
-def read_jsonl_chunks(path: Path, size: int) -> Iterator[list[dict]]:
-    """Read a JSONL file about `size` rows at a time; a malformed line raises InputError naming file and line."""
-    for first, lines in raw_chunks(path, size):
-        if rows := parse_lines(path, first, lines):
-            yield rows
-
-
 def read_jsonl(path: Path) -> list[dict]:
     """Read a JSONL file; a malformed line raises InputError naming file and line."""
-    return [row for chunk in read_jsonl_chunks(path, 65536) for row in chunk]
+    return [row for first, lines in raw_chunks(path, 65536) for row in parse_lines(path, first, lines)]
 
 
 def read_json(path: Path) -> Any:

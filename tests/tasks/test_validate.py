@@ -159,3 +159,15 @@ def test_a_row_without_id_or_category_is_judged_by_the_expectations_not_a_crash(
     with pytest.raises(StageFailed) as failed:  # id and category are required of every row (examples.json)
         validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
     assert "expect_column_values_to_not_be_null(id)" in str(failed.value)
+
+
+def test_on_one_core_great_expectations_runs_in_the_stage_process(tmp_path, monkeypatch):
+    """Where another process would only take turns with this one, the checks run inline: same verdicts."""
+    from tasks.core import workers
+
+    monkeypatch.setattr(workers, "cores", lambda: 1)
+    paths = tmp_paths(tmp_path)
+    rows = [good(i) for i in range(60)] + [make_example("qa", [{"role": "assistant", "content": "no question"}], source="t")]
+    write_jsonl(paths.generated, rows)
+    report = validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
+    assert report["success"] and report["n_rejected"] == 1 and report["n_out"] == 60
