@@ -338,7 +338,7 @@ def scan(path: Path, p: ValidateParams, spool: Spool) -> Scanned:
     out = Scanned(lines=spool)
     for first, lines in raw_chunks(path, CHUNK):
         part = scan_chunk(path, first, lines, p.near_dup_threshold, p.num_perm)
-        out.sketches.append((len(out.lines), part.sketches[0][1]))
+        out.sketches += [(len(out.lines) + first_row, sketch) for first_row, sketch in part.sketches]
         for line in part.lines:
             out.lines.append(line)
         for mine, theirs in ((out.ids, part.ids), (out.digests, part.digests), (out.facts, part.facts),
