@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from tasks import evaluate, train
-from tasks.core.config import CurriculumStage, load_params
+from tasks.core.config import CurriculumStage, DistributedParams, load_params
 from tasks.core.io import read_jsonl
 from tasks.core.records import prompt_and_reference
 from tasks.formats import chat_format
@@ -41,14 +41,14 @@ def main() -> None:
     categories = args.categories.split(",")
     ps = load_params()
     stage = CurriculumStage(name="probe", categories=categories, iters=args.iters, learning_rate=args.learning_rate)
-    p = ps.train.model_copy(update={"stages": [stage]})
+    p = ps.train.model_copy(update={"stages": [stage], "distributed": DistributedParams()})  # in this process
     with tempfile.TemporaryDirectory() as tmp:
         paths = ps.paths.model_copy(update={"adapter": Path(tmp) / "adapter",
                                             "train_checkpoints": Path(tmp) / "checkpoints",
                                             "train_loss": Path(tmp) / "train_loss.json",
                                             "val_loss": Path(tmp) / "val_loss.json", "loss_plot": Path(tmp) / "loss.svg"})
         started = time.perf_counter()
-        report = train.run(p, paths)
+        report = train.run(p, paths, relaunch=[])
         trained = time.perf_counter() - started
         test = [r for r in evaluate.pick_rows(read_jsonl(paths.split_file("test")), args.per_category)
                 if r["category"] in categories]

@@ -155,11 +155,12 @@ def same_batches(iters: int) -> list:
     from mlx_lm import load
 
     from tasks.train import batch_set
+    from tasks.tuner.ranks import World
     from tasks.tuner.training import base_model_path
 
     t = params().train
     model, tokenizer = load(base_model_path(t, project_paths()))
-    stream, _ = batch_set(chat_rows("train"), tokenizer, model, t, t.seed)
+    stream, _ = batch_set(chat_rows("train"), tokenizer, model, t, t.seed, World(0, 1))
     picked = [stream.order(0)[i % len(stream.batches)] for i in range(iters)]
     return [[stream.rows[i] for i in stream.batches[b]] for b in picked]
 

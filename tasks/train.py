@@ -12,23 +12,29 @@ iterations in paths.train_checkpoints: an interrupted run resumes there instead 
 With `base_model: tiny` the stage first builds the offline base model (tasks/tuner/tiny_model.py) from
 the train split's text and the docs. Any other value is a local mlx-lm model folder that mlx-lm
 loads; then paths.base_model only records which model was used.
+
+With train.distributed.ranks > 1 (or a hostfile), the stage prepares the base model, then trains
+data-parallel on that many processes or hosts with MLX's own distributed layer, rank 0 writing
+everything: the same loss curve as one process (tasks/tuner/ranks.py, docs/distributed.md).
 """
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.core.config import CurriculumStage, TrainParams
-from tasks.core.io import atomic_path, read_json, read_jsonl, write_json, write_text
+from tasks.core.io import InputError, atomic_path, read_json, read_jsonl, write_json, write_text
 from tasks.core.layout import Paths
 from tasks.core.stage import StageFailed, stage_main
 from tasks.formats import chat_format
 from tasks.reports.plots import loss_svg
-from tasks.tuner import batches
+from tasks.tuner import batches, ranks
 from tasks.tuner.training import (
     Checkpoint,
     LossLog,
@@ -114,7 +120,8 @@ def stage_rows(stage: CurriculumStage, train_rows: list[dict], p: TrainParams) -
     return [as_chat(r, fmt) for r in rows]
 
 
-def batch_set(rows: list[dict], tokenizer, model, p: TrainParams, seed: int) -> tuple[batches.BatchSet, dict]:
+def batch_set(rows: list[dict], tokenizer, model, p: TrainParams, seed: int,
+              world: ranks.World) -> tuple[batches.BatchSet, dict]:
     """Chat rows as token ids in batches (tasks/tuner/batches.py), and what encoding them counted: rows,
     target tokens, tokens the max_seq_length cut dropped."""
     encoded, cut = [], 0
@@ -123,7 +130,8 @@ def batch_set(rows: list[dict], tokenizer, model, p: TrainParams, seed: int) -> 
         encoded += pieces
         cut += dropped
     counts = {"rows": len(encoded), "target_tokens": sum(e - s for r in encoded for s, e in r.spans), "tokens_cut": cut}
-    return batches.BatchSet(encoded, p.batch_size, p.pad_multiple, seed, batches.can_share_prefix(model)), counts
+    return batches.BatchSet(encoded, p.batch_size, p.pad_multiple, seed, batches.can_share_prefix(model),
+                            world.rank, world.size), counts
 
 
 @dataclass
@@ -137,6 +145,7 @@ class Trainer:
     resumed: dict | None  # the checkpoint's state when this run resumes one
     log: LossLog
     adapter_file: str
+    world: ranks.World
 
     def run_stage(self, index: int, stage: CurriculumStage, sets: dict, done_before: int, last: bool) -> int:
         """One curriculum stage, in chunks that end at each checkpoint and validation point, from
@@ -166,7 +175,7 @@ class Trainer:
             ran += chunk
             if (done_before + done) % p.steps_per_eval == 0 or (last and done == stage.iters):
                 self.validate(sets["valid"], done_before + done)
-            if done % p.checkpoint_every == 0 or done == stage.iters:
+            if (done % p.checkpoint_every == 0 or done == stage.iters) and self.world.main:
                 self.checkpoint.save(self.model, optimizer, {"stage": index, "iteration": done,
                                                              "position": sets["train"].position,
                                                              "loss": [self.log.train, self.log.val]})
@@ -180,7 +189,8 @@ class Trainer:
                         loss=batches.loss, iterate_batches=batches.iterate)
         self.model.train()
         self.log.val.append({"iteration": iteration, "val_loss": loss})
-        print(f"tunesmith train: iteration {iteration}: validation loss {loss:.3f}", file=sys.stderr)
+        if self.world.main:
+            print(f"tunesmith train: iteration {iteration}: validation loss {loss:.3f}", file=sys.stderr)
 
     def resume_point(self, index: int, stage: CurriculumStage, optimizer, train_set: batches.BatchSet) -> int:
         """Iterations of this stage already done: all of a stage before the checkpoint's, the
@@ -190,10 +200,16 @@ class Trainer:
             return 0
         if index < self.resumed["stage"]:
             return stage.iters
-        self.checkpoint.restore(self.model, optimizer)
+        if self.world.main:
+            self.checkpoint.restore(self.model, optimizer)
+        else:  # the checkpoint is rank 0's (on its host): the others take its weights and optimizer state
+            optimizer.init(self.model.trainable_parameters())
+        self.model.update(self.world.share(self.model.trainable_parameters()))
+        optimizer.state = self.world.share(optimizer.state)
         train_set.position = self.resumed["position"]
-        print(f"tunesmith train: resuming stage {stage.name!r} at iteration {self.resumed['iteration']} "
-              f"from {self.checkpoint.dir}", file=sys.stderr)
+        if self.world.main:
+            print(f"tunesmith train: resuming stage {stage.name!r} at iteration {self.resumed['iteration']} "
+                  f"from {self.checkpoint.dir}", file=sys.stderr)
         return self.resumed["iteration"]
 
 
@@ -269,47 +285,78 @@ def write_curves(log: LossLog, paths: Paths) -> None:
     write_text(paths.loss_plot, loss_svg(log.train, log.val))
 
 
-def run(p: TrainParams, paths: Paths) -> dict:
+def run(p: TrainParams, paths: Paths, relaunch: list[str]) -> dict:
+    """The stage: the base model prepared once, then training here, or on the ranks that
+    train.distributed asks for (tasks/tuner/ranks.py), `relaunch` being this command's arguments."""
+    if p.distributed.hostfile and not p.distributed.hostfile.is_file():
+        raise InputError(f"train.distributed.hostfile: {p.distributed.hostfile} not found (an mlx.launch hostfile; "
+                         "see docs/distributed.md)")
+    splits = read_splits(p, paths)
+    checkpoint = checkpoint_of(p, paths)
+    base = prepare_base_model(p, paths, splits["train"], checkpoint)
+    if not p.distributed.launched:
+        return {"base_model": base, **train(p, paths, splits, checkpoint, ranks.World(0, 1))}
+    result = paths.train_checkpoints / "rank0-result.json"
+    result.parent.mkdir(parents=True, exist_ok=True)
+    return {"base_model": base, **ranks.launch(p.distributed, ["-m", "tasks.train", *relaunch], result)}
+
+
+def as_rank(p: TrainParams, paths: Paths, result: str) -> None:
+    """One rank of a distributed run (the stage launched it): train; rank 0 writes what the stage reports."""
+    world = ranks.World.current()
+    report = train(p, paths, read_splits(p, paths), checkpoint_of(p, paths), world)
+    if world.main:
+        write_json(Path(result), report)
+
+
+def checkpoint_of(p: TrainParams, paths: Paths) -> Checkpoint:
+    return Checkpoint(paths.train_checkpoints, p,
+                      [paths.split_file("train"), paths.split_file("valid"), paths.parsed_file("docs")])
+
+
+def train(p: TrainParams, paths: Paths, splits: dict, checkpoint: Checkpoint, world: ranks.World) -> dict:
+    """The curriculum on the prepared base model, on this process's rank; rank 0 writes the adapter,
+    the exports and the loss curves, and every rank returns the report."""
     from tasks.tuner.blas import warn_if_slow
 
-    splits = read_splits(p, paths)
     blas = warn_if_slow()
-    checkpoint = Checkpoint(paths.train_checkpoints, p,
-                            [paths.split_file("train"), paths.split_file("valid"), paths.parsed_file("docs")])
-    base = prepare_base_model(p, paths, splits["train"], checkpoint)
     model, tokenizer = load_with_lora(p, paths)
-    resumed = checkpoint.load()
+    resumed = world.share_json(checkpoint.load() if world.main else None)
     log = LossLog(*(resumed["loss"] if resumed else ([], [])))
     fmt = chat_format.for_model(p.base_model)
-    valid_set, valid_counts = batch_set([as_chat(r, fmt) for r in splits["valid"]], tokenizer, model, p, p.seed)
+    valid_set, valid_counts = batch_set([as_chat(r, fmt) for r in splits["valid"]], tokenizer, model, p, p.seed, world)
     stages_report, iterations_run, done_before = [], 0, 0
     total = sum(s.iters for s in p.stages)
     done = (sum(s.iters for s in p.stages[: resumed["stage"]]) + resumed["iteration"]) if resumed else 0
-    with atomic_path(paths.adapter) as tmp, whole_progress(total, done):
+    with atomic_path(paths.adapter) if world.main else scratch_folder() as tmp, whole_progress(total, done, show=world.main):
         tmp.mkdir()
-        trainer = Trainer(model, tokenizer, p, checkpoint, resumed, log, str(paths.adapter_weights(tmp)))
+        trainer = Trainer(model, tokenizer, p, checkpoint, resumed, log, str(paths.adapter_weights(tmp)), world)
         for index, stage in enumerate(p.stages):
-            train_set, counts = batch_set(stage_rows(stage, splits["train"], p), tokenizer, model, p, p.seed + index)
+            train_set, counts = batch_set(stage_rows(stage, splits["train"], p), tokenizer, model, p, p.seed + index,
+                                          world)
             sets = {"train": train_set, "valid": valid_set}
             iterations_run += trainer.run_stage(index, stage, sets, done_before, last=index == len(p.stages) - 1)
             done_before += stage.iters
             stages_report.append({"name": stage.name, "categories": stage.categories, "mix": stage.mix, "iters": stage.iters,
                                   "learning_rate": stage.learning_rate, "batches_per_epoch": len(train_set.batches),
                                   "epochs": round(stage.iters / len(train_set.batches), 2), "train": counts})
-        save_adapter(model, p, paths, tmp)
-        write_text(Paths.adapter_template(tmp), chat_format.training_template(fmt, tokenizer))
+        if world.main:
+            save_adapter(model, p, paths, tmp)
+            write_text(Paths.adapter_template(tmp), chat_format.training_template(fmt, tokenizer))
+    if not world.main:
+        return {}
     write_curves(log, paths)
     return {
         "export": export_model(p, paths, model_config(model)),
-        "base_model": base,
         "parameters": trainable_parameters(model),
         "blas": blas,
+        **({"distributed": {"ranks": world.size, "backend": p.distributed.backend}} if world.size > 1 else {}),
         "stages": stages_report,
         "valid": valid_counts,  # every validation point reads the whole valid split's first val_batches batches
         "iters": sum(s.iters for s in p.stages),
         "resumed_from": {"stage": resumed["stage"], "iteration": resumed["iteration"]} if resumed else None,
         "iterations_run": iterations_run,
-        # the mean of mlx-lm's reports: reply tokens (the ones with a loss) per second of training
+        # the mean of mlx-lm's reports: reply tokens (the ones with a loss) per second of training, all ranks'
         "trained_tokens_per_second": round(sum(r["tokens_per_second"] for r in log.train) / max(1, len(log.train)), 1),
         "final_train_loss": log.train[-1]["train_loss"] if log.train else None,
         "first_val_loss": log.val[0]["val_loss"] if log.val else None,
@@ -317,8 +364,20 @@ def run(p: TrainParams, paths: Paths) -> dict:
     }
 
 
+@contextlib.contextmanager
+def scratch_folder():
+    """Where a rank other than 0 would put the adapter: a temporary folder, removed (it writes nothing there)."""
+    with tempfile.TemporaryDirectory() as d:
+        yield Path(d) / "adapter"
+
+
 def main(argv: list[str] | None = None) -> None:
-    stage_main("train", __doc__, argv, lambda params: run(params.train, params.paths))
+    argv = sys.argv[1:] if argv is None else argv
+    as_rank_help = ("(used by the stage itself) train as one rank of train.distributed's run; rank 0 writes "
+                    "its report to RESULT")
+    stage_main("train", __doc__, argv, lambda params: run(params.train, params.paths, argv),
+               options={"--as-rank": ("RESULT", as_rank_help,
+                                      lambda params, result: as_rank(params.train, params.paths, result))})
 
 
 if __name__ == "__main__":

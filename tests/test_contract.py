@@ -70,7 +70,7 @@ def stage_module(stage: dict) -> str:
 def test_closure_follows_imports_inside_functions():
     """Regression: generate imports the teacher inside a function body; dvc.yaml once missed it."""
     assert "tasks/teacher/jobs.py" in closure("tasks.generate")
-    assert "tasks/tuner/blas.py" in closure("tasks.train")  # imported inside train.run only
+    assert "tasks/tuner/blas.py" in closure("tasks.train")  # imported inside train.train only
     assert "tasks/tuner/tiny_model.py" not in closure("tasks.evaluate")
 
 

@@ -169,6 +169,23 @@ class ExportParams(_Frozen):
     lora_gguf: bool = True  # the adapter alone as llama.cpp's LoRA GGUF, paths.fused/adapter.gguf (Llama bases)
 
 
+class DistributedParams(_Frozen):
+    ranks: int = Field(1, gt=0)    # processes on this host (mlx.launch -n); 1: train in the stage's own process
+    hostfile: Path | None = None   # an mlx.launch hostfile: one rank per host listed (docs/distributed.md)
+    backend: Literal["ring", "mpi", "nccl"] = "ring"  # ring: TCP, CPUs included; nccl: CUDA GPUs
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "DistributedParams":
+        if self.hostfile is not None and self.ranks != 1:
+            raise ValueError("set train.distributed.ranks (ranks on this host) or .hostfile (one rank per host "
+                             "listed), not both")
+        return self
+
+    @property
+    def launched(self) -> bool:
+        return self.ranks > 1 or self.hostfile is not None
+
+
 class TrainParams(_Frozen):
     base_model: str = "smollm2-135m-instruct"  # or "tiny" (built here), or an mlx-lm folder
     seed: int = 0
@@ -186,6 +203,7 @@ class TrainParams(_Frozen):
     steps_per_report: int = Field(10, gt=0)
     steps_per_eval: int = Field(120, gt=0)
     val_batches: int = 4
+    distributed: DistributedParams = DistributedParams()  # data-parallel ranks (tasks/tuner/ranks.py)
 
 
 class EvaluateParams(_Frozen):

@@ -145,18 +145,35 @@ def group_batches(rows: list[Encoded], batch_size: int) -> list[list[int]]:
 class BatchSet:
     """A split's encoded rows in fixed batches. `stream` goes through them epoch after epoch, each
     epoch in an order drawn from (seed, epoch), from a position that a checkpoint can hold: a
-    resumed run sees the very batches an uninterrupted one would have."""
+    resumed run sees the very batches an uninterrupted one would have.
 
-    def __init__(self, rows: list[Encoded], batch_size: int, pad_multiple: int, seed: int, share_prefix: bool):
+    With several ranks (tasks/tuner/ranks.py) every rank walks the same batches in the same order
+    and computes rows rank, rank + ranks, ... of each; `norm` makes the ranks' averaged training
+    loss the mean over the whole batch (see `loss`)."""
+
+    def __init__(self, rows: list[Encoded], batch_size: int, pad_multiple: int, seed: int, share_prefix: bool,
+                 rank: int = 0, ranks: int = 1):
         self.rows, self.pad_multiple, self.seed, self.share_prefix = rows, pad_multiple, seed, share_prefix
+        self.rank, self.ranks = rank, ranks
         self.batches = group_batches(rows, batch_size)
         self.position = 0  # batches handed out so far, across epochs
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def batch(self, number: int) -> tuple:
-        return make_batch([self.rows[i] for i in self.batches[number]], self.pad_multiple, self.share_prefix).arrays()
+    def batch(self, number: int, whole: bool) -> tuple:
+        """This rank's share of batch `number`, and the loss's denominator: the whole batch's
+        target count / ranks (`whole`, training: the ranks' average is the batch's mean) or this
+        share's own count (validation: mlx-lm's evaluate weighs each rank's mean by its count)."""
+        import mlx.core as mx
+
+        members = self.batches[number]
+        mine = [self.rows[i] for i in members[self.rank::self.ranks]]
+        batch = make_batch(mine or [self.rows[members[0]]], self.pad_multiple, self.share_prefix)
+        if not mine:  # fewer rows than ranks: a row that weighs nothing, so this rank still takes part
+            batch.weights = mx.zeros_like(batch.weights)
+        count = sum(targets(self.rows[i]) for i in members) / self.ranks if whole else sum(map(targets, mine))
+        return (*batch.arrays(), mx.array(max(count, 1), mx.float32))
 
     def order(self, epoch: int) -> list[int]:
         return list(np.random.default_rng([self.seed, epoch]).permutation(len(self.batches)))
@@ -165,13 +182,18 @@ class BatchSet:
         while True:
             epoch, within = divmod(self.position, len(self.batches))
             self.position += 1
-            yield self.batch(self.order(epoch)[within])
+            yield self.batch(self.order(epoch)[within], whole=True)
 
     def once(self):
         """Every batch once, in one fixed order that mixes the groups (validation reads the first
         train.val_batches of them)."""
         for number in self.order(0):
-            yield self.batch(number)
+            yield self.batch(number, whole=False)
+
+
+def targets(row: Encoded) -> int:
+    """How many tokens of the row are targets."""
+    return sum(end - start for start, end in row.spans)
 
 
 def iterate(dataset: BatchSet, loop: bool = False, **_) -> object:
@@ -213,10 +235,11 @@ def target_losses(model, prefix, inputs, index, targets):
     return nn.losses.cross_entropy(logits, targets).astype(mx.float32)
 
 
-def loss(model, prefix, inputs, index, targets, weights):
-    """Mean cross-entropy over the targets (mlx-lm's train() calls it as loss(model, *batch))."""
+def loss(model, prefix, inputs, index, targets, weights, norm=None):
+    """The targets' summed cross-entropy / norm (by default their count: the mean), and their count;
+    mlx-lm's train() and evaluate() call it as loss(model, *batch). BatchSet says what norm is."""
     n = weights.sum()
-    return (target_losses(model, prefix, inputs, index, targets) * weights).sum() / n, n
+    return (target_losses(model, prefix, inputs, index, targets) * weights).sum() / (n if norm is None else norm), n
 
 
 def row_losses(model, rows: list[Encoded], batch_size: int, pad_multiple: int) -> list[tuple[float, int]]:

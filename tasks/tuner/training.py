@@ -114,7 +114,8 @@ class Checkpoint:
     in a folder named by a hash of the params and the data, so only the very same run resumes."""
 
     def __init__(self, root: Path, p: TrainParams, inputs: list[Path]):
-        digest = hashlib.sha256(json.dumps(p.model_dump(mode="json"), sort_keys=True).encode())
+        # how many ranks train is not part of what is trained: any count resumes any other's checkpoint
+        digest = hashlib.sha256(json.dumps(p.model_dump(mode="json", exclude={"distributed"}), sort_keys=True).encode())
         for path in inputs:
             digest.update(path.read_bytes() if path.exists() else b"")
         self.dir = Path(root) / digest.hexdigest()[:16]
@@ -149,10 +150,10 @@ class WholeProgress:
     mlx-lm's TrainUI, which draws a new bar for each call of its train(), so the stage's output
     showed "100% 50/50" once per chunk."""
 
-    def __init__(self, total: int, done: int, desc: str = "train"):
+    def __init__(self, total: int, done: int, desc: str = "train", show: bool = True):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, initial=done, desc=desc, unit="step", mininterval=2.0)
+        self.bar = tqdm(total=total, initial=done, desc=desc, unit="step", mininterval=2.0, disable=not show)
 
     def __call__(self, total_iters: int, rank: int = 0) -> "WholeProgress":  # what mlx-lm calls TrainUI(...)
         return self
@@ -184,11 +185,12 @@ class WholeProgress:
 
 
 @contextlib.contextmanager
-def whole_progress(total: int, done: int, desc: str = "train"):
-    """mlx-lm's train() draws WholeProgress instead of its own bar, inside this block."""
+def whole_progress(total: int, done: int, desc: str = "train", show: bool = True):
+    """mlx-lm's train() draws WholeProgress instead of its own bar, inside this block (`show`:
+    drawn at all; of several ranks, rank 0 draws it)."""
     import mlx_lm.tuner.trainer as trainer
 
-    progress, drawn = WholeProgress(total, done, desc), trainer.TrainUI
+    progress, drawn = WholeProgress(total, done, desc, show), trainer.TrainUI
     trainer.TrainUI = progress
     try:
         yield progress

@@ -114,4 +114,34 @@ def test_a_resumed_stream_hands_out_the_batches_an_uninterrupted_one_would():
     resumed = batches.BatchSet(rows, 3, 8, seed=0, share_prefix=True)
     resumed.position = 5
     assert [b[1].tolist() for _, b in zip(range(4), resumed.stream())] == whole[5:]
-    assert sorted(map(str, whole[:4])) == sorted(map(str, [first.batch(i)[1].tolist() for i in range(4)]))
+    assert sorted(map(str, whole[:4])) == sorted(map(str, [first.batch(i, whole=True)[1].tolist() for i in range(4)]))
+
+
+@pytest.mark.parametrize("ranks", [2, 3, 4])
+def test_ranks_shares_of_a_batch_average_to_the_whole_batch(tiny, ranks):
+    """What data-parallel training (tasks/tuner/ranks.py) relies on, computed here in one process:
+    each rank's share of every batch, its loss over the whole batch's count / ranks, averaged as
+    mlx's average_gradients averages, gives the one-process loss and gradient; every row is in
+    exactly one share; a rank with no row (4 ranks, 3 rows) weighs nothing; validation shares
+    weighed by their counts give the one-process mean."""
+    import mlx.core as mx
+    import mlx.nn as nn
+    from mlx.utils import tree_flatten, tree_map
+
+    model, tokenizer = tiny
+    encoded = [e for row in chat_rows() for e in batches.encode(row, tokenizer, True, 512)[0]]
+    one = batches.BatchSet(encoded, 3, 8, seed=0, share_prefix=True)
+    shares = [batches.BatchSet(encoded, 3, 8, seed=0, share_prefix=True, rank=r, ranks=ranks) for r in range(ranks)]
+    grad = nn.value_and_grad(model, batches.loss)
+    (whole, n), whole_grad = grad(model, *one.batch(0, whole=True))
+    results = [grad(model, *s.batch(0, whole=True)) for s in shares]
+    assert sum(r[0][1].item() for r in results) == n.item()  # every target in one share
+    assert sum(r[0][0].item() for r in results) / ranks == pytest.approx(whole.item(), rel=1e-5)
+    averaged = tree_map(lambda *g: sum(g) / ranks, *[r[1] for r in results])
+    for (name, a), (_, b) in zip(tree_flatten(averaged), tree_flatten(whole_grad)):
+        assert mx.allclose(a, b, rtol=1e-4, atol=1e-6).item(), name
+    if ranks > 3:
+        assert results[3][0][1].item() == 0 and results[3][0][0].item() == 0
+    val = [batches.loss(model, *s.batch(0, whole=False)) for s in shares]
+    mean = sum(v.item() * c.item() for v, c in val) / sum(c.item() for _, c in val)
+    assert mean == pytest.approx(batches.loss(model, *one.batch(0, whole=False))[0].item(), rel=1e-5)

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -28,11 +29,7 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
     checkpoints = paths.train_checkpoints
 
     def progress() -> tuple[int, int]:
-        states = list(checkpoints.glob("*/state.json"))
-        if not states:
-            return (-1, 0)
-        state = json.loads(states[0].read_text())
-        return (state["stage"], state["iteration"])
+        return checkpoint_progress(checkpoints)
 
     proc = subprocess.Popen([str(BIN / "python"), "-m", "tasks.train"], cwd=tiny_project, env=project_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -59,6 +56,91 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
     losses = json.loads(paths.train_loss.read_text())
     assert losses[-1]["iteration"] == 40  # one curve across both stages and the interruption
     assert paths.adapter_weights().exists()
+
+
+@pytest.mark.slow
+def test_two_ranks_train_as_one_process_does_even_when_killed_and_resumed(tiny_project):
+    """train.distributed.ranks: 2 (mlx.launch, ring backend on loopback) against one process on the
+    same global batches: the same loss curves and adapter within float tolerance; the 2-rank run is
+    killed after a checkpoint and resumed, and rank 0 alone wrote the adapter and printed."""
+    import mlx.core as mx
+
+    edit_params(tiny_project, {"train": {"stages": [{"name": "all", "iters": 20, "learning_rate": 5.0e-4}],
+                                         "steps_per_eval": 10}})
+    run([str(BIN / "dvc"), "repro", "split"], tiny_project)
+    paths = project_paths(tiny_project)
+    run([str(BIN / "python"), "-m", "tasks.train"], tiny_project)
+    one = {"train": json.loads(paths.train_loss.read_text()), "val": json.loads(paths.val_loss.read_text()),
+           "adapter": mx.load(str(paths.adapter_weights()))}
+    mx.eval(one["adapter"])  # read now: mx.load reads lazily, and the file goes next
+    shutil.rmtree(paths.train_checkpoints)  # any rank count resumes any other's checkpoint: start afresh
+    shutil.rmtree(paths.adapter)
+
+    edit_params(tiny_project, {"train": {"distributed": {"ranks": 2}}})
+    proc = subprocess.Popen([str(BIN / "python"), "-m", "tasks.train"], cwd=tiny_project, env=project_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while checkpoint_progress(paths.train_checkpoints) < (0, 5) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "training finished before it could be interrupted"
+    _, iteration = checkpoint_progress(paths.train_checkpoints)
+    assert 5 <= iteration < 20
+
+    result = run([str(BIN / "python"), "-m", "tasks.train"], tiny_project)
+    assert f"resuming stage 'all' at iteration {iteration}" in result.stderr
+    assert result.stderr.count("iteration 20: validation loss") == 1  # printed by rank 0 alone
+    report = json.loads(paths.report("train").read_text())
+    assert report["distributed"] == {"ranks": 2, "backend": "ring"}
+    assert report["iterations_run"] == 20 - iteration
+    two = {"train": json.loads(paths.train_loss.read_text()), "val": json.loads(paths.val_loss.read_text()),
+           "adapter": mx.load(str(paths.adapter_weights()))}
+    for curve, key in (("train", "train_loss"), ("val", "val_loss")):
+        assert [r["iteration"] for r in two[curve]] == [r["iteration"] for r in one[curve]]
+        assert all(abs(a[key] - b[key]) < 1e-4 for a, b in zip(one[curve], two[curve])), curve  # NaN fails too
+    assert two["adapter"].keys() == one["adapter"].keys()
+    worst = {k: mx.abs(one["adapter"][k] - two["adapter"][k]).max().item() for k in one["adapter"]}
+    assert all(mx.allclose(one["adapter"][k], two["adapter"][k], atol=1e-5).item() for k in one["adapter"]), worst
+    assert sorted(p.name for p in paths.adapter.iterdir()) == ["adapter_config.json", "adapters.safetensors",
+                                                               "chat_template.jinja"]
+
+
+def test_distributed_params_say_what_is_wrong(tmp_path):
+    from pydantic import ValidationError
+
+    from tasks.core.config import DistributedParams
+    from tasks.train import run
+
+    with pytest.raises(ValidationError, match="ranks .* or .hostfile .* not both"):
+        DistributedParams(ranks=2, hostfile=tmp_path / "hosts.json")
+    p = load_params(ROOT / "params.yaml")
+    train = p.train.model_copy(update={"distributed": DistributedParams(hostfile=tmp_path / "hosts.json")})
+    with pytest.raises(InputError, match="train.distributed.hostfile: .*hosts.json not found"):
+        run(train, p.paths.under(tmp_path), relaunch=[])
+
+
+def test_the_launch_command_runs_this_stage_on_every_rank(tmp_path):
+    from tasks.core.config import DistributedParams
+    from tasks.tuner.ranks import launcher
+
+    local = launcher(DistributedParams(ranks=3), ["-m", "tasks.train", "--params", "p.yaml"], tmp_path / "r.json")
+    assert local[local.index("-n") + 1] == "3" and int(local[local.index("--starting-port") + 1]) > 0
+    assert local[local.index("--") + 1:] == ["-m", "tasks.train", "--params", "p.yaml", "--as-rank",
+                                              str(tmp_path / "r.json")]
+    hosts = launcher(DistributedParams(hostfile=tmp_path / "hosts.json", backend="mpi"), ["-m", "tasks.train"],
+                     tmp_path / "r.json")
+    assert hosts[hosts.index("--hostfile") + 1] == str(tmp_path / "hosts.json") and "-n" not in hosts
+    assert hosts[hosts.index("--backend") + 1] == "mpi"
+
+
+def checkpoint_progress(checkpoints) -> tuple[int, int]:
+    """(stage, iteration) of the newest checkpoint, (-1, 0) before the first."""
+    states = list(checkpoints.glob("*/state.json"))
+    if not states:
+        return (-1, 0)
+    state = json.loads(states[0].read_text())
+    return (state["stage"], state["iteration"])
 
 
 @pytest.mark.slow

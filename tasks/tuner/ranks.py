@@ -1,0 +1,131 @@
+"""Data-parallel training on MLX's own distributed layer (`mlx.core.distributed`, `mlx.launch`).
+
+With `train.distributed.ranks: N` (or a hostfile), the train stage prepares the base model once,
+then starts N copies of itself with `mlx.launch`, each with `--as-rank`: every rank loads the
+same model and LoRA initialisation (same seed), walks the same batches in the same order, and
+computes its share of each batch (rows rank, rank + N, ...); mlx-lm's trainer averages the
+gradients over the ranks every step (`mlx.nn.average_gradients`). Rank 0 alone writes: the
+checkpoints, the adapter, the loss curves, the exports and the result the stage reports.
+
+The loss each rank returns is its rows' summed loss over the *whole* batch's target count / N,
+so the average over the ranks is exactly the one-process mean over the whole batch, and so is
+its gradient: the same global batch gives the same loss curve as one process, up to the order
+of float additions (tests/tasks/test_train.py checks it).
+
+A rank whose share of a batch is empty (a batch with fewer rows than ranks) computes a row with
+no weight: its loss and gradient are zero, and it still joins the step's collective.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks.core.config import DistributedParams
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the ranks: (0, 1) when training runs in one process."""
+    rank: int
+    size: int
+
+    @classmethod
+    def current(cls) -> World:
+        import mlx.core as mx
+
+        group = mx.distributed.init()
+        return cls(group.rank(), group.size())
+
+    @property
+    def main(self) -> bool:
+        """The rank that writes (checkpoints, adapter, curves, report)."""
+        return self.rank == 0
+
+    def share(self, tree):
+        """Rank 0's arrays on every rank (a sum in which the others add zeros), a tree of them in the
+        order of their names: ranks pair their sums by order, and two ranks' trees may hold the same
+        names in different orders (a restored optimizer state and a fresh one do). Each sum is
+        computed at once: mlx computes lazily, and a rank could otherwise compute them later, in
+        another order, or not at all."""
+        import mlx.core as mx
+        from mlx.utils import tree_flatten, tree_unflatten
+
+        if self.size == 1:
+            return tree
+
+        def shared(x):
+            out = mx.distributed.all_sum(x if self.main else mx.zeros_like(x), stream=mx.cpu)
+            mx.eval(out)
+            return out
+
+        if isinstance(tree, mx.array):
+            return shared(tree)
+        return tree_unflatten([(name, shared(x)) for name, x in sorted(tree_flatten(tree), key=lambda item: item[0])])
+
+    def share_json(self, value):
+        """Rank 0's JSON-able value on every rank (its length first, then its bytes)."""
+        import mlx.core as mx
+        import numpy as np
+
+        if self.size == 1:
+            return value
+        data = json.dumps(value).encode() if self.main else b""
+        length = int(self.share(mx.array(len(data))).item())
+        sent = mx.array(np.frombuffer(data, np.uint8).astype(np.int32)) if self.main else mx.zeros(length, mx.int32)
+        received = self.share(sent)
+        return json.loads(bytes(np.array(received).astype(np.uint8)).decode())
+
+
+def free_ports(n: int) -> int:
+    """The first of n consecutive TCP ports on 127.0.0.1 that nothing listens on (each rank of the
+    ring listens on one): two runs on one host do not take each other's ports."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            first = s.getsockname()[1]
+        try:
+            for port in range(first, first + n):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise OSError(f"no {n} consecutive free ports on 127.0.0.1")
+
+
+def launcher(d: DistributedParams, relaunch: list[str], result: Path) -> list[str]:
+    """The mlx.launch command that runs `python <relaunch> --as-rank <result>` on every rank: over
+    the hosts of train.distributed.hostfile, or on loopback, the ring on ports free now."""
+    where = ["--hostfile", str(d.hostfile)] if d.hostfile else ["-n", str(d.ranks), "--starting-port",
+                                                                  str(free_ports(d.ranks))]
+    return [sys.executable, "-m", "tasks.tuner.ranks", *where, "--backend", d.backend, "--python", sys.executable,
+            "--", *relaunch, "--as-rank", str(result)]
+
+
+def launch(d: DistributedParams, relaunch: list[str], result: Path) -> dict:
+    """Run the ranks and wait; rank 0's result (what the stage reports), with how it was launched.
+    A rank that fails fails the stage, with the launcher's exit status."""
+    cmd = launcher(d, relaunch, result)
+    result.unlink(missing_ok=True)
+    where = f"the hosts in {d.hostfile}" if d.hostfile else f"{d.ranks} ranks on this host"
+    print(f"tunesmith train: training on {where} ({d.backend} backend): {shlex.join(cmd)}", file=sys.stderr)
+    code = subprocess.run(cmd, check=False).returncode
+    if code != 0 or not result.exists():
+        from tasks.core.stage import StageFailed
+
+        raise StageFailed(f"distributed training failed (mlx.launch exited {code}); each rank's messages are above, "
+                          "prefixed by its rank")
+    report = json.loads(result.read_text())
+    result.unlink()
+    return report
+
+
+if __name__ == "__main__":  # mlx.launch itself (its console script is not on every PATH a stage runs with)
+    from mlx._distributed_utils.launch import main
+
+    sys.exit(main())
