@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.distributed [--base-model smollm2-135m-instruct] [--iters 30]
 
 The baseline is the train stage in one process (mlx's CPU kernels and OpenBLAS use the cores it
-has). Against it: 2 ranks launched by `mlx.launch` (ring backend over loopback), each with the
-BLAS threads it would pick alone, and 2 ranks with one BLAS thread each. All three train the
+has). Against it: 2 ranks (ring backend over loopback) as the stage starts them, the cores shared
+out (OpenBLAS threads = cores / ranks), and 2 ranks each with as many BLAS threads as one process. All three train the
 same global batches from the same start (a project copy of the bundled example, one curriculum
 stage of --iters steps, train.* otherwise from params.yaml), so their loss curves should agree
 to float tolerance: the table prints the largest difference from the baseline's.
@@ -26,8 +26,11 @@ from pathlib import Path
 
 from tasks.testing.projects import BIN, ROOT, copy_project, edit_params, project_env, project_paths, run
 
-RUNS = [("1 process (baseline)", 1, {}), ("2 ranks", 2, {}),
-        ("2 ranks, 1 BLAS thread each", 2, {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})]
+THREADS = str(os.cpu_count() or 1)
+RUNS = [("1 process (baseline)", 1, {}),
+        ("2 ranks (cores shared out: BLAS threads = cores / 2 each, the stage's default)", 2, {}),
+        (f"2 ranks, {THREADS} BLAS threads each (as one process has)", 2,
+         {"OPENBLAS_NUM_THREADS": THREADS, "OMP_NUM_THREADS": THREADS})]
 
 
 def train_once(project: Path, ranks: int, env: dict) -> dict:

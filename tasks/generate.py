@@ -15,6 +15,7 @@ import random
 import re
 import signal
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,8 +87,10 @@ def offline(p: GenerateParams, inputs: dict) -> tuple[dict[str, list[Example]], 
         if not inputs.get(g.source):
             generators[g.category] = skipped(g.source, inputs)
             continue
+        started = time.perf_counter()
         made[g.category], coverage = g.make(inputs[g.source], p, rng, p.quotas.get(g.category, 0))
-        generators[g.category] = {"status": "ran", "produced": len(made[g.category]), **coverage}
+        generators[g.category] = {"status": "ran", "produced": len(made[g.category]), **coverage,
+                                  "seconds": round(time.perf_counter() - started, 2)}
     return made, generators
 
 

@@ -1,7 +1,8 @@
 """Data-parallel training on MLX's own distributed layer (`mlx.core.distributed`, `mlx.launch`).
 
 With `train.distributed.ranks: N` (or a hostfile), the train stage prepares the base model once,
-then starts N copies of itself with `mlx.launch`, each with `--as-rank`: every rank loads the
+then starts N copies of itself, each with `--as-rank` (on this host as mlx.launch would, over
+several hosts with mlx.launch): every rank loads the
 same model and LoRA initialisation (same seed), walks the same batches in the same order, and
 computes its share of each batch (rows rank, rank + N, ...); mlx-lm's trainer averages the
 gradients over the ranks every step (`mlx.nn.average_gradients`). Rank 0 alone writes: the
@@ -18,10 +19,13 @@ no weight: its loss and gradient are zero, and it still joins the step's collect
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import socket
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,27 +103,64 @@ def free_ports(n: int) -> int:
 
 
 def launcher(d: DistributedParams, relaunch: list[str], result: Path) -> list[str]:
-    """The mlx.launch command that runs `python <relaunch> --as-rank <result>` on every rank: over
-    the hosts of train.distributed.hostfile, or on loopback, the ring on ports free now."""
-    where = ["--hostfile", str(d.hostfile)] if d.hostfile else ["-n", str(d.ranks), "--starting-port",
-                                                                  str(free_ports(d.ranks))]
+    """The mlx.launch command that runs `python <relaunch> --as-rank <result>` on every rank, for
+    the hosts of train.distributed.hostfile or another backend than ring on this host."""
+    where = ["--hostfile", str(d.hostfile)] if d.hostfile else ["-n", str(d.ranks)]
     return [sys.executable, "-m", "tasks.tuner.ranks", *where, "--backend", d.backend, "--python", sys.executable,
             "--", *relaunch, "--as-rank", str(result)]
 
 
+def ring_here(ranks: int, command: list[str]) -> int:
+    """`command` as `ranks` processes of a ring on loopback, as mlx.launch starts them (MLX_RANK, and
+    MLX_HOSTFILE naming a JSON list of each rank's address), on ports free now; when one fails the
+    others are stopped (they would wait for it forever). Returns the first non-zero exit status, or 0.
+    (mlx.launch itself polls its ranks' pipes without pause: a core of its own on a 2-core machine.)"""
+    first = free_ports(ranks)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="tunesmith-ring-") as hostfile:
+        json.dump([[f"127.0.0.1:{first + r}"] for r in range(ranks)], hostfile)
+        hostfile.flush()
+        env = {**blas_threads(ranks), **os.environ, "MLX_HOSTFILE": hostfile.name}
+        procs = [subprocess.Popen(command, env={**env, "MLX_RANK": str(r)}) for r in range(ranks)]
+        try:
+            while True:
+                codes = [p.poll() for p in procs]
+                failed = [c for c in codes if c not in (None, 0)]
+                if failed or all(c == 0 for c in codes):
+                    return failed[0] if failed else 0
+                time.sleep(0.2)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()
+            for p in procs:
+                p.wait()
+
+
+def blas_threads(ranks: int) -> dict[str, str]:
+    """BLAS threads per rank: the cores shared out (bench.distributed on 2 cores and SmolLM2: 2 ranks of
+    1 thread trained 1.22x one process's tokens/s, 2 ranks of 2 threads 0.73x). What the environment
+    already sets wins."""
+    threads = str(max(1, (os.cpu_count() or 1) // ranks))
+    return {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+
+
 def launch(d: DistributedParams, relaunch: list[str], result: Path) -> dict:
-    """Run the ranks and wait; rank 0's result (what the stage reports), with how it was launched.
-    A rank that fails fails the stage, with the launcher's exit status."""
-    cmd = launcher(d, relaunch, result)
+    """Run the ranks and wait; rank 0's result (what the stage reports). A rank that fails fails
+    the stage, with its exit status."""
     result.unlink(missing_ok=True)
-    where = f"the hosts in {d.hostfile}" if d.hostfile else f"{d.ranks} ranks on this host"
-    print(f"tunesmith train: training on {where} ({d.backend} backend): {shlex.join(cmd)}", file=sys.stderr)
-    code = subprocess.run(cmd, check=False).returncode
+    command = [sys.executable, *relaunch, "--as-rank", str(result)]
+    if d.hostfile or d.backend != "ring":
+        cmd = launcher(d, relaunch, result)
+        where = f"the hosts in {d.hostfile}" if d.hostfile else f"{d.ranks} ranks on this host"
+        print(f"tunesmith train: training on {where} ({d.backend} backend): {shlex.join(cmd)}", file=sys.stderr)
+        code = subprocess.run(cmd, check=False).returncode
+    else:
+        print(f"tunesmith train: training on {d.ranks} ranks on this host (ring backend on loopback)", file=sys.stderr)
+        code = ring_here(d.ranks, command)
     if code != 0 or not result.exists():
         from tasks.core.stage import StageFailed
 
-        raise StageFailed(f"distributed training failed (mlx.launch exited {code}); each rank's messages are above, "
-                          "prefixed by its rank")
+        raise StageFailed(f"distributed training failed (a rank exited {code}); the ranks' messages are above")
     report = json.loads(result.read_text())
     result.unlink()
     return report

@@ -60,9 +60,10 @@ def test_an_interrupted_training_resumes_from_its_last_checkpoint(tiny_project):
 
 @pytest.mark.slow
 def test_two_ranks_train_as_one_process_does_even_when_killed_and_resumed(tiny_project):
-    """train.distributed.ranks: 2 (mlx.launch, ring backend on loopback) against one process on the
-    same global batches: the same loss curves and adapter within float tolerance; the 2-rank run is
-    killed after a checkpoint and resumed, and rank 0 alone wrote the adapter and printed."""
+    """train.distributed.ranks: 2 (ring backend on loopback) against one process on the same global
+    batches: the same loss curves and adapter within float tolerance; the 2-rank run is killed after
+    a checkpoint and resumed by 2 ranks that mlx.launch starts from a hostfile; rank 0 alone wrote
+    the adapter and printed."""
     import mlx.core as mx
 
     edit_params(tiny_project, {"train": {"stages": [{"name": "all", "iters": 20, "learning_rate": 5.0e-4}],
@@ -88,11 +89,16 @@ def test_two_ranks_train_as_one_process_does_even_when_killed_and_resumed(tiny_p
     _, iteration = checkpoint_progress(paths.train_checkpoints)
     assert 5 <= iteration < 20
 
+    # resumed over "several hosts": an mlx.launch hostfile whose two hosts are this one (docs/distributed.md)
+    hosts = [{"ssh": "127.0.0.1", "ips": ["127.0.0.1"]}] * 2
+    (tiny_project / "hosts.json").write_text(json.dumps({"backend": "ring", "hosts": hosts}))
+    edit_params(tiny_project, {"train": {"distributed": {"ranks": 1, "hostfile": "hosts.json"}}})
     result = run([str(BIN / "python"), "-m", "tasks.train"], tiny_project)
+    assert "training on the hosts in hosts.json (ring backend)" in result.stderr
     assert f"resuming stage 'all' at iteration {iteration}" in result.stderr
     assert result.stderr.count("iteration 20: validation loss") == 1  # printed by rank 0 alone
     report = json.loads(paths.report("train").read_text())
-    assert report["distributed"] == {"ranks": 2, "backend": "ring"}
+    assert report["distributed"] == {"ranks": 2, "backend": "ring"}  # the ranks the hostfile gave
     assert report["iterations_run"] == 20 - iteration
     two = {"train": json.loads(paths.train_loss.read_text()), "val": json.loads(paths.val_loss.read_text()),
            "adapter": mx.load(str(paths.adapter_weights()))}
@@ -124,8 +130,9 @@ def test_the_launch_command_runs_this_stage_on_every_rank(tmp_path):
     from tasks.core.config import DistributedParams
     from tasks.tuner.ranks import launcher
 
-    local = launcher(DistributedParams(ranks=3), ["-m", "tasks.train", "--params", "p.yaml"], tmp_path / "r.json")
-    assert local[local.index("-n") + 1] == "3" and int(local[local.index("--starting-port") + 1]) > 0
+    local = launcher(DistributedParams(ranks=3, backend="mpi"), ["-m", "tasks.train", "--params", "p.yaml"],
+                     tmp_path / "r.json")
+    assert local[local.index("-n") + 1] == "3"
     assert local[local.index("--") + 1:] == ["-m", "tasks.train", "--params", "p.yaml", "--as-rank",
                                               str(tmp_path / "r.json")]
     hosts = launcher(DistributedParams(hostfile=tmp_path / "hosts.json", backend="mpi"), ["-m", "tasks.train"],
