@@ -316,7 +316,7 @@ def checkpoint_of(p: TrainParams, paths: Paths) -> Checkpoint:
 
 def train(p: TrainParams, paths: Paths, splits: dict, checkpoint: Checkpoint, world: ranks.World) -> dict:
     """The curriculum on the prepared base model, on this process's rank; rank 0 writes the adapter,
-    the exports and the loss curves, and every rank returns the report."""
+    the exports and the loss curves and returns the report, the other ranks return {}."""
     from tasks.tuner.blas import warn_if_slow
 
     blas = warn_if_slow()
