@@ -137,9 +137,9 @@ def ring_here(ranks: int, command: list[str]) -> int:
 
 
 def blas_threads(ranks: int) -> dict[str, str]:
-    """BLAS threads per rank: the cores shared out (bench.distributed on 2 cores and SmolLM2: 2 ranks of
-    1 thread trained 1.22x one process's tokens/s, 2 ranks of 2 threads 0.73x). What the environment
-    already sets wins."""
+    """BLAS threads per rank: the cores shared out (bench.distributed on 2 cores and SmolLM2, at 2e8ca8b:
+    2 ranks of 1 thread trained 1.30x one process's tokens/s, 2 ranks of 2 threads 0.83x). What the
+    environment already sets wins."""
     threads = str(max(1, (os.cpu_count() or 1) // ranks))
     return {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
 
