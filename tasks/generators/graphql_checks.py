@@ -12,6 +12,22 @@ gets exactly the messages it gets alone.
 from __future__ import annotations
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, NameNode, OperationDefinitionNode, parse, validate
+from graphql.validation import (
+    ExecutableDefinitionsRule,
+    LoneAnonymousOperationRule,
+    NoFragmentCyclesRule,
+    NoUnusedFragmentsRule,
+    UniqueFragmentNamesRule,
+    UniqueOperationNamesRule,
+    specified_rules,
+)
+
+# The rules a block is checked by: all but six that every one-operation, fragment-free document
+# passes, alone or renamed apart in a block (only operations; one name each; no fragment defined).
+# Leaving them out changes no verdict and took a throwaway timing from ~0.8-1.1 to ~0.5 ms a query.
+BLOCK_RULES = tuple(r for r in specified_rules if r not in {
+    ExecutableDefinitionsRule, UniqueOperationNamesRule, LoneAnonymousOperationRule, UniqueFragmentNamesRule,
+    NoUnusedFragmentsRule, NoFragmentCyclesRule})
 
 
 def messages(schema: GraphQLSchema, queries: list[str]) -> list[list[str] | Exception]:
@@ -39,7 +55,7 @@ def messages(schema: GraphQLSchema, queries: list[str]) -> list[list[str] | Exce
         for n, (_, doc) in enumerate(block):
             doc.definitions[0].name = NameNode(value=f"tunesmith_check_{n}")
         together = DocumentNode(definitions=tuple(doc.definitions[0] for _, doc in block))
-        clean = not validate(schema, together)
+        clean = not validate(schema, together, BLOCK_RULES)
         for i, _ in block:
             out[i] = [] if clean else alone(schema, queries[i])
     return out  # type: ignore[return-value]
