@@ -328,9 +328,7 @@ class Blocks:
 
     def next(self) -> Drafted | None:
         if not self.pending:
-            block = []
-            for _ in range(self.size):
-                block.append((self.draft(), self.rng.getstate()))
+            block = [(self.draft(), self.rng.getstate()) for _ in range(self.size)]
             self.size = min(2 * self.size, self.largest)
             drafts = [d for d, _ in block if d is not None and not d.errors]
             for d, result in zip(drafts, graphql_checks.messages(self.schema, [d.query for d in drafts])):
@@ -386,8 +384,8 @@ def pairs_from_schema(sdl: str, p: GenerateParams, rng: random.Random, quota: in
         except Exception as e:  # a schema shape this module mishandles: counted below, never fatal
             what = f"{construct} on {root.op}.{root.name}"
             return Drafted(what, natural, root, "", "", set(), set(), [f"{what}: {type(e).__name__}: {e}"])
-        return Drafted(f"{construct} on {root.op}.{root.name}", natural, root, " ".join(query.split()), words, used,
-                       set(drafter.kinds))
+        what = f"{construct} on {root.op}.{root.name}"
+        return Drafted(what, natural, root, " ".join(query.split()), words, used, set(drafter.kinds))
 
     def example_of(d: Drafted, words: str) -> Example:
         for c in d.used:
