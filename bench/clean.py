@@ -55,6 +55,51 @@ def io_floor_whole(path: Path) -> dict:
     return {"whole_floor_s": time.perf_counter() - t}
 
 
+class TreeMemory:
+    """The most memory this process and every process under it (the stages' workers, the GX
+    process) held at once: the sum of their proportional set sizes (a page shared by k processes
+    counts 1/k in each), read from /proc every 0.2 s by a thread. Linux only."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.2):
+            self.peak_mb = max(self.peak_mb, self.sample())
+
+    @staticmethod
+    def sample() -> float:
+        import os
+
+        parents = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone since the listing
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        total, todo = 0, [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            todo += parents.get(pid, [])
+            try:
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            total += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+        return total / 1024
+
+    def stop(self) -> float:
+        self.done.set()
+        self.thread.join()
+        return max(self.peak_mb, self.sample())
+
+
 def stages(n: int, folder: Path) -> dict:
     from tasks import split, validate
     from tasks.core.config import CATEGORIES, load_params
@@ -77,15 +122,19 @@ def stages(n: int, folder: Path) -> dict:
             gx_seconds += time.perf_counter() - start
 
     setattr(owner, name, timed_check)
+    memory = TreeMemory()
     t = time.perf_counter()
     report = validate.run(params.validate_, quotas, paths)
     validate_s = time.perf_counter() - t
+    validate_mb = memory.stop()
     setattr(owner, name, real_check)
+    memory = TreeMemory()
     t = time.perf_counter()
     split.run(params.split, paths)
     split_s = time.perf_counter() - t
+    split_mb = memory.stop()
     return {"n": n, "kept": report["n_out"], "duplicates": report["duplicates"], "validate_s": validate_s,
-            "gx_s": gx_seconds, "split_export_s": split_s,
+            "gx_s": gx_seconds, "split_export_s": split_s, "validate_mb": validate_mb, "split_mb": split_mb,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "gx_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
@@ -128,18 +177,19 @@ def main(argv: list[str] | None = None) -> None:
         return print(json.dumps(stages(int(args.stages[0]), Path(args.stages[1]))))
     rows = [one_size(n) for n in args.sizes]
     print("\n| examples | MB | kept | validate+dedup s | waiting for GX s | split+export s | total s | I/O floor s "
-          "| x floor | issue 24's floor s | x that | peak RSS MB | GX process MB |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| x floor | issue 24's floor s | x that | peak RSS MB | largest child MB | validate's processes MB | split's processes MB |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         total = r["validate_s"] + r["split_export_s"]
         print(f"| {r['n']:,} | {r['mb']:,.0f} | {r['kept']:,} | {r['validate_s']:.1f} | {r['gx_s']:.1f} | "
               f"{r['split_export_s']:.1f} | {total:.1f} | {r['io_floor_s']:.1f} | {total / r['io_floor_s']:.1f}x | "
               f"{r['whole_floor_s']:.1f} | {total / r['whole_floor_s']:.1f}x | {r['peak_rss_mb']:,.0f} | "
-              f"{r.get('gx_rss_mb', 0):,.0f} |")
+              f"{r.get('gx_rss_mb', 0):,.0f} | {r.get('validate_mb', 0):,.0f} | {r.get('split_mb', 0):,.0f} |")
     print("\nbaseline (I/O floor): reading the examples with orjson and writing each back as canonical JSONL, line by line, "
           "in its own process, same file, same run.\nissue 24's floor: tasks.core.io.read_jsonl() of the whole file, then "
-          "write_jsonl(), in its own process (what bench.clean measured before).\npeak RSS: the stages' process; GX "
-          "process: the process validate checks expectations in, beside it (its peak; the two together bound the total).\ntargets (issue 24): 1M within 180 s and 4 GB, 100k "
+          "write_jsonl(), in its own process (what bench.clean measured before).\npeak RSS: the stages' process (ru_maxrss); "
+          "largest child: the largest peak of a process it started (the GX process, the workers).\nvalidate's and split's processes: "
+          "the most the stage and its workers held at once (summed proportional set sizes, sampled every 0.2 s).\ntargets (issue 24): 1M within 180 s and 4 GB, 100k "
           "within 15 s, each within 5x the floor.")
 
 

@@ -19,11 +19,13 @@ tasks/generators/qa.py) goes to valid or test; every other QA example goes to tr
 from __future__ import annotations
 
 import random
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import orjson
 
+from tasks.core import workers
 from tasks.core.config import CATEGORIES, SplitParams
 from tasks.core.io import Spool, atomic_paths, no_cycle_collection, parsed_lines, raw_chunks
 from tasks.core.layout import SPLITS, Paths
@@ -44,17 +46,27 @@ class Validated:
     sections: list[str | None] = field(default_factory=list)  # section_key()
     testable: list[bool] = field(default_factory=list)  # held_out([example])
     prompts: list[str] = field(default_factory=list)  # dedup.prompt_text()
+    sketches: list[tuple[int, dict]] = field(default_factory=list)  # (first row, dedup.sketches() of prompts) by chunk
 
     def extend(self, other: Validated) -> None:
+        self.sketches += [(len(self.ids) + first, sketch) for first, sketch in other.sketches]
         for line in other.lines:
             self.lines.append(line)
         for name in ("ids", "categories", "sections", "testable", "prompts"):
             getattr(self, name).extend(getattr(other, name))
 
 
-def read_chunk(path, first: int, lines: list[str]) -> Validated:
-    """What split keeps of a chunk of validated.jsonl's lines, the first numbered `first`."""
+def read_chunk(path, first: int, lines: list[str], p: SplitParams) -> Validated:
+    """What split keeps of a chunk of validated.jsonl's lines, the first numbered `first`, with the
+    near-duplicate sketches of its prompts (run in a worker)."""
     out = Validated()
+    with no_cycle_collection():  # in a worker too
+        _read(path, first, lines, out)
+    out.sketches = [(0, dedup.sketches(out.prompts, p.near_dup_threshold, p.num_perm))]
+    return out
+
+
+def _read(path, first: int, lines: list[str], out: Validated) -> None:
     for line, ex in parsed_lines(path, first, lines):
         out.lines.append(line.encode())
         out.ids.append(ex["id"])
@@ -62,11 +74,12 @@ def read_chunk(path, first: int, lines: list[str]) -> Validated:
         out.sections.append(section_key(ex))
         out.testable.append(held_out([ex]))
         out.prompts.append(dedup.prompt_text(ex))
-    return out
 
 
 def render_chunk(split: str, lines: list[bytes]) -> export.Rendered:
-    return export.render(split, [orjson.loads(line) for line in lines])
+    """A chunk of a split's lines in every export's form (run in a worker)."""
+    with no_cycle_collection():  # in a worker too
+        return export.render(split, [orjson.loads(line) for line in lines])
 
 
 def section_key(ex: Example) -> str | None:
@@ -142,25 +155,28 @@ def check_no_leaks(splits: dict[str, list[int]], rows: Validated, links: list[tu
 
 
 def run(p: SplitParams, paths: Paths) -> dict:
-    with no_cycle_collection(), Spool(paths.dataset.parent) as spool:
-        return _run(p, paths, spool)
+    size = paths.validated.stat().st_size if paths.validated.is_file() else None
+    with no_cycle_collection(), workers.pool(input_bytes=size) as pool, Spool(paths.dataset.parent) as spool:
+        return _run(p, paths, pool, spool)
 
 
-def _run(p: SplitParams, paths: Paths, spool: Spool) -> dict:
+def _run(p: SplitParams, paths: Paths, pool: Executor, spool: Spool) -> dict:
     rows = Validated(lines=spool)
-    for first, lines in raw_chunks(paths.validated, CHUNK):
-        rows.extend(read_chunk(paths.validated, first, lines))
+    for part in workers.in_order(pool, read_chunk, ((paths.validated, first, lines, p)
+                                                    for first, lines in raw_chunks(paths.validated, CHUNK))):
+        rows.extend(part)
     if not rows.lines:
         raise StageFailed(f"{paths.validated}: no examples passed validation; see reports/validate.json")
-    links = dedup.near_groups(rows.prompts, p.near_dup_threshold, p.num_perm)
-    del rows.prompts
+    links = dedup.near_groups(rows.prompts, p.near_dup_threshold, p.num_perm, dedup.join_sketches(rows.sketches))
+    del rows.prompts, rows.sketches
     splits = assign_splits(rows, links, p, random.Random(p.seed))
     contamination = check_no_leaks(splits, rows, links, p)
     counts = {s: {c: sum(1 for i in members if rows.categories[i] == c) for c in CATEGORIES} for s, members in splits.items()}
 
     with atomic_paths(paths.dataset, paths.export) as (dataset, exports):
         def rendered(s: str, members: list[int]) -> Iterator[export.Rendered]:
-            return (render_chunk(s, [rows.lines[i] for i in members[k:k + CHUNK]]) for k in range(0, len(members), CHUNK))
+            return workers.in_order(pool, render_chunk, ((s, [rows.lines[i] for i in members[k:k + CHUNK]])
+                                                          for k in range(0, len(members), CHUNK)))
 
         try:
             export.write_all({s: rendered(s, members) for s, members in splits.items()}, counts,

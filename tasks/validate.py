@@ -18,6 +18,7 @@ written outside the stage's outputs so that they survive.
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -319,25 +320,26 @@ def scan_chunk(path: Path, first: int, lines: list[str], threshold: float, num_p
     needs of each row, with the chunk's near-duplicate sketches."""
     out = Scanned()
     texts = []
-    for ex in sweep(parse_lines(path, first, lines), out.late):
-        out.lines.append(dump_line(ex))
-        out.ids.append(ex.get("id"))  # a row without one is the expectations' to reject, not a crash
-        texts.append(dedup.example_text(ex))
-        out.facts.append(fact_row(ex))
-        out.tally.append(tally_key(ex))
+    with no_cycle_collection():  # in a worker too
+        for ex in sweep(parse_lines(path, first, lines), out.late):
+            out.lines.append(dump_line(ex))
+            out.ids.append(ex.get("id"))  # a row without one is the expectations' to reject, not a crash
+            texts.append(dedup.example_text(ex))
+            out.facts.append(fact_row(ex))
+            out.tally.append(tally_key(ex))
     out.digests = [dedup.digest(t) for t in texts]
     out.sketches = [(0, dedup.sketches(texts, threshold, num_perm))]
     return out
 
 
-def scan(path: Path, p: ValidateParams, spool: Spool) -> Scanned:
+def scan(path: Path, p: ValidateParams, pool: Executor, spool: Spool) -> Scanned:
     """Read the generated examples a chunk at a time; sweep each chunk for PII
     and secrets once more (sources were redacted in parse, but generators and a teacher write text
     too) and keep per row only what the stage needs, with the rows' near-duplicate sketches; the
-    rows themselves go to `spool`."""
+    rows themselves go to `spool`. The chunks are scanned by `pool`'s workers, and taken in order."""
     out = Scanned(lines=spool)
-    for first, lines in raw_chunks(path, CHUNK):
-        part = scan_chunk(path, first, lines, p.near_dup_threshold, p.num_perm)
+    jobs = ((path, first, lines, p.near_dup_threshold, p.num_perm) for first, lines in raw_chunks(path, CHUNK))
+    for part in workers.in_order(pool, scan_chunk, jobs):
         out.sketches += [(len(out.lines) + first_row, sketch) for first_row, sketch in part.sketches]
         for line in part.lines:
             out.lines.append(line)
@@ -394,12 +396,14 @@ def rejected_line(line: bytes, reasons: list[str]) -> bytes:
 
 
 def run(p: ValidateParams, quotas: dict[str, int], paths: Paths) -> dict:
-    with no_cycle_collection(), workers.pool(1) as executor, Spool(paths.validated.parent) as spool:
-        return _run(p, quotas, paths, Checker(executor), spool)
+    size = paths.generated.stat().st_size if paths.generated.is_file() else None
+    with no_cycle_collection(), workers.pool(1) as gx, workers.pool(input_bytes=size) as pool, \
+            Spool(paths.validated.parent) as spool:
+        return _run(p, quotas, paths, Checker(gx), pool, spool)
 
 
-def _run(p: ValidateParams, quotas: dict[str, int], paths: Paths, checker: Checker, spool: Spool) -> dict:
-    generated = scan(paths.generated, p, spool)
+def _run(p: ValidateParams, quotas: dict[str, int], paths: Paths, checker: Checker, pool: Executor, spool: Spool) -> dict:
+    generated = scan(paths.generated, p, pool, spool)
     duplicates = dedup.duplicates(generated.digests, dedup.join_sketches(generated.sketches),
                                   lambda i: dedup.example_text(generated.example(i)),
                                   lambda i: dedup.prompt_text(generated.example(i)),

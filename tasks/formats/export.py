@@ -8,15 +8,16 @@ a split (write_all, which the split stage calls on folders it then swaps into pl
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import orjson
 
-from tasks.core.io import dump_line
+from tasks.core.io import Spool, dump_line
 from tasks.core.layout import Paths
 from tasks.core.records import Example, last_user_text, prompt_and_reference
 
@@ -259,17 +260,20 @@ def _offsets(sizes: list[int]):
 
 
 def joined(batches: list[dict]) -> dict:
-    """hf_arrays() of consecutive batches as single-chunk columns, the types those of the batches
-    that saw tool calls and tools (what inference over the whole list makes): so that
-    Dataset.from_dict() builds what Dataset.from_list() would have built from every row at once, and
-    the files are the same bytes, without a million rows of nested Python dicts in memory."""
+    """hf_arrays() of consecutive batches as columns of one table, each a ChunkedArray of the
+    batches' arrays (no copy), the types those of the batches that saw tool calls and tools (what
+    inference over the whole list makes): so that Dataset.from_dict() builds what
+    Dataset.from_list() would have built from every row at once, without a million rows of nested
+    Python dicts in memory. A split of one chunk gives the bytes that list would; of several, the
+    same rows and schema, with each 1,000-row record batch's buffers laid out as its chunk's were
+    (tests/tasks/test_same_outputs.py)."""
     import pyarrow as pa
 
     out = {}
     for column in batches[0]:
         arrays = [b[column] for b in batches]
         widest = next((a.type for a in arrays if _known(a.type)), arrays[0].type)
-        out[column] = pa.concat_arrays([a if a.type == widest else a.cast(widest) for a in arrays])
+        out[column] = pa.chunked_array([a if a.type == widest else a.cast(widest) for a in arrays], type=widest)
     return out
 
 
@@ -287,16 +291,95 @@ def _known(kind) -> bool:
     return True
 
 
-def write_hf(columns: dict[str, dict], counts: dict, target) -> None:
-    """A DatasetDict saved with save_to_disk, plus one parquet file per split, and the card."""
+def hf_blob(columns: dict) -> bytes:
+    """hf_arrays() as one Arrow IPC stream: what a worker hands back and the stage keeps on disk
+    (a Spool) until every chunk of a split is rendered."""
+    import pyarrow as pa
+
+    batch = pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as stream:
+        stream.write_batch(batch)
+    return sink.getvalue().to_pybytes()
+
+
+def hf_columns(blob: bytes) -> dict:
+    """hf_blob()'s columns again."""
+    import pyarrow as pa
+
+    batch = pa.ipc.open_stream(blob).read_next_batch()
+    return {name: batch.column(i) for i, name in enumerate(batch.schema.names)}
+
+
+def write_hf(blobs: dict[str, Iterable[bytes]], counts: dict, target) -> None:
+    """A DatasetDict as save_to_disk saves one, plus one parquet file per split, and the card; from
+    each split's chunks (hf_blob()s, read when that split's turn comes), one split at a time, so that
+    one split's columns are in memory, not all three."""
     import datasets
 
-    dd = datasets.DatasetDict({s: datasets.Dataset.from_dict(c) for s, c in columns.items()})
-    target.mkdir(parents=True, exist_ok=True)
-    dd.save_to_disk(str(target / "dataset_dict"))
-    for s in dd:
-        dd[s].to_parquet(str(target / f"{s}.parquet"))
-    (target / "README.md").write_text(dataset_card({s: counts[s] for s in dd}))
+    folder = target / "dataset_dict"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dataset_dict.json").write_text(json.dumps({"splits": list(blobs)}), encoding="utf-8")  # as DatasetDict writes it
+    for s, chunks in blobs.items():
+        with streamed_fingerprints():
+            dataset = datasets.Dataset.from_dict(joined([hf_columns(b) for b in chunks]))
+        dataset.save_to_disk(str(folder / s))
+        dataset.to_parquet(str(target / f"{s}.parquet"))
+        del dataset
+    (target / "README.md").write_text(dataset_card({s: counts[s] for s in blobs}))
+
+
+class _HashWriter:
+    """A file that feeds what is written to it to a hash, and keeps none of it."""
+
+    def __init__(self, digest) -> None:
+        self.digest = digest
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return len(data)
+
+
+def streamed_fingerprint(dataset) -> str:
+    """datasets.fingerprint.generate_fingerprint(dataset), the same digits, computed the same way
+    (xxh64 of each attribute's pickle, by datasets' own Pickler) except that each pickle is fed to
+    the hash as it is written: the library pickles the whole table into memory first, which at a
+    million rows was 1.7 GB on top of the table's own 1.3 GB (the split stage's peak). The test
+    compares the two on tables with several chunks."""
+    import os
+
+    import xxhash
+    from datasets.utils._dill import dump
+
+    total = xxhash.xxh64()
+
+    def update(value) -> None:  # Hasher.update()
+        digest = xxhash.xxh64()
+        dump(value, _HashWriter(digest))
+        total.update(f"=={type(value)}==".encode("utf8"))
+        total.update(digest.hexdigest().encode("utf-8"))
+
+    state = dataset.__dict__
+    for key in sorted(state):
+        if key != "_fingerprint":
+            update(key)
+            update(state[key])
+    for cache_file in dataset.cache_files:
+        update(os.path.getmtime(cache_file["filename"]))
+    return total.hexdigest()
+
+
+@contextlib.contextmanager
+def streamed_fingerprints() -> Iterator[None]:
+    """Datasets made in the block get their fingerprints from streamed_fingerprint()."""
+    from datasets import arrow_dataset
+
+    library = arrow_dataset.generate_fingerprint
+    arrow_dataset.generate_fingerprint = streamed_fingerprint
+    try:
+        yield
+    finally:
+        arrow_dataset.generate_fingerprint = library
 
 
 class BadExample(ValueError):
@@ -310,7 +393,7 @@ class Rendered:
     openai: bytes
     mistral: bytes
     typed: bytes
-    hf: dict  # hf_arrays()
+    hf: bytes  # hf_blob()
     n: int
 
 
@@ -327,22 +410,22 @@ def render(split: str, examples: list[Example]) -> Rendered:
         mistral.append(dump_line(to_mistral(ex)))
         typed.append(dump_line(to_typed(ex, split)))
     return Rendered(*(b"".join(line + b"\n" for line in lines) for lines in (mlx, openai, mistral, typed)),
-                    hf=hf_arrays(examples) if examples else {}, n=len(examples))
+                    hf=hf_blob(hf_arrays(examples)) if examples else b"", n=len(examples))
 
 
 def write_all(splits: dict[str, Iterable[Rendered]], counts: dict, paths: Paths) -> None:
     """Every file of a split from its rendered chunks, in order: mlx-lm's split files in
     paths.dataset; the OpenAI, Mistral, typed and Hugging Face exports in paths.export (the caller
-    writes into folders it swaps in only when this returns)."""
-    hf = {}
+    writes into folders it swaps in only when this returns). The chunks' Hugging Face columns wait
+    in a Spool until the text exports are written."""
     typed_path = paths.typed_export()
     typed_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(typed_path, "wb") as typed:
+    hf: dict[str, list[int]] = {}
+    with Spool(paths.export) as kept, open(typed_path, "wb") as typed:
         for s, parts in splits.items():
             files = [paths.split_file(s), paths.openai_file(s), paths.mistral_file(s)]
             for f in files:
                 f.parent.mkdir(parents=True, exist_ok=True)
-            batches = []
             with open(files[0], "wb") as mlx, open(files[1], "wb") as openai, open(files[2], "wb") as mistral:
                 for part in parts:
                     mlx.write(part.mlx)
@@ -350,7 +433,7 @@ def write_all(splits: dict[str, Iterable[Rendered]], counts: dict, paths: Paths)
                     mistral.write(part.mistral)
                     typed.write(part.typed)
                     if part.n:
-                        batches.append(part.hf)
-            if batches:
-                hf[s] = joined(batches)
-    write_hf(hf, counts, paths.hf_dir())
+                        hf.setdefault(s, []).append(len(kept))
+                        kept.append(part.hf)
+        typed.close()
+        write_hf({s: (kept[i] for i in rows) for s, rows in hf.items()}, counts, paths.hf_dir())

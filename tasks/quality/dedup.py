@@ -389,20 +389,23 @@ class UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def near_groups(texts: list[str], threshold: float, num_perm: int) -> list[tuple[int, int]]:
+def near_groups(texts: list[str], threshold: float, num_perm: int, sketch: dict | None = None) -> list[tuple[int, int]]:
     """Pairs (i, j) that join texts into groups of identical or near-identical ones: identical texts
-    are linked to the first of them (so LSH sees each text once), and near pairs among the distinct
-    texts are found by similar_pairs()."""
+    are linked to the first of them, and near pairs among the first of each text are found by LSH
+    and confirmed. `sketch`: sketches() of `texts` at `threshold`, if the caller made them (by chunk,
+    in workers); made here otherwise."""
     first: dict[str, int] = {}
     links = []
+    distinct = np.zeros(len(texts), dtype=bool)
     for i, text in enumerate(texts):
         if text in first:
             links.append((first[text], i))
         else:
             first[text] = i
-    distinct = list(first.values())
-    links += [(distinct[a], distinct[b]) for a, b in similar_pairs(list(first), threshold, num_perm)]
-    return links
+            distinct[i] = True
+    if sketch is None:
+        sketch = sketches(texts, threshold, num_perm)
+    return links + confirmed(candidates(sketch, len(texts), distinct), texts.__getitem__, threshold)
 
 
 def cross_leaks(train: Iterable[Example], held_out: Iterable[Example], threshold: float,
