@@ -156,11 +156,18 @@ def check_no_leaks(splits: dict[str, list[int]], rows: Validated, links: list[tu
 
 def run(p: SplitParams, paths: Paths) -> dict:
     size = paths.validated.stat().st_size if paths.validated.is_file() else None
-    with no_cycle_collection(), workers.pool(input_bytes=size) as pool, Spool(paths.dataset.parent) as spool:
-        return _run(p, paths, pool, spool)
+    with no_cycle_collection(), atomic_paths(paths.dataset, paths.export) as (dataset, exports), Spool(exports) as kept:
+        out = paths.model_copy(update={"dataset": dataset, "export": exports})
+        with workers.pool(input_bytes=size) as pool, Spool(paths.dataset.parent) as spool:
+            report, hf = _run(p, paths, out, pool, spool, kept)
+        # the Hugging Face export once the workers and the rows have gone: its memory is a whole split's columns
+        export.write_hf({s: (kept[i] for i in chunks) for s, chunks in hf.items()}, report["by_category"], out.hf_dir())
+    return report
 
 
-def _run(p: SplitParams, paths: Paths, pool: Executor, spool: Spool) -> dict:
+def _run(p: SplitParams, paths: Paths, out: Paths, pool: Executor, spool: Spool, kept: Spool) -> tuple[dict, dict]:
+    """Read, group, assign and render into `out`'s folders; the report, and where each split's
+    Hugging Face chunks are in `kept` (export.write_texts)."""
     rows = Validated(lines=spool)
     for part in workers.in_order(pool, read_chunk, ((paths.validated, first, lines, p)
                                                     for first, lines in raw_chunks(paths.validated, CHUNK))):
@@ -173,19 +180,17 @@ def _run(p: SplitParams, paths: Paths, pool: Executor, spool: Spool) -> dict:
     contamination = check_no_leaks(splits, rows, links, p)
     counts = {s: {c: sum(1 for i in members if rows.categories[i] == c) for c in CATEGORIES} for s, members in splits.items()}
 
-    with atomic_paths(paths.dataset, paths.export) as (dataset, exports):
-        def rendered(s: str, members: list[int]) -> Iterator[export.Rendered]:
-            return workers.in_order(pool, render_chunk, ((s, [rows.lines[i] for i in members[k:k + CHUNK]])
-                                                          for k in range(0, len(members), CHUNK)))
+    def rendered(s: str, members: list[int]) -> Iterator[export.Rendered]:
+        return workers.in_order(pool, render_chunk, ((s, [rows.lines[i] for i in members[k:k + CHUNK]])
+                                                      for k in range(0, len(members), CHUNK)))
 
-        try:
-            export.write_all({s: rendered(s, members) for s, members in splits.items()}, counts,
-                             paths.model_copy(update={"dataset": dataset, "export": exports}))
-        except export.BadExample as e:
-            raise StageFailed(str(e)) from None
+    try:
+        hf = export.write_texts({s: rendered(s, members) for s, members in splits.items()}, out, kept)
+    except export.BadExample as e:
+        raise StageFailed(str(e)) from None
     return {"n_in": len(rows.lines), "n_out": sum(len(r) for r in splits.values()),
             "splits": {s: len(r) for s, r in splits.items()}, "by_category": counts,
-            "contamination": contamination}
+            "contamination": contamination}, hf
 
 
 def main(argv: list[str] | None = None) -> None:

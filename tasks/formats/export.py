@@ -1,5 +1,5 @@
 """Render examples into the formats other tools read (pure functions), and write every export of
-a split (write_all, which the split stage calls on folders it then swaps into place).
+a split (write_texts, then write_hf: the split stage calls them on folders it then swaps into place).
 
 - mlx-lm chat:   {"messages": [...], "tools"?: [...]}  (plus id, category, which mlx-lm ignores)
 - OpenAI chat fine-tuning: {"messages": [...], "tools"?: [...]}
@@ -413,15 +413,15 @@ def render(split: str, examples: list[Example]) -> Rendered:
                     hf=hf_blob(hf_arrays(examples)) if examples else b"", n=len(examples))
 
 
-def write_all(splits: dict[str, Iterable[Rendered]], counts: dict, paths: Paths) -> None:
-    """Every file of a split from its rendered chunks, in order: mlx-lm's split files in
-    paths.dataset; the OpenAI, Mistral, typed and Hugging Face exports in paths.export (the caller
-    writes into folders it swaps in only when this returns). The chunks' Hugging Face columns wait
-    in a Spool until the text exports are written."""
+def write_texts(splits: dict[str, Iterable[Rendered]], paths: Paths, kept: Spool) -> dict[str, list[int]]:
+    """Every text file of a split from its rendered chunks, in order: mlx-lm's split files in
+    paths.dataset; the OpenAI, Mistral and typed exports in paths.export (the caller writes into
+    folders it swaps in when all is written). Each chunk's Hugging Face columns go to `kept`, for
+    write_hf(); returned: split -> where its chunks are in `kept`."""
     typed_path = paths.typed_export()
     typed_path.parent.mkdir(parents=True, exist_ok=True)
     hf: dict[str, list[int]] = {}
-    with Spool(paths.export) as kept, open(typed_path, "wb") as typed:
+    with open(typed_path, "wb") as typed:
         for s, parts in splits.items():
             files = [paths.split_file(s), paths.openai_file(s), paths.mistral_file(s)]
             for f in files:
@@ -435,5 +435,4 @@ def write_all(splits: dict[str, Iterable[Rendered]], counts: dict, paths: Paths)
                     if part.n:
                         hf.setdefault(s, []).append(len(kept))
                         kept.append(part.hf)
-        typed.close()
-        write_hf({s: (kept[i] for i in rows) for s, rows in hf.items()}, counts, paths.hf_dir())
+    return hf
