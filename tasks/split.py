@@ -18,10 +18,10 @@ tasks/generators/qa.py) goes to valid or test; every other QA example goes to tr
 """
 from __future__ import annotations
 
+import itertools
 import random
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import orjson
 
@@ -180,12 +180,12 @@ def _run(p: SplitParams, paths: Paths, out: Paths, pool: Executor, spool: Spool,
     contamination = check_no_leaks(splits, rows, links, p)
     counts = {s: {c: sum(1 for i in members if rows.categories[i] == c) for c in CATEGORIES} for s, members in splits.items()}
 
-    def rendered(s: str, members: list[int]) -> Iterator[export.Rendered]:
-        return workers.in_order(pool, render_chunk, ((s, [rows.lines[i] for i in members[k:k + CHUNK]])
-                                                      for k in range(0, len(members), CHUNK)))
-
+    # every split's chunks in one queue, so that the workers start on valid while train's last chunks are written
+    chunks = {s: range(0, len(members), CHUNK) for s, members in splits.items()}
+    rendered = workers.in_order(pool, render_chunk, ((s, [rows.lines[i] for i in splits[s][k:k + CHUNK]])
+                                                     for s in chunks for k in chunks[s]))
     try:
-        hf = export.write_texts({s: rendered(s, members) for s, members in splits.items()}, out, kept)
+        hf = export.write_texts({s: itertools.islice(rendered, len(chunks[s])) for s in chunks}, out, kept)
     except export.BadExample as e:
         raise StageFailed(str(e)) from None
     return {"n_in": len(rows.lines), "n_out": sum(len(r) for r in splits.values()),
