@@ -171,3 +171,20 @@ def test_on_one_core_great_expectations_runs_in_the_stage_process(tmp_path, monk
     write_jsonl(paths.generated, rows)
     report = validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
     assert report["success"] and report["n_rejected"] == 1 and report["n_out"] == 60
+
+
+def test_a_malformed_line_scanned_by_a_worker_is_named_by_file_and_line(tmp_path, monkeypatch):
+    """The scan's chunks go to worker processes for a big input (tasks/core/workers.py): an error
+    raised there reaches the stage as the same InputError, naming the file and the line."""
+    from tasks.core import workers
+
+    monkeypatch.setattr(workers, "WORTH_A_POOL", 0)  # as for a big input
+    monkeypatch.setattr(validate, "CHUNK", 20)  # the bad line in the third chunk
+    paths = tmp_paths(tmp_path)
+    write_jsonl(paths.generated, [good(i) for i in range(60)])
+    lines = paths.generated.read_text().splitlines()
+    lines[44] = '{"id": "oops", '
+    paths.generated.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"examples\.jsonl:45: not valid JSON"):
+        validate.run(ValidateParams(suites=SUITES), QUOTAS, paths)
+    assert not paths.validated.exists()
