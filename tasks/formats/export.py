@@ -371,7 +371,9 @@ def streamed_fingerprint(dataset) -> str:
 
 @contextlib.contextmanager
 def streamed_fingerprints() -> Iterator[None]:
-    """Datasets made in the block get their fingerprints from streamed_fingerprint()."""
+    """Datasets made in the block get their fingerprints from streamed_fingerprint(). datasets
+    computes a fingerprint inside Dataset() from the half-built object, and takes no hasher, so
+    its module's function is swapped for ours while the block runs (one thread makes datasets here)."""
     from datasets import arrow_dataset
 
     library = arrow_dataset.generate_fingerprint

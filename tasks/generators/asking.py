@@ -75,14 +75,18 @@ def _inflector() -> inflect.engine:
     return inflect.engine()
 
 
+@lru_cache(maxsize=8192)
 def plural(noun: str) -> str:
-    """'file' -> 'files', 'repository' -> 'repositories', 'share link' -> 'share links' (inflect)."""
+    """'file' -> 'files', 'repository' -> 'repositories', 'share link' -> 'share links' (inflect;
+    kept, as a schema's few thousand names are asked for again and again, and inflect checks every
+    call's argument types at run time)."""
     noun = noun.lower()
     if not noun or noun.endswith(("s", "data", "info", "media")):
         return noun
     return _inflector().plural_noun(noun) or noun
 
 
+@lru_cache(maxsize=8192)
 def singular(noun: str) -> str:
     return _inflector().singular_noun(noun) or noun
 

@@ -16,9 +16,14 @@ from graphql.validation import (
     ExecutableDefinitionsRule,
     LoneAnonymousOperationRule,
     NoFragmentCyclesRule,
+    NoUndefinedVariablesRule,
     NoUnusedFragmentsRule,
+    NoUnusedVariablesRule,
     UniqueFragmentNamesRule,
     UniqueOperationNamesRule,
+    UniqueVariableNamesRule,
+    VariablesAreInputTypesRule,
+    VariablesInAllowedPositionRule,
     specified_rules,
 )
 
@@ -28,6 +33,12 @@ from graphql.validation import (
 BLOCK_RULES = tuple(r for r in specified_rules if r not in {
     ExecutableDefinitionsRule, UniqueOperationNamesRule, LoneAnonymousOperationRule, UniqueFragmentNamesRule,
     NoUnusedFragmentsRule, NoFragmentCyclesRule})
+# And for a block in whose text no "$" appears, so that no variable is defined or used: the five
+# variable rules, which such a document passes. Their undefined-variable check walks each operation
+# a second time (a throwaway profile: ~1.2 s of 4.5 s validating 2,000 queries on GitHub's schema).
+NO_VARIABLE_RULES = tuple(r for r in BLOCK_RULES if r not in {
+    NoUndefinedVariablesRule, NoUnusedVariablesRule, VariablesAreInputTypesRule, VariablesInAllowedPositionRule,
+    UniqueVariableNamesRule})
 
 
 def messages(schema: GraphQLSchema, queries: list[str]) -> list[list[str] | Exception]:
@@ -55,7 +66,8 @@ def messages(schema: GraphQLSchema, queries: list[str]) -> list[list[str] | Exce
         for n, (_, doc) in enumerate(block):
             doc.definitions[0].name = NameNode(value=f"tunesmith_check_{n}")
         together = DocumentNode(definitions=tuple(doc.definitions[0] for _, doc in block))
-        clean = not validate(schema, together, BLOCK_RULES)
+        rules = BLOCK_RULES if any("$" in queries[i] for i, _ in block) else NO_VARIABLE_RULES
+        clean = not validate(schema, together, rules)
         for i, _ in block:
             out[i] = [] if clean else alone(schema, queries[i])
     return out  # type: ignore[return-value]

@@ -39,3 +39,12 @@ def test_a_block_of_valid_queries_is_valid_and_one_bad_query_does_not_spoil_the_
     assert messages(SCHEMA, valid * 20) == [[]] * (len(valid) * 20)
     mixed = messages(SCHEMA, valid + [QUERIES[2]] + valid)
     assert [bool(r) for r in mixed] == [False] * len(valid) + [True] + [False] * len(valid)
+
+
+def test_a_block_with_a_variable_is_checked_by_the_variable_rules():
+    """A block without "$" is checked without the variable rules (nothing for them to find); one
+    query that uses a variable it never defines brings them back, and is found out."""
+    undefined = "query { files(kind: $k) { id } }"
+    got = messages(SCHEMA, [QUERIES[0]] * 5 + [undefined])
+    assert got[:5] == [[]] * 5
+    assert got[5] == alone(SCHEMA, undefined) == ["Variable '$k' is not defined."]
