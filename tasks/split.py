@@ -18,8 +18,10 @@ tasks/generators/qa.py) goes to valid or test; every other QA example goes to tr
 """
 from __future__ import annotations
 
+import importlib
 import itertools
 import random
+import threading
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -156,6 +158,8 @@ def check_no_leaks(splits: dict[str, list[int]], rows: Validated, links: list[tu
 
 def run(p: SplitParams, paths: Paths) -> dict:
     size = paths.validated.stat().st_size if paths.validated.is_file() else None
+    # the Hugging Face export's library, imported while this process mostly waits on the workers (0.6 s here)
+    threading.Thread(target=importlib.import_module, args=("datasets",), daemon=True).start()
     with no_cycle_collection(), atomic_paths(paths.dataset, paths.export) as (dataset, exports), Spool(exports) as kept:
         out = paths.model_copy(update={"dataset": dataset, "export": exports})
         with workers.pool(input_bytes=size) as pool, Spool(paths.dataset.parent) as spool:
