@@ -6,7 +6,8 @@ and both against the I/O floor.
 Synthetic examples in the shape generate writes (tasks/testing/synthetic.py: four categories, a
 tool list on every tool-use row, one exact duplicate in 50), with the default params. Each size runs
 in fresh processes: one writes the examples, one measures the floor, one runs the two stages, so
-that each peak RSS is its own. The named baseline is the I/O floor: reading the examples (orjson,
+that each peak RSS is its own; each stage's memory also counts the processes it starts (workers,
+the GX process: TreeMemory). The named baseline is the I/O floor: reading the examples (orjson,
 line by line) and writing each back as canonical JSONL, measured on the same file in the same run.
 """
 from __future__ import annotations
